@@ -1,0 +1,169 @@
+// Package detect tells AI-agent authorship from human and automation-bot
+// authorship of commits and pull requests, from the fingerprints agents leave:
+// bot identities, author and committer addresses, trailers, footer lines,
+// PR-body markers and branch shapes. It never decides on a display name alone.
+//
+// Detection is pure: no network, no clock.
+package detect
+
+// Class is what a detection concluded the author is.
+type Class string
+
+// Classes a detection can conclude.
+const (
+	ClassHuman      Class = "human"
+	ClassAgent      Class = "agent"
+	ClassAutomation Class = "automation"
+)
+
+// Strength grades how much a signal proves on its own.
+type Strength string
+
+// Signal strengths. A strong or medium signal classifies on its own; a weak
+// one is reported but never decides.
+const (
+	Strong Strength = "strong"
+	Medium Strength = "medium"
+	Weak   Strength = "weak"
+)
+
+// Signal kinds.
+const (
+	SignalLogin          = "login"           // PR author login or numeric id
+	SignalAuthorEmail    = "author_email"    // commit author address
+	SignalCommitterEmail = "committer_email" // commit committer address
+	SignalAuthorName     = "author_name"     // a name shape such as "Name (aider)", never a bare display name
+	SignalTrailer        = "trailer"         // a trailer in the message's trailer block
+	SignalFooter         = "footer"          // a whole footer line such as "🤖 Generated with [Claude Code](…)"
+	SignalBodyMarker     = "body_marker"     // a PR-body marker such as a Copilot HTML comment
+	SignalBranch         = "branch"          // the head branch shape
+	SignalLabel          = "label"           // a PR label an agent sets
+)
+
+// Signal is one piece of evidence that produced a detection.
+type Signal struct {
+	// Kind is one of the Signal* constants.
+	Kind string `json:"kind"`
+	// Match is the text that matched, such as the address or the trailer line.
+	Match string `json:"match"`
+	// Agent is the agent id the signal points to; empty for automation signals.
+	Agent string `json:"agent,omitempty"`
+	// Automation is the automation bot id the signal points to, if any.
+	Automation string `json:"automation,omitempty"`
+	// Strength grades the signal.
+	Strength Strength `json:"strength"`
+}
+
+// Identity is a person or account as far as it is known: a login, or a name
+// and address from a commit.
+type Identity struct {
+	// Login is the GitHub login, when known or derivable from a noreply address.
+	Login string `json:"login,omitempty"`
+	// Name is the display name from a commit or trailer.
+	Name string `json:"name,omitempty"`
+	// Email is the address from a commit or trailer.
+	Email string `json:"email,omitempty"`
+}
+
+// IsZero reports whether nothing is known of the identity.
+func (i Identity) IsZero() bool { return i.Login == "" && i.Name == "" && i.Email == "" }
+
+// Detection is the verdict on one commit or pull request.
+type Detection struct {
+	// Class is human, agent or automation.
+	Class Class `json:"class"`
+	// Agent is the agent id when Class is agent, such as "claude-code".
+	Agent string `json:"agent,omitempty"`
+	// AgentName is the agent's display name, such as "Claude Code".
+	AgentName string `json:"agent_name,omitempty"`
+	// Automation is the automation bot id when Class is automation, such as "dependabot".
+	Automation string `json:"automation,omitempty"`
+	// Signals lists every signal found, strongest first, including weak ones that did not decide.
+	Signals []Signal `json:"signals"`
+	// Operator is the human who delegated the work to the agent, when one can be told.
+	Operator *Identity `json:"operator,omitempty"`
+}
+
+// IsAgent reports whether the detection found an AI agent.
+func (d Detection) IsAgent() bool { return d.Class == ClassAgent }
+
+// Commit is what detection reads of a commit.
+type Commit struct {
+	// SHA is the commit id.
+	SHA string `json:"sha"`
+	// AuthorName and AuthorEmail are the git author.
+	AuthorName  string `json:"author_name"`
+	AuthorEmail string `json:"author_email"`
+	// AuthorLogin is the GitHub account GitHub resolved the author to, if any; it can be wrong (see the numeric-id trap).
+	AuthorLogin string `json:"author_login,omitempty"`
+	// CommitterName and CommitterEmail are the git committer.
+	CommitterName  string `json:"committer_name"`
+	CommitterEmail string `json:"committer_email"`
+	// CommitterLogin is the GitHub account GitHub resolved the committer to, if any.
+	CommitterLogin string `json:"committer_login,omitempty"`
+	// Message is the full commit message, trailers included.
+	Message string `json:"message"`
+	// Signature is "gpg", "ssh", "x509" or "" when unsigned or unknown.
+	Signature string `json:"signature,omitempty"`
+	// Verified is GitHub's verification result for the signature, when known.
+	Verified bool `json:"verified,omitempty"`
+	// Parents is the number of parents (2 or more for a merge commit).
+	Parents int `json:"parents"`
+}
+
+// PullRequest is what detection reads of a pull request.
+type PullRequest struct {
+	// Number is the PR number.
+	Number int `json:"number"`
+	// AuthorLogin, AuthorType ("User" or "Bot") and AuthorID identify who opened the PR.
+	AuthorLogin string `json:"author_login"`
+	AuthorType  string `json:"author_type"`
+	AuthorID    int64  `json:"author_id"`
+	// HeadRef is the head branch name without refs/heads/.
+	HeadRef string `json:"head_ref"`
+	// Title and Body are the PR's text.
+	Title string `json:"title"`
+	Body  string `json:"body"`
+	// Labels are the PR's label names.
+	Labels []string `json:"labels,omitempty"`
+}
+
+// Trailer is one "Key: value" line of a commit message's trailer block.
+type Trailer struct {
+	// Key is the trailer key as written, such as "Co-authored-by".
+	Key string `json:"key"`
+	// Value is everything after the colon, trimmed.
+	Value string `json:"value"`
+	// Line is the whole line as written.
+	Line string `json:"line"`
+}
+
+// Options configures a Detector beyond the built-in catalogue.
+type Options struct {
+	// NoBuiltin switches the built-in agent catalogue off.
+	NoBuiltin bool
+	// Disable lists built-in agent ids to switch off.
+	Disable []string
+	// Custom lists agents declared by the maintainers.
+	Custom []CustomAgent
+	// Automation lists extra automation bots.
+	Automation []CustomBot
+}
+
+// CustomAgent is an agent declared in the policy file; see config.AgentDef.
+type CustomAgent struct {
+	ID       string
+	Name     string
+	Logins   []string
+	Emails   []string
+	Trailers []string
+	Branches []string
+	Markers  []string
+}
+
+// CustomBot is an automation bot declared in the policy file; see config.BotDef.
+type CustomBot struct {
+	ID     string
+	Logins []string
+	Emails []string
+}

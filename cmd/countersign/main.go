@@ -1,0 +1,83 @@
+// Command countersign is Countersign's one binary: the GitHub App server and
+// the commands that run the same policy engine on a local clone.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// streams are the standard streams a command reads and writes, so tests can
+// run commands in-process.
+type streams struct {
+	in  io.Reader
+	out io.Writer
+	err io.Writer
+}
+
+// command is one subcommand of the binary.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, s streams) int
+}
+
+// commands lists the subcommands in the order help shows them.
+func commands() []command {
+	return []command{
+		{"serve", "run the GitHub App server", runServe},
+		{"check", "evaluate a branch of a local clone as a merge would be judged", runCheck},
+		{"audit", "backtest the policy over a branch's history", runAudit},
+		{"detect", "classify GitHub REST pull-request or commit JSON read on stdin", runDetect},
+		{"config", "validate or print the policy file, list presets", runConfig},
+	}
+}
+
+// Exit codes shared by the commands.
+const (
+	exitOK       = 0 // nothing required, or the command succeeded
+	exitRequired = 1 // approval required, or the input is invalid
+	exitError    = 2 // the command could not do its work
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], streams{in: os.Stdin, out: os.Stdout, err: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches args to a subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, s streams) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(s.out)
+		if len(args) == 0 {
+			return exitError
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], s)
+		}
+	}
+	fmt.Fprintf(s.err, "countersign: unknown command %q\n\n", args[0])
+	usage(s.err)
+	return exitError
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Countersign: a second, independent human signature on agent-written and infrastructure changes.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: countersign <command> [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'countersign <command> -h' for a command's flags.")
+}
