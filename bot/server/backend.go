@@ -1,0 +1,44 @@
+package server
+
+import (
+	"context"
+	"strconv"
+)
+
+// Job asks for one pull request to be evaluated at its current state.
+type Job struct {
+	// Installation is the GitHub App installation id the event came from.
+	Installation int64
+	// Owner and Repo name the repository.
+	Owner, Repo string
+	// Number is the pull request number.
+	Number int
+	// HeadSHA is the head the triggering event saw; the backend re-reads the
+	// PR and judges its current head, so this is advisory.
+	HeadSHA string
+	// Reason says what triggered the evaluation, such as "pull_request.synchronize".
+	Reason string
+	// DeliveryID is the X-GitHub-Delivery of the triggering webhook, for logs.
+	DeliveryID string
+}
+
+// Key identifies the pull request a job is for; jobs with the same key are
+// serialized and coalesced.
+func (j Job) Key() string {
+	return j.Owner + "/" + j.Repo + "#" + strconv.Itoa(j.Number)
+}
+
+// Backend is what the server needs from GitHub: evaluating a pull request and
+// publishing its check run, and listing what an installation-wide event
+// covers. The evaluator package implements it against GitHub (or the simulator).
+type Backend interface {
+	// Evaluate gathers the facts of the job's pull request, runs the policy
+	// engine and publishes the countersign check run. A returned error means
+	// the verdict could not be published as computed; the backend has already
+	// written a failing (never passing) check when it could.
+	Evaluate(ctx context.Context, job Job) error
+	// OpenPullRequests lists a repository's open pull requests as jobs.
+	OpenPullRequests(ctx context.Context, installation int64, owner, repo string) ([]Job, error)
+	// InstallationRepos lists the "owner/name" repositories an installation covers.
+	InstallationRepos(ctx context.Context, installation int64) ([]string, error)
+}
