@@ -37,6 +37,7 @@ const (
 	ExcludedCommentOff = "comment_approvals_off"   // `/countersign approve` is not enabled
 	ExcludedNoReason   = "override_without_reason" // override with no reason
 	ExcludedNotAllowed = "override_not_allowed"    // override by someone not allowed
+	ExcludedDismissed  = "dismissed"               // the review was dismissed
 )
 
 // Verdict is the engine's answer for one pull request at one head.
@@ -123,6 +124,8 @@ type Requirement struct {
 	Eligible Eligibility `json:"eligible"`
 	// Files are the protected files behind a path requirement (possibly shortened).
 	Files []string `json:"files,omitempty"`
+	// Uncovered are the files of a code-owner requirement that none of their owners has approved yet.
+	Uncovered []string `json:"uncovered,omitempty"`
 }
 
 // Eligibility describes who can satisfy a requirement.
