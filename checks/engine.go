@@ -1,0 +1,972 @@
+package checks
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/countersign/countersign/checks/detect"
+	"github.com/countersign/countersign/config"
+	"github.com/hmarr/codeowners"
+)
+
+// Requirement names.
+const (
+	// ReqAgentReview is the independent review an agent-authored change needs.
+	ReqAgentReview = "agent-review"
+	// ReqHumanReview is the review a human change needs, when the policy asks for one.
+	ReqHumanReview = "human-review"
+	// ReqPathPrefix prefixes the name of a protected-path requirement: "path:<rule>".
+	ReqPathPrefix = "path:"
+)
+
+// SourceOverride is the Exclusion.Source of an override command.
+const SourceOverride = "override"
+
+// MaxTitleRunes is the longest title a verdict carries.
+const MaxTitleRunes = 1000
+
+// classifier is what the engine needs of a detector.
+type classifier interface {
+	PullRequest(detect.PullRequest) detect.Detection
+	Commit(detect.Commit) detect.Detection
+}
+
+// Evaluate judges the facts of one pull request against a policy. It is pure
+// and deterministic: the same policy and facts give the same verdict. A nil
+// policy, a policy without a detector, or incomplete facts give a failing
+// verdict (fail closed); to report an invalid policy file use Invalid.
+func Evaluate(p *config.Policy, f *Facts) *Verdict {
+	if p == nil {
+		return Invalid(errors.New("no policy"), config.Source{}, f)
+	}
+	if f == nil {
+		return incomplete(p.Source, &Facts{}, "no facts were gathered")
+	}
+	if f.Incomplete != "" {
+		return incomplete(p.Source, f, f.Incomplete)
+	}
+	if f.PR.HeadSHA == "" && !f.Local {
+		return incomplete(p.Source, f, "the pull request's head commit is unknown")
+	}
+	det := p.Detector()
+	if det == nil {
+		return incomplete(p.Source, f, "agent detection is unavailable for this policy")
+	}
+	return evaluate(p, f, det, p.Rules(), (*config.Rule).Match)
+}
+
+// Invalid is the failing verdict for a policy that could not be loaded: err
+// lists the problems (one per line, or joined with errors.Join), each naming
+// file and line; src says where the policy was read from.
+func Invalid(err error, src config.Source, f *Facts) *Verdict {
+	v := baseVerdict(src, f)
+	v.Conclusion = Failure
+	v.Errors = errorLines(err)
+	if len(v.Errors) == 0 {
+		v.Errors = []string{"invalid policy"}
+	}
+	title := "Invalid policy: " + v.Errors[0]
+	if n := len(v.Errors) - 1; n > 0 {
+		title += fmt.Sprintf(" (and %d more %s)", n, plural(n, "error", "errors"))
+	}
+	v.Title = clipTitle(title)
+	return v
+}
+
+func errorLines(err error) []string {
+	if err == nil {
+		return nil
+	}
+	var out []string
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range multi.Unwrap() {
+			out = append(out, errorLines(e)...)
+		}
+		return out
+	}
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func incomplete(src config.Source, f *Facts, why string) *Verdict {
+	v := baseVerdict(src, f)
+	v.Conclusion = Failure
+	v.Errors = []string{"could not evaluate: " + why}
+	v.Title = clipTitle("Could not evaluate: " + why)
+	return v
+}
+
+func baseVerdict(src config.Source, f *Facts) *Verdict {
+	v := &Verdict{
+		Agents:         []string{},
+		Commits:        []CommitVerdict{},
+		ProtectedFiles: []ProtectedFile{},
+		Requirements:   []Requirement{},
+		Policy:         src,
+	}
+	if f != nil {
+		v.Repo, v.Number, v.HeadSHA, v.Local = f.Repo, f.PR.Number, f.PR.HeadSHA, f.Local
+	}
+	return v
+}
+
+// reqState is a requirement while approvals are being counted.
+type reqState struct {
+	Requirement
+	minRank    int
+	teams      loginSet // lower-case "org/slug"
+	users      loginSet
+	codeowners bool
+	owners     []ownedFile // with codeowners: the matched files and their owners
+	ownerUsers loginSet
+	ownerTeams loginSet
+	restricted bool
+	satisfied  loginSet
+	// memberTeams holds the teams of each counted approver, for code-owner coverage.
+	memberTeams map[string][]string
+}
+
+// ownedFile is a protected file and its CODEOWNERS owners.
+type ownedFile struct {
+	path   string
+	users  loginSet
+	teams  loginSet
+	emails []string
+}
+
+func (o ownedFile) owned() bool { return len(o.users)+len(o.teams)+len(o.emails) > 0 }
+
+// eval holds one evaluation's working state.
+type eval struct {
+	p  *config.Policy
+	f  *Facts
+	v  *Verdict
+	ex []exclItem
+
+	agentNames  map[string]string
+	operators   loginSet
+	authors     loginSet
+	reqs        []*reqState
+	approvedBy  loginSet
+	dismissSt   bool
+	agentAuthor bool
+}
+
+type exclItem struct {
+	order int
+	e     Exclusion
+}
+
+func evaluate(p *config.Policy, f *Facts, det classifier, rules []*config.Rule, match func(*config.Rule, string) bool) *Verdict {
+	e := &eval{p: p, f: f, v: baseVerdict(p.Source, f), dismissSt: p.Review.DismissStaleApprovals()}
+	e.detect(det)
+	e.requirements(rules, match)
+	if !f.Local {
+		e.reviews()
+	}
+	e.conclude()
+	return e.v
+}
+
+// detect classifies the pull request and its commits, and collects agents,
+// operators and human commit authors.
+func (e *eval) detect(det classifier) {
+	f, v := e.f, e.v
+	e.agentNames = map[string]string{}
+	prDet := det.PullRequest(f.PR.PullRequest)
+	v.PR = &prDet
+	if prDet.IsAgent() {
+		e.agentAuthor = true
+		e.addAgent(prDet)
+	}
+	var ops []detect.Identity
+	addOp := func(id *detect.Identity) {
+		if id == nil || id.IsZero() {
+			return
+		}
+		ops = append(ops, *id)
+	}
+	addOp(prDet.Operator)
+
+	v.Commits = make([]CommitVerdict, len(f.Commits))
+	agentIDs := make([]string, len(f.Commits))
+	for i := range f.Commits {
+		c := &f.Commits[i]
+		d := det.Commit(*c)
+		cv := &v.Commits[i]
+		cv.SHA, cv.Subject, cv.Signals, cv.Operator = c.SHA, firstLine(c.Message), d.Signals, d.Operator
+		switch d.Class {
+		case detect.ClassAgent:
+			e.agentAuthor = true
+			e.addAgent(d)
+			agentIDs[i] = d.Agent
+			cv.Agent = &agentIDs[i]
+			addOp(d.Operator)
+		case detect.ClassAutomation:
+			cv.Automation = d.Automation
+		default:
+			e.authors.add(c.AuthorLogin)
+			e.authors.add(LoginFromEmail(c.AuthorEmail))
+		}
+	}
+	// The human who opened a pull request whose commits or body an agent
+	// wrote delegated the work: an operator.
+	if e.agentAuthor && f.PR.AuthorLogin != "" && !isBot(f.PR.AuthorLogin, f.PR.AuthorType) && !openedByAgent(prDet) {
+		ops = append(ops, detect.Identity{Login: f.PR.AuthorLogin})
+	}
+	v.Operators = dedupIdentities(ops)
+	for _, op := range v.Operators {
+		e.operators.add(op.Login)
+		e.operators.add(LoginFromEmail(op.Email))
+	}
+	v.AgentAuthored = e.agentAuthor
+	for id := range e.agentNames {
+		v.Agents = append(v.Agents, id)
+	}
+	slices.Sort(v.Agents)
+}
+
+func (e *eval) addAgent(d detect.Detection) {
+	id := d.Agent
+	if id == "" {
+		id = "unknown-agent"
+	}
+	if name, ok := e.agentNames[id]; !ok || name == "" {
+		e.agentNames[id] = d.AgentName
+	}
+}
+
+// openedByAgent reports whether the PR's own login is the agent's.
+func openedByAgent(d detect.Detection) bool {
+	if !d.IsAgent() {
+		return false
+	}
+	for _, s := range d.Signals {
+		if s.Kind == detect.SignalLogin && s.Agent != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// dedupIdentities merges identities with the same login or address and sorts them.
+func dedupIdentities(ids []detect.Identity) []detect.Identity {
+	if len(ids) == 0 {
+		return nil
+	}
+	key := func(id detect.Identity) string {
+		if l := id.Login; l != "" {
+			return "l:" + strings.ToLower(l)
+		}
+		if l := LoginFromEmail(id.Email); l != "" {
+			return "l:" + strings.ToLower(l)
+		}
+		if id.Email != "" {
+			return "e:" + strings.ToLower(id.Email)
+		}
+		return "n:" + id.Name
+	}
+	var out []detect.Identity
+	seen := map[string]int{}
+	for _, id := range ids {
+		k := key(id)
+		if i, ok := seen[k]; ok {
+			// Keep the most complete record.
+			o := &out[i]
+			if o.Login == "" {
+				o.Login = id.Login
+			}
+			if o.Name == "" {
+				o.Name = id.Name
+			}
+			if o.Email == "" {
+				o.Email = id.Email
+			}
+			continue
+		}
+		seen[k] = len(out)
+		out = append(out, id)
+	}
+	slices.SortFunc(out, func(a, b detect.Identity) int { return strings.Compare(key(a), key(b)) })
+	return out
+}
+
+// agentPhrase names the agents that wrote the change: "Claude Code and Copilot".
+func (e *eval) agentPhrase() string {
+	names := make([]string, 0, len(e.v.Agents))
+	for _, id := range e.v.Agents {
+		n := e.agentNames[id]
+		if n == "" {
+			n = id
+		}
+		names = append(names, n)
+	}
+	return joinAnd(names)
+}
+
+func joinAnd(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+func newReq(name, reason string, needed int, a config.Approvers) *reqState {
+	r := &reqState{
+		Requirement: Requirement{Name: name, Reason: reason, Needed: needed},
+		minRank:     config.PermissionRank(a.MinPermission()),
+		codeowners:  a.CodeOwners,
+		restricted:  a.Restricted(),
+	}
+	for _, t := range a.Teams {
+		r.teams.add(t)
+	}
+	for _, u := range a.Users {
+		r.users.add(u)
+	}
+	r.Eligible = Eligibility{Permission: strings.ToLower(a.MinPermission())}
+	if len(r.teams) > 0 {
+		r.Eligible.Teams = slices.Sorted(slices.Values(r.teams))
+	}
+	if len(r.users) > 0 {
+		r.Eligible.Users = slices.Sorted(slices.Values(r.users))
+	}
+	return r
+}
+
+type hit struct {
+	rule    int32
+	file    int32
+	deleted bool
+}
+
+// requirements works out what the change needs.
+func (e *eval) requirements(rules []*config.Rule, match func(*config.Rule, string) bool) {
+	p, f, v := e.p, e.f, e.v
+	if e.agentAuthor {
+		if n := p.Review.AgentApprovals(); n > 0 {
+			e.reqs = append(e.reqs, newReq(ReqAgentReview, "agent-authored by "+e.agentPhrase(), n, p.Review.Agent.Approvers))
+		}
+	} else if n := p.Review.HumanApprovals(); n > 0 {
+		e.reqs = append(e.reqs, newReq(ReqHumanReview, "policy asks every change for review", n, p.Review.Human.Approvers))
+	}
+	for _, r := range e.reqs {
+		if r.codeowners {
+			// Code owners of a review requirement own the whole change.
+			e.addOwners(r, allPaths(f.Files))
+		}
+	}
+
+	// Which rules apply to this change.
+	applies := make([]*config.Rule, 0, len(rules))
+	for _, r := range rules {
+		if r == nil {
+			continue
+		}
+		if r.Scope() == config.AppliesToAll || (r.Scope() == config.AppliesToAgent && e.agentAuthor) {
+			applies = append(applies, r)
+		}
+	}
+	if len(applies) == 0 {
+		return
+	}
+	ix := newPathIndex(applies)
+	var hits []hit
+	for i := range f.Files {
+		fl := &f.Files[i]
+		prev := ""
+		if fl.PreviousPath != "" && fl.PreviousPath != fl.Path && fl.Status != StatusCopied {
+			prev = fl.PreviousPath
+		}
+		for _, ri := range ix.candidates(int32(i+1), fl.Path, prev) {
+			r := applies[ri]
+			newM := match(r, fl.Path)
+			oldM := prev != "" && match(r, prev)
+			if !newM && !oldM {
+				continue
+			}
+			deleted := fl.Status == StatusRemoved || (oldM && !newM)
+			hits = append(hits, hit{rule: ri, file: int32(i), deleted: deleted})
+		}
+	}
+	if len(hits) == 0 {
+		return
+	}
+	slices.SortFunc(hits, func(a, b hit) int {
+		if a.rule != b.rule {
+			return int(a.rule - b.rule)
+		}
+		return strings.Compare(f.Files[a.file].Path, f.Files[b.file].Path)
+	})
+	v.ProtectedFiles = make([]ProtectedFile, 0, len(hits))
+	for start := 0; start < len(hits); {
+		end := start
+		for end < len(hits) && hits[end].rule == hits[start].rule {
+			end++
+		}
+		e.pathRequirement(applies[hits[start].rule], hits[start:end])
+		start = end
+	}
+}
+
+func allPaths(files []File) [][2]string {
+	out := make([][2]string, len(files))
+	for i, fl := range files {
+		out[i] = [2]string{fl.Path, ""}
+		if fl.Status != StatusCopied {
+			out[i][1] = fl.PreviousPath
+		}
+	}
+	return out
+}
+
+func (e *eval) pathRequirement(r *config.Rule, hits []hit) {
+	f, v := e.f, e.v
+	anyDeleted := false
+	files := make([]string, len(hits))
+	var paths [][2]string
+	for i, h := range hits {
+		fl := &f.Files[h.file]
+		v.ProtectedFiles = append(v.ProtectedFiles, ProtectedFile{
+			Path: fl.Path, PreviousPath: fl.PreviousPath, Status: fl.Status, Rule: r.Name, Deleted: h.deleted,
+		})
+		files[i] = fl.Path
+		anyDeleted = anyDeleted || h.deleted
+		if r.Approvers.CodeOwners {
+			prev := ""
+			if fl.Status != StatusCopied {
+				prev = fl.PreviousPath
+			}
+			paths = append(paths, [2]string{fl.Path, prev})
+		}
+	}
+	needed := r.NeededApprovals()
+	if anyDeleted {
+		needed += r.ExtraDeletionApprovals()
+	}
+	if needed <= 0 {
+		return
+	}
+	first := &f.Files[hits[0].file]
+	reason := first.Path
+	if n := len(hits) - 1; n > 0 {
+		reason += fmt.Sprintf(" and %d more %s", n, plural(n, "file", "files"))
+	}
+	switch {
+	case hits[0].deleted && first.Status == StatusRemoved:
+		reason += " deleted"
+	case hits[0].deleted:
+		reason += " renamed out of " + r.Name
+	default:
+		reason += " changed"
+	}
+	if e.agentAuthor {
+		reason += " by " + e.agentPhrase()
+	}
+	if anyDeleted && r.ExtraDeletionApprovals() > 0 {
+		reason += fmt.Sprintf(" (deletion needs %d more)", r.ExtraDeletionApprovals())
+	}
+	req := newReq(ReqPathPrefix+r.Name, reason, needed, r.Approvers)
+	req.Files = files
+	if req.codeowners {
+		e.addOwners(req, paths)
+	}
+	e.reqs = append(e.reqs, req)
+}
+
+// addOwners records the CODEOWNERS owners of each path pair (path, previous
+// path) on a code-owner requirement.
+func (e *eval) addOwners(r *reqState, paths [][2]string) {
+	var all []string
+	for _, pp := range paths {
+		of := ownedFile{path: pp[0]}
+		for _, p := range pp {
+			if p == "" || e.f.CodeOwners == nil {
+				continue
+			}
+			rule, err := e.f.CodeOwners.Match(p)
+			if err != nil || rule == nil {
+				continue
+			}
+			for _, o := range rule.Owners {
+				switch o.Type {
+				case codeowners.TeamOwner:
+					of.teams.add(o.Value)
+					r.ownerTeams.add(o.Value)
+					all = append(all, "@"+strings.ToLower(o.Value))
+				case codeowners.UsernameOwner:
+					of.users.add(o.Value)
+					r.ownerUsers.add(o.Value)
+					all = append(all, "@"+strings.ToLower(o.Value))
+				default:
+					of.emails = append(of.emails, o.Value)
+					all = append(all, o.Value)
+				}
+			}
+		}
+		r.owners = append(r.owners, of)
+	}
+	slices.Sort(all)
+	r.Eligible.CodeOwners = slices.Compact(all)
+}
+
+// reviewerFor returns the recorded standing of a login.
+func (e *eval) reviewerFor(login string) (Reviewer, bool) {
+	if e.f.Reviewers == nil {
+		return Reviewer{}, false
+	}
+	r, ok := e.f.Reviewers[strings.ToLower(login)]
+	return r, ok
+}
+
+// independence checks what disqualifies a person whatever the requirement.
+func (e *eval) independence(login, userType string) (reason, detail string) {
+	rv, known := e.reviewerFor(login)
+	switch {
+	case isBot(login, userType) || (known && isBot("", rv.Type)):
+		return ExcludedBot, "@" + login + " is a bot; only humans count"
+	case config.SameLogin(login, e.f.PR.AuthorLogin):
+		return ExcludedAuthor, "@" + login + " opened the pull request"
+	case e.operators.has(login):
+		return ExcludedOperator, "@" + login + " delegated this change to " + e.agentPhraseOr("an agent")
+	case e.authors.has(login):
+		return ExcludedCommitter, "@" + login + " wrote commits in this pull request"
+	case !known || config.PermissionRank(rv.Permission) == 0:
+		return ExcludedUnknown, "@" + login + "'s repository permission could not be established"
+	}
+	return "", ""
+}
+
+func (e *eval) agentPhraseOr(def string) string {
+	if s := e.agentPhrase(); s != "" {
+		return s
+	}
+	return def
+}
+
+// eligible reports whether a reviewer counts for a requirement, and why not.
+func (r *reqState) eligible(rv Reviewer) (ok bool, reason string) {
+	if config.PermissionRank(rv.Permission) < r.minRank {
+		return false, ExcludedPermission
+	}
+	if !r.restricted {
+		return true, ""
+	}
+	if r.users.has(rv.Login) || memberOfAny(rv, r.teams) {
+		return true, ""
+	}
+	if r.codeowners && (r.ownerUsers.has(rv.Login) || memberOfAny(rv, r.ownerTeams)) {
+		return true, ""
+	}
+	return false, ExcludedNotMember
+}
+
+func memberOfAny(rv Reviewer, teams loginSet) bool {
+	for _, t := range rv.Teams {
+		if teams.has(normName(t)) {
+			return true
+		}
+	}
+	return false
+}
+
+// reviews applies GitHub's review semantics and counts approvals.
+func (e *eval) reviews() {
+	f := e.f
+	latest := map[string]int{}
+	var order []string
+	for i := range f.Reviews {
+		r := &f.Reviews[i]
+		if r.Source == SourceComment {
+			if !e.p.Commands.ApproveEnabled() {
+				e.exclude(i, r, ExcludedCommentOff, "`/countersign approve` comments do not count under this policy (commands.approve is off)")
+				continue
+			}
+		} else {
+			switch strings.ToUpper(r.State) {
+			case ReviewApproved, ReviewChangesRequested, ReviewDismissed:
+			default:
+				continue // COMMENTED and PENDING leave the reviewer's state as it was
+			}
+		}
+		key := strings.ToLower(r.Login)
+		if prev, ok := latest[key]; ok {
+			e.exclude(prev, &f.Reviews[prev], ExcludedSuperseded, fmt.Sprintf("replaced by a later %s (%s)", describe(r), idText(r.ID)))
+		} else {
+			order = append(order, key)
+		}
+		latest[key] = i
+	}
+	idx := make([]int, 0, len(order))
+	for _, k := range order {
+		idx = append(idx, latest[k])
+	}
+	slices.Sort(idx)
+	head := f.PR.HeadSHA
+	for _, i := range idx {
+		r := &f.Reviews[i]
+		state := strings.ToUpper(r.State)
+		if r.Source == SourceComment {
+			state = ReviewApproved
+		}
+		if state == ReviewDismissed {
+			e.exclude(i, r, ExcludedDismissed, "the review was dismissed")
+			continue
+		}
+		if reason, detail := e.independence(r.Login, r.UserType); reason != "" {
+			if state == ReviewChangesRequested {
+				detail = "requested changes, which do not block: " + detail
+			}
+			e.exclude(i, r, reason, detail)
+			continue
+		}
+		rv, _ := e.reviewerFor(r.Login)
+		rv.Login = r.Login
+		if state == ReviewApproved && e.dismissSt && r.CommitSHA != head {
+			e.exclude(i, r, ExcludedStale, fmt.Sprintf("approved %s, head is %s", shortSHA(r.CommitSHA), shortSHA(head)))
+			continue
+		}
+		if len(e.reqs) == 0 {
+			continue
+		}
+		counted := false
+		why := ExcludedPermission
+		for _, q := range e.reqs {
+			ok, reason := q.eligible(rv)
+			if ok {
+				counted = true
+				if state == ReviewApproved {
+					q.satisfied.add(r.Login)
+					if q.codeowners {
+						if q.memberTeams == nil {
+							q.memberTeams = map[string][]string{}
+						}
+						q.memberTeams[strings.ToLower(r.Login)] = rv.Teams
+					}
+				}
+			} else if reason == ExcludedNotMember {
+				why = ExcludedNotMember
+			}
+		}
+		switch {
+		case counted && state == ReviewChangesRequested:
+			e.v.Blocking = append(e.v.Blocking, Block{Login: r.Login, ReviewID: r.ID})
+		case counted:
+			e.approvedBy.add(r.Login)
+		default:
+			detail := fmt.Sprintf("@%s has %s permission; %s", r.Login, orUnknown(rv.Permission), e.needsText())
+			if state == ReviewChangesRequested {
+				detail = "requested changes, which do not block: " + detail
+			}
+			e.exclude(i, r, why, detail)
+		}
+	}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// needsText says what the requirements want of an approver.
+func (e *eval) needsText() string {
+	parts := make([]string, 0, len(e.reqs))
+	for _, q := range e.reqs {
+		parts = append(parts, q.Name+" needs "+whoText(q.Eligible, q.restricted))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func describe(r *Review) string {
+	if r.Source == SourceComment {
+		return "/countersign approve"
+	}
+	return strings.ToLower(strings.ReplaceAll(r.State, "_", " ")) + " review"
+}
+
+func idText(id int64) string { return "#" + strconv.FormatInt(id, 10) }
+
+func (e *eval) exclude(order int, r *Review, reason, detail string) {
+	src := r.Source
+	if src == "" {
+		src = SourceReview
+	}
+	e.ex = append(e.ex, exclItem{order: order, e: Exclusion{Login: r.Login, ID: r.ID, Source: src, Reason: reason, Detail: detail}})
+}
+
+// overrides picks the latest valid override.
+func (e *eval) overrides() {
+	f := e.f
+	valid := -1
+	base := len(f.Reviews)
+	for i := range f.Overrides {
+		o := &f.Overrides[i]
+		reason, detail := e.overrideProblem(o)
+		if reason != "" {
+			e.ex = append(e.ex, exclItem{order: base + i, e: Exclusion{Login: o.Login, ID: o.ID, Source: SourceOverride, Reason: reason, Detail: detail}})
+			continue
+		}
+		if valid >= 0 {
+			old := &f.Overrides[valid]
+			e.ex = append(e.ex, exclItem{order: base + valid, e: Exclusion{Login: old.Login, ID: old.ID, Source: SourceOverride, Reason: ExcludedSuperseded, Detail: "replaced by a later override " + idText(o.ID)}})
+		}
+		valid = i
+	}
+	if valid >= 0 {
+		o := f.Overrides[valid]
+		o.Reason = strings.TrimSpace(o.Reason)
+		e.v.Override = &o
+	}
+}
+
+func (e *eval) overrideProblem(o *Override) (reason, detail string) {
+	ov := e.p.Overrides
+	if isBot(o.Login, o.UserType) {
+		return ExcludedBot, "@" + o.Login + " is a bot; only people may override"
+	}
+	allowed := false
+	for _, u := range ov.Users {
+		if config.SameLogin(normName(u), o.Login) {
+			allowed = true
+		}
+	}
+	if !allowed && len(ov.Teams) > 0 {
+		if rv, ok := e.reviewerFor(o.Login); ok && !isBot("", rv.Type) {
+			var teams loginSet
+			for _, t := range ov.Teams {
+				teams.add(t)
+			}
+			allowed = memberOfAny(rv, teams)
+		}
+	}
+	if !allowed {
+		if !ov.Allowed() {
+			return ExcludedNotAllowed, "this policy lets nobody override (overrides is empty)"
+		}
+		return ExcludedNotAllowed, "@" + o.Login + " is not in overrides.users or overrides.teams"
+	}
+	if strings.TrimSpace(o.Reason) == "" {
+		return ExcludedNoReason, "an override needs a reason: /countersign override <reason>"
+	}
+	if o.CommitSHA != e.f.PR.HeadSHA {
+		return ExcludedStale, fmt.Sprintf("override made at %s, head is %s", shortSHA(o.CommitSHA), shortSHA(e.f.PR.HeadSHA))
+	}
+	return "", ""
+}
+
+// conclude finishes requirements, exclusions, conclusion and title.
+func (e *eval) conclude() {
+	v := e.v
+	if !e.f.Local {
+		e.overrides()
+	}
+	for _, q := range e.reqs {
+		q.Have = len(q.satisfied)
+		if q.Have > 0 {
+			q.SatisfiedBy = slices.Sorted(slices.Values(q.satisfied))
+		}
+		q.Uncovered = q.uncovered()
+		q.Met = q.Have >= q.Needed && len(q.Uncovered) == 0
+		v.Requirements = append(v.Requirements, q.Requirement)
+	}
+	if len(e.ex) > 0 {
+		slices.SortStableFunc(e.ex, func(a, b exclItem) int { return a.order - b.order })
+		v.Excluded = make([]Exclusion, len(e.ex))
+		for i, x := range e.ex {
+			v.Excluded[i] = x.e
+		}
+	}
+	switch {
+	case v.Override != nil:
+		v.Conclusion = Success
+		v.Title = clipTitle(fmt.Sprintf("Overridden by @%s: %s", v.Override.Login, oneLine(v.Override.Reason)))
+		return
+	}
+	var missing []string
+	for _, q := range e.reqs {
+		if !q.Met {
+			missing = append(missing, q.missingText())
+		}
+	}
+	var parts []string
+	if len(v.Blocking) > 0 {
+		names := make([]string, len(v.Blocking))
+		for i, b := range v.Blocking {
+			names[i] = "@" + b.Login
+		}
+		parts = append(parts, "Changes requested by "+joinAnd(names))
+	}
+	parts = append(parts, missing...)
+	if len(parts) > 0 {
+		v.Conclusion = ActionRequired
+		if v.Local {
+			parts[0] = "Merge " + lowerFirst(parts[0])
+		}
+		for i := 1; i < len(parts); i++ {
+			parts[i] = lowerFirst(parts[i])
+		}
+		v.Title = clipTitle(strings.Join(parts, "; "))
+		return
+	}
+	v.Conclusion = Success
+	switch {
+	case len(e.reqs) == 0 && e.agentAuthor:
+		v.Title = clipTitle("No approval needed: agent-authored by " + e.agentPhrase() + ", and the policy asks for none")
+	case len(e.reqs) == 0:
+		v.Title = "No approval needed: human change, no protected paths"
+	default:
+		var by loginSet
+		for _, q := range e.reqs {
+			for _, s := range q.SatisfiedBy {
+				by.add(s)
+			}
+		}
+		names := slices.Sorted(slices.Values(by))
+		for i := range names {
+			names[i] = "@" + names[i]
+		}
+		v.Title = clipTitle("Approved by " + joinAnd(names))
+	}
+}
+
+// uncovered lists the files of a code-owner requirement that no counted
+// approver owns. A file with no code owner is covered by any counted approval.
+func (r *reqState) uncovered() []string {
+	if !r.codeowners {
+		return nil
+	}
+	var out []string
+	for _, of := range r.owners {
+		if !of.owned() {
+			if len(r.satisfied) == 0 {
+				out = append(out, of.path)
+			}
+			continue
+		}
+		covered := false
+		for _, s := range r.satisfied {
+			if of.users.has(s) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			covered = r.teamCovered(of)
+		}
+		if !covered {
+			out = append(out, of.path)
+		}
+	}
+	return out
+}
+
+func (r *reqState) teamCovered(of ownedFile) bool {
+	for _, s := range r.satisfied {
+		if rv, ok := r.memberTeams[s]; ok {
+			for _, t := range rv {
+				if of.teams.has(normName(t)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (r *reqState) missingText() string {
+	short := r.Needed - r.Have
+	if short > 0 {
+		more := ""
+		if r.Have > 0 {
+			more = " more"
+		}
+		return fmt.Sprintf("Needs %d%s %s: %s", short, more, approvalPhrase(short, r.Eligible, r.restricted), r.Reason)
+	}
+	un := r.Uncovered
+	s := "Needs approval from code owners of " + un[0]
+	if len(un) > 1 {
+		s += fmt.Sprintf(" and %d more %s", len(un)-1, plural(len(un)-1, "file", "files"))
+	}
+	return s + ": " + r.Reason
+}
+
+// approvalPhrase: "independent approval", "approvals from @acme/sre or @bob".
+func approvalPhrase(n int, el Eligibility, restricted bool) string {
+	word := plural(n, "approval", "approvals")
+	perm := ""
+	if el.Permission != "" && el.Permission != config.PermissionWrite {
+		perm = " with " + el.Permission + " permission"
+	}
+	if !restricted {
+		return "independent " + word + perm
+	}
+	return word + " from " + whoText(el, restricted) + perm
+}
+
+// whoText names who may approve.
+func whoText(el Eligibility, restricted bool) string {
+	if !restricted {
+		return "anyone with " + el.Permission + " permission"
+	}
+	var names []string
+	for _, t := range el.Teams {
+		names = append(names, "@"+t)
+	}
+	for _, u := range el.Users {
+		names = append(names, "@"+u)
+	}
+	if len(el.CodeOwners) > 0 || len(names) == 0 {
+		names = append(names, "code owners")
+	}
+	if len(names) > 4 {
+		names = append(names[:3], fmt.Sprintf("%d others", len(names)-3))
+	}
+	return strings.Join(names, " or ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func lowerFirst(s string) string {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return s
+	}
+	return string(s[0]+'a'-'A') + s[1:]
+}
+
+// oneLine folds text onto one line.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n\t") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// clipTitle makes a title one line of at most MaxTitleRunes runes.
+func clipTitle(s string) string {
+	s = oneLine(s)
+	n := 0
+	for i := range s {
+		if n == MaxTitleRunes-1 {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
