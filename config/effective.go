@@ -1,0 +1,76 @@
+package config
+
+import "slices"
+
+// Effective returns a copy of the policy with every default filled in and
+// "all" expanded to the preset names, as `countersign config print` shows
+// it. Lists are never nil in the copy. The copy is a new policy with its own
+// cache.
+func (p *Policy) Effective() *Policy {
+	e := &Policy{Source: p.Source}
+
+	a := p.Agents
+	e.Agents = Agents{
+		Builtin:    boolPtr(a.BuiltinEnabled()),
+		Disable:    cloneList(a.Disable),
+		Custom:     make([]AgentDef, len(a.Custom)),
+		Automation: make([]BotDef, len(a.Automation)),
+	}
+	for i, c := range a.Custom {
+		e.Agents.Custom[i] = AgentDef{
+			ID: c.ID, Name: c.DisplayName(),
+			Logins: cloneList(c.Logins), Emails: cloneList(c.Emails), Trailers: cloneList(c.Trailers),
+			Branches: cloneList(c.Branches), Markers: cloneList(c.Markers),
+		}
+	}
+	for i, b := range a.Automation {
+		e.Agents.Automation[i] = BotDef{ID: b.ID, Logins: cloneList(b.Logins), Emails: cloneList(b.Emails)}
+	}
+
+	e.Review = Review{
+		Agent:        Requirement{Approvals: intPtr(p.Review.AgentApprovals()), Approvers: p.Review.Agent.Approvers.effective()},
+		Human:        Requirement{Approvals: intPtr(p.Review.HumanApprovals()), Approvers: p.Review.Human.Approvers.effective()},
+		DismissStale: boolPtr(p.Review.DismissStaleApprovals()),
+	}
+
+	e.ProtectedPaths = ProtectedPaths{
+		Presets: p.ProtectedPaths.EnabledPresets(),
+		Rules:   make([]PathRule, len(p.ProtectedPaths.Rules)),
+	}
+	for i, r := range p.ProtectedPaths.Rules {
+		e.ProtectedPaths.Rules[i] = PathRule{
+			Name:              r.Name,
+			Presets:           cloneList(r.Presets),
+			Paths:             cloneList(r.Paths),
+			Ignore:            cloneList(r.Ignore),
+			AppliesTo:         r.Scope(),
+			Approvals:         intPtr(r.NeededApprovals()),
+			DeletionApprovals: intPtr(r.ExtraDeletionApprovals()),
+			Approvers:         r.Approvers.effective(),
+		}
+	}
+
+	e.Commands = Commands{Approve: boolPtr(p.Commands.ApproveEnabled())}
+	e.Overrides = Overrides{Teams: cloneList(p.Overrides.Teams), Users: cloneList(p.Overrides.Users)}
+	return e
+}
+
+func (a Approvers) effective() Approvers {
+	return Approvers{
+		Teams:      cloneList(a.Teams),
+		Users:      cloneList(a.Users),
+		CodeOwners: a.CodeOwners,
+		Permission: a.MinPermission(),
+	}
+}
+
+// cloneList copies s, returning an empty list rather than nil.
+func cloneList(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return slices.Clone(s)
+}
+
+func boolPtr(b bool) *bool { return &b }
+func intPtr(i int) *int    { return &i }
