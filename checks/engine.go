@@ -209,6 +209,14 @@ func (e *eval) detect(det classifier) {
 			agentIDs[i] = d.Agent
 			cv.Agent = &agentIDs[i]
 			addOp(d.Operator)
+			// A human recorded as author or committer of an agent's commit
+			// (a Co-authored-by trailer, a local agent session) ran the agent.
+			if !signalled(d, c.AuthorEmail, detect.SignalAuthorEmail, detect.SignalAuthorName) {
+				ops = appendHuman(ops, c.AuthorLogin, c.AuthorName, c.AuthorEmail)
+			}
+			if !signalled(d, c.CommitterEmail, detect.SignalCommitterEmail) {
+				ops = appendHuman(ops, c.CommitterLogin, c.CommitterName, c.CommitterEmail)
+			}
 		case detect.ClassAutomation:
 			cv.Automation = d.Automation
 		default:
@@ -241,6 +249,32 @@ func (e *eval) addAgent(d detect.Detection) {
 	if name, ok := e.agentNames[id]; !ok || name == "" {
 		e.agentNames[id] = d.AgentName
 	}
+}
+
+// signalled reports whether an agent signal of d is of one of the kinds, or
+// matched the address itself: then that identity is the agent's, not a person's.
+func signalled(d detect.Detection, email string, kinds ...string) bool {
+	for _, s := range d.Signals {
+		if s.Agent == "" {
+			continue
+		}
+		if slices.Contains(kinds, s.Kind) || (email != "" && strings.Contains(strings.ToLower(s.Match), strings.ToLower(email))) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendHuman adds a commit identity to ops when it is a person: not a bot,
+// not GitHub's web-flow committer, and with a login or an address.
+func appendHuman(ops []detect.Identity, login, name, email string) []detect.Identity {
+	if login == "" {
+		login = LoginFromEmail(email)
+	}
+	if isBot(login, "") || strings.EqualFold(login, "web-flow") || strings.EqualFold(email, "noreply@github.com") || (login == "" && email == "") {
+		return ops
+	}
+	return append(ops, detect.Identity{Login: login, Name: name, Email: email})
 }
 
 // openedByAgent reports whether the PR's own login is the agent's.
