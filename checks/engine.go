@@ -55,7 +55,7 @@ func Evaluate(p *config.Policy, f *Facts) *Verdict {
 	if det == nil {
 		return incomplete(p.Source, f, "agent detection is unavailable for this policy")
 	}
-	return evaluate(p, f, det, p.Rules(), (*config.Rule).Match)
+	return evaluate(p, f, det, p.Rules(), p.MatchRules)
 }
 
 // Invalid is the failing verdict for a policy that could not be loaded: err
@@ -164,10 +164,12 @@ type exclItem struct {
 	e     Exclusion
 }
 
-func evaluate(p *config.Policy, f *Facts, det classifier, rules []*config.Rule, match func(*config.Rule, string) bool) *Verdict {
+// evaluate is Evaluate with its collaborators passed in: the detector, the
+// effective rules and a function returning the rules that protect a path.
+func evaluate(p *config.Policy, f *Facts, det classifier, rules []*config.Rule, matchRules func(string) []*config.Rule) *Verdict {
 	e := &eval{p: p, f: f, v: baseVerdict(p.Source, f), dismissSt: p.Review.DismissStaleApprovals()}
 	e.detect(det)
-	e.requirements(rules, match)
+	e.requirements(rules, matchRules)
 	if !f.Local {
 		e.reviews()
 	}
@@ -385,7 +387,7 @@ type hit struct {
 }
 
 // requirements works out what the change needs.
-func (e *eval) requirements(rules []*config.Rule, match func(*config.Rule, string) bool) {
+func (e *eval) requirements(rules []*config.Rule, matchRules func(string) []*config.Rule) {
 	p, f, v := e.p, e.f, e.v
 	if e.agentAuthor {
 		if n := p.Review.AgentApprovals(); n > 0 {
@@ -414,23 +416,28 @@ func (e *eval) requirements(rules []*config.Rule, match func(*config.Rule, strin
 	if len(applies) == 0 {
 		return
 	}
-	ix := newPathIndex(applies)
+	index := make(map[*config.Rule]int32, len(applies))
+	for i, r := range applies {
+		index[r] = int32(i)
+	}
 	var hits []hit
 	for i := range f.Files {
 		fl := &f.Files[i]
-		prev := ""
-		if fl.PreviousPath != "" && fl.PreviousPath != fl.Path && fl.Status != StatusCopied {
-			prev = fl.PreviousPath
-		}
-		for _, ri := range ix.candidates(int32(i+1), fl.Path, prev) {
-			r := applies[ri]
-			newM := match(r, fl.Path)
-			oldM := prev != "" && match(r, prev)
-			if !newM && !oldM {
-				continue
+		matched := matchRules(fl.Path)
+		for _, r := range matched {
+			if ri, ok := index[r]; ok {
+				hits = append(hits, hit{rule: ri, file: int32(i), deleted: fl.Status == StatusRemoved})
 			}
-			deleted := fl.Status == StatusRemoved || (oldM && !newM)
-			hits = append(hits, hit{rule: ri, file: int32(i), deleted: deleted})
+		}
+		// A rename matches on its old path too; moving a file out of a
+		// rule's paths takes it away from there, like a deletion.
+		if fl.PreviousPath == "" || fl.PreviousPath == fl.Path || fl.Status == StatusCopied {
+			continue
+		}
+		for _, r := range matchRules(fl.PreviousPath) {
+			if ri, ok := index[r]; ok && !slices.Contains(matched, r) {
+				hits = append(hits, hit{rule: ri, file: int32(i), deleted: true})
+			}
 		}
 	}
 	if len(hits) == 0 {
