@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -47,6 +48,8 @@ func CheckGlob(glob string) error {
 		return fmt.Errorf("glob %q leaves the repository with ..", glob)
 	case strings.ContainsAny(glob, "\n\r\x00"):
 		return fmt.Errorf("glob %q contains a line break or NUL", glob)
+	case !utf8.ValidString(glob):
+		return fmt.Errorf("glob %q is not valid UTF-8", glob)
 	}
 	if !doublestar.ValidatePattern(NormalizeGlob(glob)) {
 		return fmt.Errorf("invalid glob %q: unbalanced [ ] or { }, or a trailing \\", glob)
@@ -71,6 +74,7 @@ const (
 	kindUnder             // P/**: the path is P or starts with P/
 	kindAnyDir            // **/D/**: some segment is D
 	kindGeneric           // prefilter, then doublestar
+	kindOpaque            // doublestar alone
 )
 
 // entry is one compiled doublestar pattern.
@@ -131,10 +135,12 @@ func newMatcher(patterns []string, tags []int) *matcher {
 			m.add(&m.first, firstSegment(e.lit), idx)
 		case kindAnyDir:
 			m.add(&m.anyDir, e.lit, idx)
+		case kindOpaque:
+			m.always = append(m.always, idx)
 		default:
 			last := lastSegment(p)
 			switch {
-			case !strings.ContainsAny(last, globMeta):
+			case last != "" && !strings.ContainsAny(last, globMeta):
 				m.add(&m.base, last, idx)
 			case strings.Contains(e.suffix, ".") && !strings.Contains(e.suffix, "/"):
 				m.add(&m.ext, extension(e.suffix), idx)
@@ -150,6 +156,12 @@ func newMatcher(patterns []string, tags []int) *matcher {
 
 func compileEntry(p string, tag int) entry {
 	e := entry{pattern: p, tag: tag, kind: kindGeneric}
+	if !utf8.ValidString(p) || strings.ContainsRune(p, utf8.RuneError) {
+		// doublestar compares runes, and every invalid byte of a path reads
+		// as U+FFFD: only doublestar itself can answer.
+		e.kind = kindOpaque
+		return e
+	}
 	if !strings.ContainsAny(p, globMeta) {
 		e.kind, e.lit = kindExact, p
 		return e
