@@ -36,5 +36,11 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
+## conformance: the simulator against GitHub's published REST and webhook descriptions (npm packages locked in bot/conformance)
+conformance:
+	@if node bot/conformance/installed.js; then echo "bot/conformance/node_modules is at the locked versions"; \
+	else npm ci --prefix bot/conformance --no-audit --no-fund; fi
+	CONFORMANCE_NODE_MODULES=$(CURDIR)/bot/conformance/node_modules $(GO) test -tags conformance -count=1 ./bot/conformance/...
+
 clean:
 	rm -rf bin
