@@ -352,7 +352,7 @@ func md(s string) string {
 	b.Grow(len(s) + 8)
 	for _, r := range s {
 		switch r {
-		case '\\', '`', '*', '_', '[', ']', '<', '>', '|', '#', '~', '!':
+		case '\\', '`', '*', '_', '[', ']', '<', '>', '|', '~':
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)
