@@ -1,0 +1,1078 @@
+package githubsim
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/google/go-github/v62/github"
+)
+
+func (s *state) registerRoutes(add func(method, tmpl string, auth authKind, h func(c *reqCtx))) {
+	const G, P, X = http.MethodGet, http.MethodPost, http.MethodPatch
+	add(G, "/app", authApp, hGetApp)
+	add(G, "/app/installations", authApp, hListInstallations)
+	add(G, "/app/installations/{installation_id}", authApp, hGetInstallation)
+	add(P, "/app/installations/{installation_id}/access_tokens", authApp, hCreateToken)
+	add(G, "/app/hook/deliveries", authApp, hListDeliveries)
+	add(G, "/app/hook/deliveries/{delivery_id}", authApp, hGetDelivery)
+	add(P, "/app/hook/deliveries/{delivery_id}/attempts", authApp, hRedeliver)
+	add(P, "/app-manifests/{code}/conversions", authNone, hManifest)
+	add(G, "/rate_limit", authAny, hRateLimit)
+	add(G, "/installation/repositories", authToken, hInstallationRepos)
+	add(G, "/repos/{owner}/{repo}/installation", authApp, hRepoInstallation)
+	add(G, "/users/{username}", authAny, hGetUser)
+	add(G, "/orgs/{org}/teams/{team_slug}/members", authToken, hTeamMembers)
+	add(G, "/orgs/{org}/teams/{team_slug}/memberships/{username}", authToken, hTeamMembership)
+	add(G, "/repos/{owner}/{repo}", authToken, hGetRepo)
+	add(G, "/repos/{owner}/{repo}/pulls", authToken, hListPulls)
+	add(G, "/repos/{owner}/{repo}/pulls/{pull_number}", authToken, hGetPull)
+	add(G, "/repos/{owner}/{repo}/pulls/{pull_number}/files", authToken, hPullFiles)
+	add(G, "/repos/{owner}/{repo}/pulls/{pull_number}/commits", authToken, hPullCommits)
+	add(G, "/repos/{owner}/{repo}/pulls/{pull_number}/reviews", authToken, hPullReviews)
+	add(G, "/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}", authToken, hPullReview)
+	add(G, "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", authToken, hGetRequested)
+	add(P, "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", authToken, hRequestReviewers)
+	add(G, "/repos/{owner}/{repo}/contents/{path}", authToken, hContents)
+	add(G, "/repos/{owner}/{repo}/collaborators/{username}/permission", authToken, hPermission)
+	add(G, "/repos/{owner}/{repo}/commits/{ref}/check-runs", authToken, hListCheckRunsForRef)
+	add(G, "/repos/{owner}/{repo}/commits/{ref}", authToken, hGetCommit)
+	add(G, "/repos/{owner}/{repo}/compare/{basehead}", authToken, hCompare)
+	add(P, "/repos/{owner}/{repo}/check-runs", authToken, hCreateCheckRun)
+	add(G, "/repos/{owner}/{repo}/check-runs/{check_run_id}", authToken, hGetCheckRun)
+	add(X, "/repos/{owner}/{repo}/check-runs/{check_run_id}", authToken, hUpdateCheckRun)
+	add(G, "/repos/{owner}/{repo}/issues/{issue_number}/comments", authToken, hListComments)
+	add(P, "/repos/{owner}/{repo}/issues/{issue_number}/comments", authToken, hCreateComment)
+	add(G, "/repos/{owner}/{repo}/issues/comments/{comment_id}", authToken, hGetComment)
+	add(X, "/repos/{owner}/{repo}/issues/comments/{comment_id}", authToken, hEditComment)
+	add(P, "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", authToken, hCreateReaction)
+	add(G, "/repos/{owner}/{repo}/branches/{branch}/protection", authToken, hProtection)
+	add(G, "/repos/{owner}/{repo}/rules/branches/{branch}", authToken, hRules)
+}
+
+func hGetApp(c *reqCtx) { c.json(200, c.s.appObj()) }
+
+func hListInstallations(c *reqCtx) {
+	out := []obj{}
+	for _, in := range c.s.instOrder {
+		out = append(out, c.s.installationObj(in))
+	}
+	c.json(200, paginate(c, out))
+}
+
+func (c *reqCtx) installationParam() *installation {
+	id, _ := strconv.ParseInt(c.p["installation_id"], 10, 64)
+	return c.s.insts[id]
+}
+
+func hGetInstallation(c *reqCtx) {
+	in := c.installationParam()
+	if in == nil {
+		c.notFound()
+		return
+	}
+	c.json(200, c.s.installationObj(in))
+}
+
+func hCreateToken(c *reqCtx) {
+	s := c.s
+	in := c.installationParam()
+	if in == nil {
+		c.notFound()
+		return
+	}
+	var body struct {
+		Repositories  []string          `json:"repositories"`
+		RepositoryIDs []int64           `json:"repository_ids"`
+		Permissions   map[string]string `json:"permissions"`
+	}
+	// ghinstallation sends a JSON null body; that decodes to the zero value.
+	if !c.decodeBody(&body) {
+		return
+	}
+	t := &token{value: "ghs_" + randomHex(18), inst: in, expires: s.ts().Add(s.opt.TokenTTL)}
+	var repos []*repo
+	if len(body.Repositories) > 0 || len(body.RepositoryIDs) > 0 {
+		t.repos = map[*repo]bool{}
+		for _, name := range body.Repositories {
+			r := s.repos[strings.ToLower(in.account.login+"/"+name)]
+			if r == nil || !in.covers(r) {
+				c.invalid("There is at least one repository that does not exist or is not accessible to the parent installation.")
+				return
+			}
+			t.repos[r] = true
+			repos = append(repos, r)
+		}
+		for _, id := range body.RepositoryIDs {
+			var found *repo
+			for _, r := range s.repoOrder {
+				if r.id == id && in.covers(r) {
+					found = r
+				}
+			}
+			if found == nil {
+				c.invalid("There is at least one repository that does not exist or is not accessible to the parent installation.")
+				return
+			}
+			t.repos[found] = true
+			repos = append(repos, found)
+		}
+	}
+	s.tokens[t.value] = t
+	sel := "all"
+	if t.repos != nil || !in.all {
+		sel = "selected"
+	}
+	perms := appPermissions()
+	for k, v := range body.Permissions {
+		perms[k] = v
+	}
+	out := obj{"token": t.value, "expires_at": t.expires.Format(time.RFC3339), "permissions": perms, "repository_selection": sel}
+	if repos != nil {
+		rs := []obj{}
+		for _, r := range repos {
+			rs = append(rs, s.repoObj(r))
+		}
+		out["repositories"] = rs
+	}
+	c.json(201, out)
+}
+
+// hListDeliveries lists deliveries newest first with cursor pagination, as GitHub does.
+func hListDeliveries(c *reqCtx) {
+	s := c.s
+	per := 30
+	if v, err := strconv.Atoi(c.query("per_page")); err == nil && v > 0 {
+		per = min(v, 100)
+	}
+	var cursor int64
+	if v := c.query("cursor"); v != "" {
+		cursor, _ = strconv.ParseInt(strings.TrimPrefix(v, "v1_"), 10, 64)
+	}
+	out := []obj{}
+	var lastID int64
+	more := false
+	for i := len(s.deliveries) - 1; i >= 0; i-- {
+		d := s.deliveries[i]
+		if cursor != 0 && d.id >= cursor {
+			continue
+		}
+		if len(out) == per {
+			more = true
+			break
+		}
+		out = append(out, s.hookDeliveryObj(d, false))
+		lastID = d.id
+	}
+	if more {
+		q := c.r.URL.Query()
+		q.Set("cursor", fmt.Sprintf("v1_%d", lastID))
+		q.Set("per_page", strconv.Itoa(per))
+		c.hdr.Set("Link", fmt.Sprintf(`<%s%s?%s>; rel="next"`, strings.TrimSuffix(s.base, "/"), c.r.URL.Path, q.Encode()))
+	}
+	c.json(200, out)
+}
+
+func (c *reqCtx) deliveryParam() *delivery {
+	id, _ := strconv.ParseInt(c.p["delivery_id"], 10, 64)
+	return c.s.deliveryLocked(id)
+}
+
+func hGetDelivery(c *reqCtx) {
+	d := c.deliveryParam()
+	if d == nil {
+		c.notFound()
+		return
+	}
+	c.json(200, c.s.hookDeliveryObj(d, true))
+}
+
+func hRedeliver(c *reqCtx) {
+	d := c.deliveryParam()
+	if d == nil {
+		c.notFound()
+		return
+	}
+	c.s.redeliverLocked(d)
+	c.json(202, obj{})
+}
+
+func hManifest(c *reqCtx) {
+	s := c.s
+	code := c.p["code"]
+	if !s.manifestCodes[code] {
+		c.notFound()
+		return
+	}
+	delete(s.manifestCodes, code)
+	m := s.appObj()
+	m["client_id"] = s.clientID()
+	m["client_secret"] = randomHex(20)
+	m["webhook_secret"] = s.hookSecret
+	m["pem"] = string((&Sim{s}).PrivateKeyPEM())
+	c.json(201, m)
+}
+
+func hRateLimit(c *reqCtx) {
+	s := c.s
+	limit, used, reset := 60, 0, s.now().Add(time.Hour)
+	if c.inst != nil {
+		w := s.rateWindowLocked(fmt.Sprintf("inst:%d", c.inst.id), 5000)
+		limit, used, reset = w.limit, w.used, w.reset
+	}
+	core := obj{"limit": limit, "used": used, "remaining": limit - used, "reset": reset.Unix()}
+	c.json(200, obj{"resources": obj{"core": core}, "rate": core})
+	c.hdr.Set("X-RateLimit-Remaining", strconv.Itoa(limit-used)) // /rate_limit is not charged
+	c.hdr.Set("X-RateLimit-Limit", strconv.Itoa(limit))
+	c.hdr.Set("X-RateLimit-Used", strconv.Itoa(used))
+	c.hdr.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+	c.hdr.Set("X-RateLimit-Resource", "core")
+}
+
+func hInstallationRepos(c *reqCtx) {
+	s := c.s
+	all := []obj{}
+	for _, r := range s.instRepos(c.inst) {
+		if c.tok.repos == nil || c.tok.repos[r] {
+			all = append(all, s.repoObj(r))
+		}
+	}
+	sel := "selected"
+	if c.inst.all {
+		sel = "all"
+	}
+	c.json(200, obj{"total_count": len(all), "repositories": paginate(c, all), "repository_selection": sel})
+}
+
+func hRepoInstallation(c *reqCtx) {
+	s := c.s
+	r := s.repos[strings.ToLower(c.p["owner"]+"/"+c.p["repo"])]
+	in := s.installationFor(r)
+	if in == nil {
+		c.notFound()
+		return
+	}
+	c.json(200, s.installationObj(in))
+}
+
+func hGetUser(c *reqCtx) {
+	u := c.s.users[strings.ToLower(c.p["username"])]
+	if u == nil {
+		c.notFound()
+		return
+	}
+	c.json(200, c.s.userFullObj(u))
+}
+
+func (c *reqCtx) teamParam() *team {
+	t := c.s.teams[strings.ToLower(c.p["org"]+"/"+c.p["team_slug"])]
+	if t == nil || !strings.EqualFold(c.inst.account.login, t.org.login) {
+		return nil
+	}
+	return t
+}
+
+func hTeamMembers(c *reqCtx) {
+	t := c.teamParam()
+	if t == nil {
+		c.notFound()
+		return
+	}
+	out := []obj{}
+	for _, m := range t.members {
+		out = append(out, c.s.userObj(c.s.users[strings.ToLower(m)]))
+	}
+	c.json(200, paginate(c, out))
+}
+
+func hTeamMembership(c *reqCtx) {
+	t := c.teamParam()
+	if t == nil || !containsFold(t.members, c.p["username"]) {
+		c.notFound()
+		return
+	}
+	c.json(200, obj{
+		"url":   c.s.api("organizations/%d/team/%d/memberships/%s", t.org.id, t.id, c.p["username"]),
+		"role":  "member",
+		"state": "active",
+	})
+}
+
+func hGetRepo(c *reqCtx) { c.json(200, c.s.fullRepoObj(c.repo)) }
+
+func (c *reqCtx) prParam() *pullRequest {
+	n, err := strconv.Atoi(c.p["pull_number"])
+	if err != nil {
+		return nil
+	}
+	return c.repo.prs[n]
+}
+
+func hListPulls(c *reqCtx) {
+	st := c.query("state")
+	if st == "" {
+		st = "open"
+	}
+	if st != "open" && st != "closed" && st != "all" {
+		c.invalid("Validation Failed")
+		return
+	}
+	head, base := c.query("head"), c.query("base")
+	out := []obj{}
+	// GitHub's default sort is created, descending.
+	for i := len(c.repo.prOrder) - 1; i >= 0; i-- {
+		p := c.repo.prOrder[i]
+		if st != "all" && p.state != st {
+			continue
+		}
+		if head != "" {
+			if _, ref, ok := strings.Cut(head, ":"); !ok || ref != p.headRef {
+				continue
+			}
+		}
+		if base != "" && base != p.baseRef {
+			continue
+		}
+		out = append(out, c.s.prSimpleObj(c.repo, p))
+	}
+	if c.query("direction") == "asc" {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	c.json(200, paginate(c, out))
+}
+
+func hGetPull(c *reqCtx) {
+	p := c.prParam()
+	if p == nil {
+		c.notFound()
+		return
+	}
+	c.json(200, c.s.prObj(c.repo, p))
+}
+
+func (s *state) commitFileObj(r *repo, ref string, f fileChange) obj {
+	g := &github.CommitFile{
+		SHA:         github.String(f.sha.String()),
+		Filename:    github.String(f.filename),
+		Status:      github.String(f.status),
+		Additions:   github.Int(f.additions),
+		Deletions:   github.Int(f.deletes),
+		Changes:     github.Int(f.additions + f.deletes),
+		BlobURL:     github.String(s.html("%s/blob/%s/%s", r.fullName(), ref, f.filename)),
+		RawURL:      github.String(s.html("%s/raw/%s/%s", r.fullName(), ref, f.filename)),
+		ContentsURL: github.String(s.api("repos/%s/contents/%s?ref=%s", r.fullName(), f.filename, ref)),
+	}
+	if f.patch != "" {
+		g.Patch = github.String(f.patch)
+	}
+	if f.prev != "" {
+		g.PreviousFilename = github.String(f.prev)
+	}
+	return toObj(g)
+}
+
+func hPullFiles(c *reqCtx) {
+	p := c.prParam()
+	if p == nil {
+		c.notFound()
+		return
+	}
+	d := c.repo.prDiff(p)
+	if d.err != nil {
+		c.fail(500, "Server Error", "")
+		return
+	}
+	files := d.files
+	if len(files) > maxPRFiles {
+		files = files[:maxPRFiles]
+	}
+	out := make([]obj, 0, len(files))
+	for _, f := range paginate(c, files) {
+		out = append(out, c.s.commitFileObj(c.repo, p.headSHA, f))
+	}
+	c.json(200, out)
+}
+
+func (s *state) gitUser(r *repo, sig object.Signature) obj {
+	if l, ok := r.emails[strings.ToLower(sig.Email)]; ok {
+		return s.userObj(s.users[strings.ToLower(l)])
+	}
+	return nil
+}
+
+// commitObj renders a commit; files is nil for list shapes.
+func (s *state) commitObj(r *repo, cm *object.Commit, files []fileChange, withStats bool) obj {
+	fn := r.fullName()
+	sha := cm.Hash.String()
+	parents := []obj{}
+	for _, p := range cm.ParentHashes {
+		parents = append(parents, obj{"sha": p.String(), "url": s.api("repos/%s/commits/%s", fn, p), "html_url": s.html("%s/commit/%s", fn, p)})
+	}
+	sig := func(x object.Signature) obj {
+		return obj{"name": x.Name, "email": x.Email, "date": x.When.UTC().Format(time.RFC3339)}
+	}
+	m := obj{
+		"sha": sha, "node_id": nodeID("Commit", int64(cm.Hash[0])<<16|int64(cm.Hash[1])<<8|int64(cm.Hash[2])),
+		"url": s.api("repos/%s/commits/%s", fn, sha), "html_url": s.html("%s/commit/%s", fn, sha),
+		"comments_url": s.api("repos/%s/commits/%s/comments", fn, sha),
+		"commit": obj{
+			"url": s.api("repos/%s/git/commits/%s", fn, sha), "author": sig(cm.Author), "committer": sig(cm.Committer),
+			"message": trimNL(cm.Message), "comment_count": 0,
+			"tree":         obj{"sha": cm.TreeHash.String(), "url": s.api("repos/%s/git/trees/%s", fn, cm.TreeHash)},
+			"verification": obj{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil, "verified_at": nil},
+		},
+		"author": s.gitUser(r, cm.Author), "committer": s.gitUser(r, cm.Committer), "parents": parents,
+	}
+	if withStats {
+		adds, dels := 0, 0
+		out := []obj{}
+		for _, f := range files {
+			adds += f.additions
+			dels += f.deletes
+			out = append(out, s.commitFileObj(r, sha, f))
+		}
+		m["stats"] = obj{"additions": adds, "deletions": dels, "total": adds + dels}
+		m["files"] = out
+	}
+	return m
+}
+
+func hPullCommits(c *reqCtx) {
+	p := c.prParam()
+	if p == nil {
+		c.notFound()
+		return
+	}
+	commits := c.repo.prDiff(p).commits
+	if len(commits) > maxPRCommits {
+		commits = commits[:maxPRCommits]
+	}
+	out := []obj{}
+	for _, cm := range paginate(c, commits) {
+		out = append(out, c.s.commitObj(c.repo, cm, nil, false))
+	}
+	c.json(200, out)
+}
+
+func hPullReviews(c *reqCtx) {
+	p := c.prParam()
+	if p == nil {
+		c.notFound()
+		return
+	}
+	out := []obj{}
+	for _, rv := range p.reviews {
+		out = append(out, c.s.reviewObj(c.repo, p, rv, false))
+	}
+	c.json(200, paginate(c, out))
+}
+
+func hPullReview(c *reqCtx) {
+	p := c.prParam()
+	if p == nil {
+		c.notFound()
+		return
+	}
+	id, _ := strconv.ParseInt(c.p["review_id"], 10, 64)
+	for _, rv := range p.reviews {
+		if rv.id == id {
+			c.json(200, c.s.reviewObj(c.repo, p, rv, false))
+			return
+		}
+	}
+	c.notFound()
+}
+
+func hGetRequested(c *reqCtx) {
+	p := c.prParam()
+	if p == nil {
+		c.notFound()
+		return
+	}
+	users, teams := []obj{}, []obj{}
+	for _, u := range p.reqUsers {
+		users = append(users, c.s.userObj(u))
+	}
+	for _, t := range p.reqTeams {
+		teams = append(teams, c.s.teamObj(t))
+	}
+	c.json(200, obj{"users": users, "teams": teams})
+}
+
+func hRequestReviewers(c *reqCtx) {
+	s := c.s
+	p := c.prParam()
+	if p == nil {
+		c.notFound()
+		return
+	}
+	var body struct {
+		Reviewers     []string `json:"reviewers"`
+		TeamReviewers []string `json:"team_reviewers"`
+	}
+	if !c.decodeBody(&body) {
+		return
+	}
+	var users []*user
+	for _, l := range body.Reviewers {
+		u := s.users[strings.ToLower(l)]
+		if u == nil || (s.association(c.repo, u) == "NONE" && c.repo.perms[strings.ToLower(u.login)] == "") {
+			c.invalid("Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " + c.repo.fullName() + " repository.")
+			return
+		}
+		if u == p.author {
+			c.invalid("Review cannot be requested from pull request author.")
+			return
+		}
+		users = append(users, u)
+	}
+	var teams []*team
+	for _, slug := range body.TeamReviewers {
+		t := s.teams[strings.ToLower(c.repo.owner.login+"/"+slug)]
+		if t == nil {
+			c.invalid("Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " + c.repo.fullName() + " repository.")
+			return
+		}
+		teams = append(teams, t)
+	}
+	sender := s.botUser()
+	for _, u := range users {
+		if !containsUser(p.reqUsers, u) {
+			p.reqUsers = append(p.reqUsers, u)
+			s.prEventLocked(c.repo, p, "review_requested", sender, obj{"requested_reviewer": s.userObj(u)})
+		}
+	}
+	for _, t := range teams {
+		if !containsTeam(p.reqTeams, t) {
+			p.reqTeams = append(p.reqTeams, t)
+			s.prEventLocked(c.repo, p, "review_requested", sender, obj{"requested_team": s.teamObj(t)})
+		}
+	}
+	c.json(201, s.prSimpleObj(c.repo, p))
+}
+
+func containsUser(list []*user, u *user) bool {
+	for _, x := range list {
+		if x == u {
+			return true
+		}
+	}
+	return false
+}
+
+func containsTeam(list []*team, t *team) bool {
+	for _, x := range list {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+func wrap60(b []byte) string {
+	enc := base64.StdEncoding.EncodeToString(b)
+	var sb strings.Builder
+	for len(enc) > 60 {
+		sb.WriteString(enc[:60])
+		sb.WriteByte('\n')
+		enc = enc[60:]
+	}
+	sb.WriteString(enc)
+	sb.WriteByte('\n')
+	return sb.String()
+}
+
+func hContents(c *reqCtx) {
+	s := c.s
+	r := c.repo
+	ref := c.query("ref")
+	if ref == "" {
+		ref = r.defaultBranch
+	}
+	h, ok := r.resolve(ref)
+	if !ok {
+		c.fail(404, "No commit found for the ref "+ref, "")
+		return
+	}
+	cm, err := r.commit(h)
+	if err != nil {
+		c.notFound()
+		return
+	}
+	tree, err := cm.Tree()
+	if err != nil {
+		c.notFound()
+		return
+	}
+	p := strings.Trim(c.p["path"], "/")
+	entry := func(name, p string, e object.TreeEntry) obj {
+		typ := "file"
+		var size int64
+		if e.Mode == filemode.Dir {
+			typ = "dir"
+		} else if b, err := r.storer.EncodedObject(plumbing.BlobObject, e.Hash); err == nil {
+			size = b.Size()
+		}
+		self := s.api("repos/%s/contents/%s?ref=%s", r.fullName(), p, ref)
+		htmlURL := s.html("%s/blob/%s/%s", r.fullName(), ref, p)
+		gitURL := s.api("repos/%s/git/blobs/%s", r.fullName(), e.Hash)
+		var download any = s.html("%s/raw/%s/%s", r.fullName(), ref, p)
+		if typ == "dir" {
+			htmlURL = s.html("%s/tree/%s/%s", r.fullName(), ref, p)
+			gitURL = s.api("repos/%s/git/trees/%s", r.fullName(), e.Hash)
+			download = nil
+		}
+		return obj{
+			"type": typ, "size": size, "name": name, "path": p, "sha": e.Hash.String(), "url": self,
+			"git_url": gitURL, "html_url": htmlURL, "download_url": download,
+			"_links": obj{"self": self, "git": gitURL, "html": htmlURL},
+		}
+	}
+	listDir := func(t *object.Tree, prefix string) {
+		out := []obj{}
+		for _, e := range t.Entries {
+			out = append(out, entry(e.Name, strings.TrimPrefix(prefix+"/"+e.Name, "/"), e))
+		}
+		c.json(200, out)
+	}
+	if p == "" {
+		listDir(tree, "")
+		return
+	}
+	e, err := tree.FindEntry(p)
+	if err != nil {
+		c.notFound()
+		return
+	}
+	if e.Mode == filemode.Dir {
+		sub, err := tree.Tree(p)
+		if err != nil {
+			c.notFound()
+			return
+		}
+		listDir(sub, p)
+		return
+	}
+	f, err := tree.TreeEntryFile(e)
+	if err != nil {
+		c.notFound()
+		return
+	}
+	content, err := f.Contents()
+	if err != nil {
+		c.fail(500, "Server Error", "")
+		return
+	}
+	m := entry(path.Base(p), p, *e)
+	m["encoding"] = "base64"
+	m["content"] = wrap60([]byte(content))
+	c.json(200, m)
+}
+
+var permRank = map[string]int{"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
+
+func hPermission(c *reqCtx) {
+	s := c.s
+	u := s.users[strings.ToLower(c.p["username"])]
+	if u == nil {
+		c.notFound()
+		return
+	}
+	role := c.repo.perms[strings.ToLower(u.login)]
+	if c.repo.owner.typ == "Organization" {
+		for _, in := range s.instOrder {
+			_ = in
+		}
+	}
+	if role == "" {
+		role = "none"
+		if !c.repo.private {
+			role = "read"
+		}
+	}
+	legacy := map[string]string{"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read", "none": "none"}[role]
+	um := s.userObj(u)
+	um["permissions"] = obj{"admin": permRank[role] >= 5, "maintain": permRank[role] >= 4, "push": permRank[role] >= 3, "triage": permRank[role] >= 2, "pull": permRank[role] >= 1}
+	um["role_name"] = role
+	c.json(200, obj{"permission": legacy, "role_name": role, "user": um})
+}
+
+func (c *reqCtx) commitParam(ref string) *object.Commit {
+	h, ok := c.repo.resolve(ref)
+	if !ok {
+		return nil
+	}
+	cm, err := c.repo.commit(h)
+	if err != nil {
+		return nil
+	}
+	return cm
+}
+
+func hGetCommit(c *reqCtx) {
+	cm := c.commitParam(c.p["ref"])
+	if cm == nil {
+		c.fail(422, "No commit found for SHA: "+c.p["ref"], "https://docs.github.com/rest/commits/commits#get-a-commit")
+		return
+	}
+	var parent plumbing.Hash
+	if len(cm.ParentHashes) > 0 {
+		parent = cm.ParentHashes[0]
+	}
+	files, err := c.repo.diff(parent, cm.Hash)
+	if err != nil {
+		c.fail(500, "Server Error", "")
+		return
+	}
+	all := files
+	if len(files) > maxPRFiles {
+		files = files[:maxPRFiles]
+	}
+	m := c.s.commitObj(c.repo, cm, paginate(c, files), true)
+	adds, dels := 0, 0
+	for _, f := range all {
+		adds += f.additions
+		dels += f.deletes
+	}
+	m["stats"] = obj{"additions": adds, "deletions": dels, "total": adds + dels}
+	c.json(200, m)
+}
+
+func hCompare(c *reqCtx) {
+	s := c.s
+	r := c.repo
+	baseRef, headRef, ok := strings.Cut(c.p["basehead"], "...")
+	if !ok {
+		c.notFound()
+		return
+	}
+	base, head := c.commitParam(baseRef), c.commitParam(headRef)
+	if base == nil || head == nil {
+		c.notFound()
+		return
+	}
+	d := r.compareStats(base.Hash, head.Hash)
+	mb := r.mergeBase(base.Hash, head.Hash)
+	behind := len(r.commitsBetween(head.Hash, base.Hash))
+	ahead := len(d.commits)
+	status := "diverged"
+	switch {
+	case ahead == 0 && behind == 0:
+		status = "identical"
+	case behind == 0:
+		status = "ahead"
+	case ahead == 0:
+		status = "behind"
+	}
+	commits := d.commits
+	if len(commits) > maxPRCommits {
+		commits = commits[:maxPRCommits]
+	}
+	cs := []obj{}
+	for _, cm := range paginate(c, commits) {
+		cs = append(cs, s.commitObj(r, cm, nil, false))
+	}
+	files := []obj{}
+	for i, f := range d.files {
+		if i == 300 {
+			break
+		}
+		files = append(files, s.commitFileObj(r, head.Hash.String(), f))
+	}
+	mbObj := obj{}
+	if mbc, err := r.commit(mb); err == nil {
+		mbObj = s.commitObj(r, mbc, nil, false)
+	}
+	fn := r.fullName()
+	c.json(200, obj{
+		"url":               s.api("repos/%s/compare/%s", fn, c.p["basehead"]),
+		"html_url":          s.html("%s/compare/%s", fn, c.p["basehead"]),
+		"permalink_url":     s.html("%s/compare/%s...%s", fn, base.Hash, head.Hash),
+		"diff_url":          s.html("%s/compare/%s.diff", fn, c.p["basehead"]),
+		"patch_url":         s.html("%s/compare/%s.patch", fn, c.p["basehead"]),
+		"base_commit":       s.commitObj(r, base, nil, false),
+		"merge_base_commit": mbObj,
+		"status":            status,
+		"ahead_by":          ahead,
+		"behind_by":         behind,
+		"total_commits":     ahead,
+		"commits":           cs,
+		"files":             files,
+	})
+}
+
+func hCreateCheckRun(c *reqCtx) {
+	s := c.s
+	var in checkRunInput
+	if !c.decodeBody(&in) {
+		return
+	}
+	if msg := validateCheckRun(&in, true); msg != "" {
+		c.fail(422, msg, "https://docs.github.com/rest/checks/runs#create-a-check-run")
+		return
+	}
+	if len(*in.HeadSHA) != 40 || c.commitParam(*in.HeadSHA) == nil {
+		c.fail(422, "No commit found for SHA: "+*in.HeadSHA, "https://docs.github.com/rest/checks/runs#create-a-check-run")
+		return
+	}
+	cr := &checkRun{id: s.nextID(idCheckRun), repo: c.repo, headSHA: *in.HeadSHA, status: "queued", startedAt: s.ts()}
+	cr.suiteID = s.suiteID(c.repo, cr.headSHA)
+	s.applyCheckRun(cr, &in)
+	s.checkRuns[cr.id] = cr
+	s.checkOrder = append(s.checkOrder, cr)
+	s.recordWrite(cr, http.MethodPost)
+	s.checkRunEventLocked(cr, "created", s.botUser(), nil)
+	if cr.status == "completed" {
+		s.checkRunEventLocked(cr, "completed", s.botUser(), nil)
+	}
+	c.json(201, s.checkRunObj(cr))
+}
+
+func (c *reqCtx) checkRunParam() *checkRun {
+	id, _ := strconv.ParseInt(c.p["check_run_id"], 10, 64)
+	cr := c.s.checkRuns[id]
+	if cr == nil || cr.repo != c.repo {
+		return nil
+	}
+	return cr
+}
+
+func hGetCheckRun(c *reqCtx) {
+	cr := c.checkRunParam()
+	if cr == nil {
+		c.notFound()
+		return
+	}
+	c.json(200, c.s.checkRunObj(cr))
+}
+
+func hUpdateCheckRun(c *reqCtx) {
+	s := c.s
+	cr := c.checkRunParam()
+	if cr == nil {
+		c.notFound()
+		return
+	}
+	var in checkRunInput
+	if !c.decodeBody(&in) {
+		return
+	}
+	if msg := validateCheckRun(&in, false); msg != "" {
+		c.fail(422, msg, "https://docs.github.com/rest/checks/runs#update-a-check-run")
+		return
+	}
+	if in.Status != nil && *in.Status == "completed" && in.Conclusion == nil && cr.conclusion == "" {
+		c.fail(422, "Invalid request.\n\nNo conclusion provided: a completed check run requires one.", "https://docs.github.com/rest/checks/runs#update-a-check-run")
+		return
+	}
+	if in.Conclusion != nil && *in.Conclusion == "action_required" && (in.DetailsURL == nil || *in.DetailsURL == "") && cr.detailsURL == "" {
+		c.fail(422, "Invalid request.\n\ndetails_url is required when conclusion is action_required.", "https://docs.github.com/rest/checks/runs#update-a-check-run")
+		return
+	}
+	completed := s.applyCheckRun(cr, &in)
+	s.recordWrite(cr, http.MethodPatch)
+	if completed {
+		s.checkRunEventLocked(cr, "completed", s.botUser(), nil)
+	}
+	c.json(200, s.checkRunObj(cr))
+}
+
+func hListCheckRunsForRef(c *reqCtx) {
+	s := c.s
+	cm := c.commitParam(c.p["ref"])
+	if cm == nil {
+		c.fail(422, "No commit found for SHA: "+c.p["ref"], "")
+		return
+	}
+	sha := cm.Hash.String()
+	name, status := c.query("check_name"), c.query("status")
+	filter := c.query("filter")
+	if filter == "" {
+		filter = "latest"
+	}
+	var runs []*checkRun
+	seen := map[string]bool{}
+	for i := len(s.checkOrder) - 1; i >= 0; i-- { // newest first
+		cr := s.checkOrder[i]
+		if cr.repo != c.repo || cr.headSHA != sha || (name != "" && cr.name != name) || (status != "" && cr.status != status) {
+			continue
+		}
+		if filter == "latest" && seen[cr.name] {
+			continue
+		}
+		seen[cr.name] = true
+		runs = append(runs, cr)
+	}
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].id > runs[j].id })
+	out := []obj{}
+	for _, cr := range paginate(c, runs) {
+		out = append(out, s.checkRunObj(cr))
+	}
+	c.json(200, obj{"total_count": len(runs), "check_runs": out})
+}
+
+func (c *reqCtx) issuePR() *pullRequest {
+	n, err := strconv.Atoi(c.p["issue_number"])
+	if err != nil {
+		return nil
+	}
+	return c.repo.prs[n]
+}
+
+func hListComments(c *reqCtx) {
+	p := c.issuePR()
+	if p == nil {
+		c.notFound()
+		return
+	}
+	var since time.Time
+	if v := c.query("since"); v != "" {
+		since, _ = time.Parse(time.RFC3339, v)
+	}
+	out := []obj{}
+	for _, cm := range p.comments {
+		if !since.IsZero() && cm.updatedAt.Before(since) {
+			continue
+		}
+		out = append(out, c.s.commentObj(cm))
+	}
+	c.json(200, paginate(c, out))
+}
+
+func hCreateComment(c *reqCtx) {
+	p := c.issuePR()
+	if p == nil {
+		c.notFound()
+		return
+	}
+	var body struct {
+		Body *string `json:"body"`
+	}
+	if !c.decodeBody(&body) {
+		return
+	}
+	if body.Body == nil || *body.Body == "" {
+		c.invalid("Invalid request.\n\nFor 'properties/body', nil is not a string.")
+		return
+	}
+	if len([]rune(*body.Body)) > 65536 {
+		c.invalid("Validation Failed: body is too long (maximum is 65536 characters)")
+		return
+	}
+	cm := c.s.addCommentLocked(c.repo, p, c.s.botUser(), *body.Body, true)
+	c.hdr.Set("Location", c.s.api("repos/%s/issues/comments/%d", c.repo.fullName(), cm.id))
+	c.json(201, c.s.commentObj(cm))
+}
+
+func (c *reqCtx) commentParam() *comment {
+	id, _ := strconv.ParseInt(c.p["comment_id"], 10, 64)
+	cm := c.s.comments[id]
+	if cm == nil || cm.repo != c.repo {
+		return nil
+	}
+	return cm
+}
+
+func hGetComment(c *reqCtx) {
+	cm := c.commentParam()
+	if cm == nil {
+		c.notFound()
+		return
+	}
+	c.json(200, c.s.commentObj(cm))
+}
+
+func hEditComment(c *reqCtx) {
+	cm := c.commentParam()
+	if cm == nil {
+		c.notFound()
+		return
+	}
+	var body struct {
+		Body *string `json:"body"`
+	}
+	if !c.decodeBody(&body) {
+		return
+	}
+	if body.Body == nil || *body.Body == "" {
+		c.invalid("Invalid request.\n\nFor 'properties/body', nil is not a string.")
+		return
+	}
+	if len([]rune(*body.Body)) > 65536 {
+		c.invalid("Validation Failed: body is too long (maximum is 65536 characters)")
+		return
+	}
+	if cm.user != c.s.botUser() {
+		c.fail(403, "Resource not accessible by integration", "https://docs.github.com/rest/issues/comments#update-an-issue-comment")
+		return
+	}
+	c.s.editCommentLocked(cm, c.s.botUser(), *body.Body)
+	c.json(200, c.s.commentObj(cm))
+}
+
+func hCreateReaction(c *reqCtx) {
+	s := c.s
+	cm := c.commentParam()
+	if cm == nil {
+		c.notFound()
+		return
+	}
+	var body struct {
+		Content string `json:"content"`
+	}
+	if !c.decodeBody(&body) {
+		return
+	}
+	if !oneOf(body.Content, reactionContents) {
+		c.invalid(fmt.Sprintf("Invalid request.\n\n%q is not a member of [\"+1\", \"-1\", \"laugh\", \"confused\", \"heart\", \"hooray\", \"rocket\", \"eyes\"].", body.Content))
+		return
+	}
+	bot := s.botUser()
+	for _, x := range cm.reactions {
+		if x.user == bot && x.content == body.Content {
+			c.json(200, s.reactionObj(x))
+			return
+		}
+	}
+	x := &reaction{id: s.nextID(idReaction), user: bot, content: body.Content, createdAt: s.ts()}
+	cm.reactions = append(cm.reactions, x)
+	c.json(201, s.reactionObj(x))
+}
+
+func hProtection(c *reqCtx) {
+	b := c.p["branch"]
+	if _, ok := c.repo.branchHash(b); !ok {
+		c.fail(404, "Branch not found", "https://docs.github.com/rest/branches/branch-protection#get-branch-protection")
+		return
+	}
+	p := c.repo.protection[b]
+	if p == nil {
+		c.fail(404, "Branch not protected", "https://docs.github.com/rest/branches/branch-protection#get-branch-protection")
+		return
+	}
+	m := toObj(p)
+	m["url"] = c.s.api("repos/%s/branches/%s/protection", c.repo.fullName(), b)
+	c.json(200, m)
+}
+
+func hRules(c *reqCtx) {
+	out := []obj{}
+	for _, r := range c.repo.rules[c.p["branch"]] {
+		m := toObj(r)
+		m["ruleset_source_type"] = "Repository"
+		m["ruleset_source"] = c.repo.fullName()
+		m["ruleset_id"] = 1
+		out = append(out, m)
+	}
+	c.json(200, paginate(c, out))
+}
