@@ -2,11 +2,84 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/countersign/countersign/bot/evaluator"
+	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/server"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// runServe runs 'countersign serve'. Not written yet.
+// runServe runs 'countersign serve': the GitHub App server. Settings come
+// from flags and COUNTERSIGN_* environment variables (docs/configuration.md).
 func runServe(ctx context.Context, args []string, s streams) int {
-	fmt.Fprintln(s.err, "countersign serve: not implemented yet")
-	return exitError
+	return serve(ctx, args, os.Getenv, s, nil)
+}
+
+// serve is runServe with the environment and, for tests, a hook told the
+// listening address once the server is ready.
+func serve(ctx context.Context, args []string, getenv func(string) string, s streams, listening func(addr string)) int {
+	set, err := server.LoadSettings(args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		server.SettingsUsage(s.out)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(s.err, "countersign serve: invalid settings:\n%v\n\nRun 'countersign serve -h' for the settings.\n", err)
+		return exitError
+	}
+	log := set.NewLogger(s.err)
+	log.Info("starting countersign serve", slog.Any("settings", set))
+
+	reg := prometheus.NewRegistry()
+	app, err := ghapp.New(ghapp.Options{
+		AppID:         set.AppID,
+		PrivateKeyPEM: set.PrivateKeyPEM,
+		BaseURL:       set.GitHubURL,
+		Registerer:    reg,
+		Logger:        log,
+	})
+	if err != nil {
+		log.Error("cannot set up the GitHub App client", slog.Any("error", err))
+		return exitError
+	}
+	backend := evaluator.New(evaluator.Options{
+		App:        app,
+		PublicURL:  set.PublicURL,
+		Logger:     log,
+		Registerer: reg,
+	})
+	srv, err := server.New(server.Options{
+		Backend:       backend,
+		WebhookSecret: set.WebhookSecret,
+		Logger:        log,
+		Registry:      reg,
+		Workers:       set.Workers,
+		QueueSize:     set.QueueSize,
+	})
+	if err != nil {
+		log.Error("cannot set up the server", slog.Any("error", err))
+		return exitError
+	}
+	ln, err := net.Listen("tcp", set.Listen)
+	if err != nil {
+		log.Error("cannot listen", slog.String("listen", set.Listen), slog.Any("error", err))
+		// Stop the workers New started; nothing was queued.
+		_ = srv.Shutdown(context.Background())
+		return exitError
+	}
+	if listening != nil {
+		listening(ln.Addr().String())
+	}
+	if err := srv.Serve(ctx, ln, set.DrainTimeout); err != nil {
+		log.Error("server stopped with an error", slog.Any("error", err))
+		return exitError
+	}
+	log.Info("stopped")
+	return exitOK
 }

@@ -1,0 +1,277 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/countersign/countersign/config"
+	"github.com/google/go-github/v62/github"
+)
+
+// eventHandler turns one kind of verified, parsed delivery into queued work.
+// The table of them (eventHandlers) is the list of events the server acts on.
+type eventHandler struct {
+	// event is the X-GitHub-Event name.
+	event string
+	// actions are the payload actions handled; nil for events that have no
+	// action (push), whose every delivery is handled.
+	actions []string
+	// handle returns the work a delivery asks for; an error means the payload
+	// lacks what the work needs (a 400).
+	handle func(s *Server, d *delivery, ev any) ([]task, error)
+}
+
+// eventHandlers is the one table of handled events.
+func eventHandlers() []eventHandler {
+	return []eventHandler{
+		{"pull_request", []string{"opened", "reopened", "synchronize", "edited", "ready_for_review", "labeled", "unlabeled"}, handlePullRequest},
+		{"pull_request_review", []string{"submitted", "edited", "dismissed"}, handlePullRequestReview},
+		{"check_run", []string{"rerequested"}, handleCheckRun},
+		{"check_suite", []string{"rerequested"}, handleCheckSuite},
+		{"installation", []string{"created", "new_permissions_accepted", "unsuspend"}, handleInstallation},
+		{"installation_repositories", []string{"added"}, handleInstallationRepositories},
+		{"push", nil, handlePush},
+	}
+}
+
+// HandledEvents returns the webhook events the server acts on, each with the
+// actions it handles; an empty list means every delivery of the event (push
+// has no action). The app's subscribed events must cover these.
+func HandledEvents() map[string][]string {
+	out := map[string][]string{}
+	for _, h := range eventHandlers() {
+		out[h.event] = append([]string{}, h.actions...)
+	}
+	return out
+}
+
+func (h eventHandler) handles(action string) bool {
+	return h.actions == nil || slices.Contains(h.actions, action)
+}
+
+// delivery is what the server knows of one webhook delivery.
+type delivery struct {
+	id, event, action string
+	log               *slog.Logger
+}
+
+func (d *delivery) reason() string {
+	if d.action == "" {
+		return d.event
+	}
+	return d.event + "." + d.action
+}
+
+// errPayload marks a payload that lacks what its handling needs.
+var errPayload = errors.New("payload")
+
+func payloadError(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errPayload}, a...)...)
+}
+
+func installationID(in *github.Installation) (int64, error) {
+	if id := in.GetID(); id > 0 {
+		return id, nil
+	}
+	return 0, payloadError("no installation.id (is this delivery from the GitHub App?)")
+}
+
+// ownerName returns a repository's owner login and name.
+func ownerName(owner *github.User, name, fullName string) (string, string, error) {
+	o := owner.GetLogin()
+	if o == "" {
+		o = owner.GetName() // push payloads' repository.owner has name
+	}
+	if (o == "" || name == "") && fullName != "" {
+		if fo, fn, ok := strings.Cut(fullName, "/"); ok {
+			o, name = fo, fn
+		}
+	}
+	if o == "" || name == "" || strings.Contains(name, "/") {
+		return "", "", payloadError("no repository owner and name")
+	}
+	return o, name, nil
+}
+
+func repoOf(r *github.Repository) (string, string, error) {
+	return ownerName(r.GetOwner(), r.GetName(), r.GetFullName())
+}
+
+// prJob builds the evaluation task of one pull request.
+func (s *Server) prJob(d *delivery, inst *github.Installation, repo *github.Repository, number int, head string) ([]task, error) {
+	id, err := installationID(inst)
+	if err != nil {
+		return nil, err
+	}
+	owner, name, err := repoOf(repo)
+	if err != nil {
+		return nil, err
+	}
+	if number <= 0 {
+		return nil, payloadError("no pull request number")
+	}
+	return []task{s.evalTask(Job{Installation: id, Owner: owner, Repo: name, Number: number,
+		HeadSHA: head, Reason: d.reason(), DeliveryID: d.id})}, nil
+}
+
+func handlePullRequest(s *Server, d *delivery, ev any) ([]task, error) {
+	e := ev.(*github.PullRequestEvent)
+	pr := e.GetPullRequest()
+	number := pr.GetNumber()
+	if number == 0 {
+		number = e.GetNumber()
+	}
+	return s.prJob(d, e.GetInstallation(), e.GetRepo(), number, pr.GetHead().GetSHA())
+}
+
+func handlePullRequestReview(s *Server, d *delivery, ev any) ([]task, error) {
+	e := ev.(*github.PullRequestReviewEvent)
+	pr := e.GetPullRequest()
+	return s.prJob(d, e.GetInstallation(), e.GetRepo(), pr.GetNumber(), pr.GetHead().GetSHA())
+}
+
+// checkPRs builds the jobs of the pull requests a check run or suite lists.
+// GitHub lists none for pull requests from forks; then there is nothing to do.
+func (s *Server) checkPRs(d *delivery, inst *github.Installation, repo *github.Repository, prs []*github.PullRequest, head string) ([]task, error) {
+	var out []task
+	for _, pr := range prs {
+		sha := pr.GetHead().GetSHA()
+		if sha == "" {
+			sha = head
+		}
+		t, err := s.prJob(d, inst, repo, pr.GetNumber(), sha)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t...)
+	}
+	if len(out) == 0 {
+		d.log.Info("check rerequested with no pull requests in the payload; nothing to evaluate")
+	}
+	return out, nil
+}
+
+func handleCheckRun(s *Server, d *delivery, ev any) ([]task, error) {
+	e := ev.(*github.CheckRunEvent)
+	cr := e.GetCheckRun()
+	return s.checkPRs(d, e.GetInstallation(), e.GetRepo(), cr.PullRequests, cr.GetHeadSHA())
+}
+
+func handleCheckSuite(s *Server, d *delivery, ev any) ([]task, error) {
+	e := ev.(*github.CheckSuiteEvent)
+	cs := e.GetCheckSuite()
+	return s.checkPRs(d, e.GetInstallation(), e.GetRepo(), cs.PullRequests, cs.GetHeadSHA())
+}
+
+// handleInstallation re-evaluates every repository of an installation that
+// was created, unsuspended or granted new permissions. The repositories are
+// listed through the API rather than taken from the payload, which GitHub
+// may not list in full.
+func handleInstallation(s *Server, d *delivery, ev any) ([]task, error) {
+	e := ev.(*github.InstallationEvent)
+	id, err := installationID(e.GetInstallation())
+	if err != nil {
+		return nil, err
+	}
+	return []task{s.installationTask(d.reason(), d.id, id, "")}, nil
+}
+
+func handleInstallationRepositories(s *Server, d *delivery, ev any) ([]task, error) {
+	e := ev.(*github.InstallationRepositoriesEvent)
+	id, err := installationID(e.GetInstallation())
+	if err != nil {
+		return nil, err
+	}
+	account := e.GetInstallation().GetAccount()
+	var out []task
+	for _, r := range e.RepositoriesAdded {
+		owner, name, err := ownerName(nil, "", r.GetFullName())
+		if r.GetFullName() == "" {
+			owner, name, err = ownerName(account, r.GetName(), "")
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s.repoTask(d.reason(), d.id, id, owner, name))
+	}
+	return out, nil
+}
+
+// policyFiles are the paths whose change on the default branch changes the
+// verdict of a repository's open pull requests.
+var policyFiles = []string{config.FileName, strings.TrimSuffix(config.FileName, ".yml") + ".yaml"}
+
+// maxPushCommits is how many commits GitHub lists in a push payload at most.
+const maxPushCommits = 2048
+
+// pushTouchesPolicy reports whether a push may have changed the policy file.
+// When the payload cannot tell (a forced push, no commits listed, or the
+// list cut at GitHub's limit) it answers yes: re-evaluating is harmless,
+// keeping a stale verdict is not.
+func pushTouchesPolicy(e *github.PushEvent) (bool, string) {
+	if e.GetForced() {
+		return true, "forced push"
+	}
+	if len(e.Commits) == 0 && e.GetBefore() != e.GetAfter() {
+		return true, "no commits listed"
+	}
+	if len(e.Commits) >= maxPushCommits {
+		return true, "commit list truncated"
+	}
+	commits := append([]*github.HeadCommit{e.HeadCommit}, e.Commits...)
+	for _, c := range commits {
+		if c == nil {
+			continue
+		}
+		for _, list := range [][]string{c.Added, c.Removed, c.Modified} {
+			for _, p := range list {
+				if slices.Contains(policyFiles, p) {
+					return true, p + " changed"
+				}
+			}
+		}
+	}
+	return false, ""
+}
+
+// handlePush re-evaluates open pull requests when the policy file changes on
+// a repository's default branch; a change in an account's .github repository
+// re-evaluates every repository of the installation in that account, and the
+// backend decides which of them inherit the policy.
+func handlePush(s *Server, d *delivery, ev any) ([]task, error) {
+	e := ev.(*github.PushEvent)
+	repo := e.GetRepo()
+	if e.GetDeleted() {
+		return nil, nil
+	}
+	def := repo.GetDefaultBranch()
+	if def == "" {
+		def = repo.GetMasterBranch()
+	}
+	if def != "" && e.GetRef() != "refs/heads/"+def {
+		return nil, nil
+	}
+	touches, why := pushTouchesPolicy(e)
+	if !touches {
+		return nil, nil
+	}
+	id, err := installationID(e.GetInstallation())
+	if err != nil {
+		return nil, err
+	}
+	owner, name, err := ownerName(repo.GetOwner(), repo.GetName(), repo.GetFullName())
+	if err != nil {
+		return nil, err
+	}
+	d.log.Info("policy may have changed on the default branch", slog.String("repo", owner+"/"+name), slog.String("why", why))
+	if name == config.OrgRepo {
+		return []task{s.installationTask(d.reason(), d.id, id, owner)}, nil
+	}
+	return []task{s.repoTask(d.reason(), d.id, id, owner, name)}, nil
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

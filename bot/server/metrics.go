@@ -1,0 +1,132 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metric names, as documented in docs/configuration.md.
+const (
+	metricDeliveries    = "countersign_webhook_deliveries_total"
+	metricEvalDuration  = "countersign_evaluation_duration_seconds"
+	metricQueueDepth    = "countersign_queue_depth"
+	metricQueueCapacity = "countersign_queue_capacity"
+	metricInFlight      = "countersign_evaluations_in_flight"
+	metricRetries       = "countersign_work_retries_total"
+	metricFailures      = "countersign_work_failures_total"
+	metricCoalesced     = "countersign_work_coalesced_total"
+	metricRejected      = "countersign_queue_rejected_total"
+	metricFanouts       = "countersign_fanouts_total"
+	metricDedupSize     = "countersign_delivery_dedup_entries"
+	metricReady         = "countersign_ready"
+)
+
+// Outcomes of a delivery, the "outcome" label of countersign_webhook_deliveries_total.
+const (
+	outcomeQueued       = "queued"
+	outcomeIgnored      = "ignored"
+	outcomeDuplicate    = "duplicate"
+	outcomePing         = "ping"
+	outcomeUnauthorized = "unauthorized"
+	outcomeBadRequest   = "bad_request"
+	outcomeTooLarge     = "too_large"
+	outcomeQueueFull    = "queue_full"
+	outcomeDraining     = "draining"
+)
+
+// metrics are the server's Prometheus collectors.
+type metrics struct {
+	deliveries    *prometheus.CounterVec
+	evalDuration  *prometheus.HistogramVec
+	queueDepth    prometheus.Gauge
+	queueCapacity prometheus.Gauge
+	inFlight      prometheus.Gauge
+	retries       *prometheus.CounterVec
+	failures      *prometheus.CounterVec
+	coalesced     prometheus.Counter
+	rejected      prometheus.Counter
+	fanouts       *prometheus.CounterVec
+	dedupSize     prometheus.Gauge
+	ready         prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: metricDeliveries,
+			Help: "Webhook deliveries received, by event and outcome.",
+		}, []string{"event", "outcome"}),
+		evalDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    metricEvalDuration,
+			Help:    "Time one Evaluate call took (gathering facts, judging, publishing the check run), by result.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120},
+		}, []string{"result"}),
+		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: metricQueueDepth,
+			Help: "Pull requests and fan-outs waiting to run (queued, waiting for a retry, or due to run again after the current run).",
+		}),
+		queueCapacity: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: metricQueueCapacity,
+			Help: "Distinct pull requests and fan-outs the queue holds before deliveries are answered 503.",
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: metricInFlight,
+			Help: "Evaluate calls running now.",
+		}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: metricRetries,
+			Help: "Failed work scheduled to run again after a backoff, by kind (evaluate, fanout).",
+		}, []string{"kind"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: metricFailures,
+			Help: "Work that failed on its last attempt and was given up, by kind (evaluate, fanout).",
+		}, []string{"kind"}),
+		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: metricCoalesced,
+			Help: "Work merged into work already pending for the same pull request or repository.",
+		}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: metricRejected,
+			Help: "Deliveries refused with 503 because the queue was full.",
+		}),
+		fanouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: metricFanouts,
+			Help: "Listings of an installation's repositories or a repository's open pull requests, by result.",
+		}, []string{"result"}),
+		dedupSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: metricDedupSize,
+			Help: "Delivery ids remembered to acknowledge redeliveries without processing them again.",
+		}),
+		ready: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: metricReady,
+			Help: "1 while the server accepts deliveries, 0 while starting or draining.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{
+		m.deliveries, m.evalDuration, m.queueDepth, m.queueCapacity, m.inFlight,
+		m.retries, m.failures, m.coalesced, m.rejected, m.fanouts, m.dedupSize, m.ready,
+	} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	// Process and Go runtime metrics; another component may have registered them.
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, err
+			}
+		}
+	}
+	for _, k := range []string{kindEvaluate, kindFanout} {
+		m.retries.WithLabelValues(k)
+		m.failures.WithLabelValues(k)
+	}
+	return m, nil
+}
