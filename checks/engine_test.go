@@ -167,7 +167,7 @@ func TestEvaluate(t *testing.T) {
 		{
 			name: "copilot PR without reviews needs an independent approval", policy: policy(),
 			facts: copilot(nil, nil), want: ActionRequired,
-			title: "Needs 1 independent approval: agent-authored by Claude Code and Copilot",
+			title: "Needs 1 independent approval: agent-authored by Claude Code and GitHub Copilot",
 			check: func(t *testing.T, v *Verdict) {
 				if !slices.Equal(v.Agents, []string{"claude-code", "copilot"}) {
 					t.Errorf("agents = %v", v.Agents)
@@ -289,7 +289,7 @@ func TestEvaluate(t *testing.T) {
 		{
 			name: "changes requested by someone who could not approve does not block", policy: policy(),
 			facts: copilot([]Review{review(1, "rita", ReviewChangesRequested, head)}, reviewers(Reviewer{Login: "rita", Permission: "triage"})),
-			want:  ActionRequired, title: "Needs 1 independent approval: agent-authored by Claude Code and Copilot",
+			want:  ActionRequired, title: "Needs 1 independent approval: agent-authored by Claude Code and GitHub Copilot",
 			excluded: []string{"rita:insufficient_permission"},
 		},
 		{
