@@ -1,0 +1,214 @@
+// Package pull gathers the facts of one pull request for the policy engine,
+// in the manner of palantir/policy-bot's pull.Context: every fact is fetched
+// lazily, at most once per evaluation, and what cannot change (the policy at
+// a base commit, the commits and files of a base/head pair) is cached across
+// evaluations.
+package pull
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign/checks"
+	"github.com/countersign/countersign/checks/detect"
+	"github.com/countersign/countersign/config"
+	"github.com/hmarr/codeowners"
+)
+
+// Listing limits of GitHub's pull-request API.
+const (
+	// MaxListedFiles is the most files GitHub lists for a pull request.
+	MaxListedFiles = 3000
+	// MaxListedCommits is the most commits GitHub lists for a pull request.
+	MaxListedCommits = 250
+)
+
+// CodeOwnersPaths are where GitHub looks for CODEOWNERS, in its order.
+var CodeOwnersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
+
+// PR is what is known of the pull request itself.
+type PR struct {
+	checks.PullRequest
+	// Owner and Repo name the base repository.
+	Owner, Repo string
+	// State is "open" or "closed"; Merged is true once merged.
+	State  string
+	Merged bool
+	// ChangedFiles and Commits are GitHub's counts, which may exceed what it lists.
+	ChangedFiles, Commits int
+	// CloneURL is the base repository's HTTPS clone URL.
+	CloneURL string
+}
+
+// FullName returns "owner/repo".
+func (p *PR) FullName() string { return p.Owner + "/" + p.Repo }
+
+// Comment is an issue comment on the pull request.
+type Comment struct {
+	// ID is the comment id.
+	ID int64
+	// Login and UserType ("User" or "Bot") say who wrote it.
+	Login, UserType string
+	// Body is the comment text.
+	Body string
+	// CreatedAt is when it was written.
+	CreatedAt time.Time
+}
+
+// Context is the facts of one pull request. Each method fetches lazily and
+// memoises its answer (error included) for the life of the Context, which is
+// one evaluation: no call is repeated within it.
+type Context interface {
+	// Repo returns "owner/name" and Number the pull request number.
+	Repo() string
+	Number() int
+	// PR returns the pull request as it is now.
+	PR(ctx context.Context) (*PR, error)
+	// Files returns every changed file; an *IncompleteError when they cannot all be known.
+	Files(ctx context.Context) ([]checks.File, error)
+	// Commits returns every commit, oldest first; an *IncompleteError when they cannot all be known.
+	Commits(ctx context.Context) ([]detect.Commit, error)
+	// Reviews returns the pull request's reviews in submission order.
+	Reviews(ctx context.Context) ([]checks.Review, error)
+	// Comments returns the pull request's issue comments, oldest first.
+	Comments(ctx context.Context) ([]Comment, error)
+	// Reviewer returns a login's repository permission and membership of the
+	// teams the policy (and, when it uses them, the code owners) name.
+	Reviewer(ctx context.Context, login string) (checks.Reviewer, error)
+	// Policy returns the policy that governs the pull request: the base
+	// branch's file at the base commit, else the owner's .github repository's,
+	// else the built-in default. An invalid file gives a *PolicyError.
+	Policy(ctx context.Context) (*config.Policy, error)
+	// CodeOwners returns the base branch's CODEOWNERS at the base commit; nil when there is none.
+	CodeOwners(ctx context.Context) (codeowners.Ruleset, error)
+}
+
+// IncompleteError says why the facts cannot all be gathered. The engine
+// then fails closed; a partial list is never judged as if it were whole.
+type IncompleteError struct {
+	// Reason is a sentence fit for the check run.
+	Reason string
+	// Transient is true when trying again later may succeed.
+	Transient bool
+}
+
+// Error returns the reason.
+func (e *IncompleteError) Error() string { return e.Reason }
+
+// PolicyError is an invalid policy file.
+type PolicyError struct {
+	// Source says which file it was.
+	Source config.Source
+	// Err lists the problems, each naming the file and line.
+	Err error
+}
+
+// Error returns the problems.
+func (e *PolicyError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the parse error.
+func (e *PolicyError) Unwrap() error { return e.Err }
+
+// ErrChanged means the pull request moved while it was being read; reading
+// it again will see a consistent state.
+var ErrChanged = errors.New("the pull request changed while it was being read")
+
+// UsesCodeOwners reports whether any requirement of the policy names code owners.
+func UsesCodeOwners(p *config.Policy) bool {
+	if p == nil {
+		return false
+	}
+	if p.Review.Agent.Approvers.CodeOwners || p.Review.Human.Approvers.CodeOwners {
+		return true
+	}
+	for _, r := range p.Rules() {
+		if r.Approvers.CodeOwners {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsComments reports whether the policy reads `/countersign` comments.
+func NeedsComments(p *config.Policy) bool {
+	return p != nil && (p.Commands.ApproveEnabled() || p.Overrides.Allowed())
+}
+
+// NamedTeams returns the "org/slug" teams (lower case) the policy names
+// anywhere an approver or overrider can come from.
+func NamedTeams(p *config.Policy) []string {
+	if p == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	add := func(ts []string) {
+		for _, t := range ts {
+			t = NormTeam(t)
+			if t != "" && !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	add(p.Review.Agent.Approvers.Teams)
+	add(p.Review.Human.Approvers.Teams)
+	for _, r := range p.Rules() {
+		add(r.Approvers.Teams)
+	}
+	add(p.Overrides.Teams)
+	return out
+}
+
+// OwnerTeams returns the "org/slug" teams (lower case) that CODEOWNERS makes
+// owners of the given files (their paths and previous paths).
+func OwnerTeams(rs codeowners.Ruleset, files []checks.File) []string {
+	if rs == nil {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range files {
+		for _, p := range []string{f.Path, f.PreviousPath} {
+			if p == "" {
+				continue
+			}
+			rule, err := rs.Match(p)
+			if err != nil || rule == nil {
+				continue
+			}
+			for _, o := range rule.Owners {
+				if o.Type != codeowners.TeamOwner {
+					continue
+				}
+				if t := NormTeam(o.Value); !seen[t] {
+					seen[t] = true
+					out = append(out, t)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// NormTeam lower-cases an "org/slug" team name and drops a leading "@";
+// it returns "" for a name that is not of that form.
+func NormTeam(t string) string {
+	t = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t), "@"))
+	org, slug, ok := strings.Cut(t, "/")
+	if !ok || org == "" || slug == "" || strings.Contains(slug, "/") {
+		return ""
+	}
+	return t
+}
+
+func isBot(login, userType string) bool {
+	return strings.EqualFold(userType, "Bot") || strings.HasSuffix(strings.ToLower(login), "[bot]")
+}
+
+func incompletef(transient bool, format string, args ...any) *IncompleteError {
+	return &IncompleteError{Reason: fmt.Sprintf(format, args...), Transient: transient}
+}

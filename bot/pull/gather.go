@@ -1,0 +1,220 @@
+package pull
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/countersign/countersign/checks"
+	"github.com/countersign/countersign/checks/detect"
+	"github.com/countersign/countersign/config"
+	"github.com/hmarr/codeowners"
+	"github.com/sourcegraph/conc/pool"
+)
+
+// GatherOptions tunes Gather.
+type GatherOptions struct {
+	// HeadSeenAt is when Countersign first saw the current head (its check
+	// run's start). A `/countersign` comment made after it applies to the
+	// head; one made before applies to an earlier head and is stale. Zero
+	// makes every comment stale.
+	HeadSeenAt time.Time
+}
+
+// Gathered is the policy and facts of one pull request.
+type Gathered struct {
+	// PR is the pull request as read.
+	PR *PR
+	// Policy is the policy that applies; nil with a *PolicyError.
+	Policy *config.Policy
+	// Facts are the engine's input; Facts.Incomplete says what is missing.
+	Facts *checks.Facts
+	// Retry is true when the facts are incomplete for a reason that may pass.
+	Retry bool
+}
+
+// Gather reads everything the engine needs from c, fetching independent
+// facts concurrently. A *PolicyError comes back with the PR and bare facts
+// filled in; facts that cannot all be gathered set Facts.Incomplete; any
+// other error (GitHub failing, rate limits) is returned as is.
+func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) {
+	pr, err := c.PR(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gathered{PR: pr, Facts: &checks.Facts{Repo: c.Repo(), PR: pr.PullRequest}}
+	f := g.Facts
+
+	var (
+		policy                      *config.Policy
+		files                       []checks.File
+		commits                     []detect.Commit
+		reviews                     []checks.Review
+		polErr, fErr, cErr, rErr    error
+		comments                    []Comment
+		owners                      codeowners.Ruleset
+		commentErr, ownersErr, fail error
+	)
+	p := pool.New()
+	p.Go(func() { policy, polErr = c.Policy(ctx) })
+	p.Go(func() { files, fErr = c.Files(ctx) })
+	p.Go(func() { commits, cErr = c.Commits(ctx) })
+	p.Go(func() { reviews, rErr = c.Reviews(ctx) })
+	p.Wait()
+
+	var pe *PolicyError
+	if errors.As(polErr, &pe) {
+		return g, pe
+	}
+	if polErr != nil {
+		return g, polErr
+	}
+	g.Policy = policy
+	var incomplete []*IncompleteError
+	for _, e := range []error{fErr, cErr} {
+		var ie *IncompleteError
+		switch {
+		case e == nil:
+		case errors.As(e, &ie):
+			incomplete = append(incomplete, ie)
+		default:
+			fail = errors.Join(fail, e)
+		}
+	}
+	if rErr != nil {
+		fail = errors.Join(fail, rErr)
+	}
+	if fail != nil {
+		return g, fail
+	}
+	if len(incomplete) > 0 {
+		reasons := make([]string, 0, len(incomplete))
+		for _, ie := range incomplete {
+			if !slices.Contains(reasons, ie.Reason) {
+				reasons = append(reasons, ie.Reason)
+			}
+			g.Retry = g.Retry || ie.Transient
+		}
+		f.Incomplete = strings.Join(reasons, "; ")
+		return g, nil
+	}
+	f.Files, f.Commits = files, commits
+
+	p = pool.New()
+	if NeedsComments(policy) {
+		p.Go(func() { comments, commentErr = c.Comments(ctx) })
+	}
+	if UsesCodeOwners(policy) {
+		p.Go(func() { owners, ownersErr = c.CodeOwners(ctx) })
+	}
+	p.Wait()
+	if err := errors.Join(commentErr, ownersErr); err != nil {
+		return g, err
+	}
+	f.CodeOwners = owners
+
+	f.Reviews, f.Overrides = merge(reviews, comments, pr.HeadSHA, o.HeadSeenAt)
+
+	logins := reviewerLogins(f, policy)
+	if len(logins) > 0 {
+		var mu sync.Mutex
+		f.Reviewers = make(map[string]checks.Reviewer, len(logins))
+		ep := pool.New().WithErrors().WithMaxGoroutines(8)
+		for _, login := range logins {
+			ep.Go(func() error {
+				rv, err := c.Reviewer(ctx, login)
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				f.Reviewers[strings.ToLower(login)] = rv
+				mu.Unlock()
+				return nil
+			})
+		}
+		if err := ep.Wait(); err != nil {
+			return g, err
+		}
+	}
+	return g, nil
+}
+
+// merge turns `/countersign approve` and `/countersign override` comments into
+// approvals and overrides, and interleaves the approvals with the reviews by
+// time. A comment applies to the head only when it was made after the head
+// was first seen.
+func merge(reviews []checks.Review, comments []Comment, head string, headSeen time.Time) ([]checks.Review, []checks.Override) {
+	out := slices.Clone(reviews)
+	var overrides []checks.Override
+	for _, c := range comments {
+		sha := ""
+		if !headSeen.IsZero() && c.CreatedAt.After(headSeen) {
+			sha = head
+		}
+		for _, cmd := range checks.ParseCommands(c.Body) {
+			switch cmd.Verb {
+			case checks.VerbApprove:
+				if cmd.Err != nil {
+					continue
+				}
+				out = append(out, checks.Review{ID: c.ID, Login: c.Login, UserType: c.UserType, State: checks.ReviewApproved,
+					CommitSHA: sha, SubmittedAt: c.CreatedAt, Source: checks.SourceComment})
+			case checks.VerbOverride:
+				// An override without a reason is kept so the verdict can say why it did not count.
+				if cmd.Err != nil && !errors.Is(cmd.Err, checks.ErrNeedsReason) {
+					continue
+				}
+				overrides = append(overrides, checks.Override{ID: c.ID, Login: c.Login, UserType: c.UserType,
+					Reason: cmd.Args, CommitSHA: sha, At: c.CreatedAt})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b checks.Review) int { return a.SubmittedAt.Compare(b.SubmittedAt) })
+	return out, overrides
+}
+
+// reviewerLogins lists whose standing the engine will look up: the latest
+// reviewer of each login whose review counts or blocks, comment approvers,
+// and overriders when teams may override. Bots and the PR's author are
+// excluded by the engine before it looks, so they are not asked about.
+func reviewerLogins(f *checks.Facts, p *config.Policy) []string {
+	latest := map[string]checks.Review{}
+	var order []string
+	for _, r := range f.Reviews {
+		st := strings.ToUpper(r.State)
+		if r.Source != checks.SourceComment && st != checks.ReviewApproved && st != checks.ReviewChangesRequested && st != checks.ReviewDismissed {
+			continue
+		}
+		k := strings.ToLower(r.Login)
+		if _, ok := latest[k]; !ok {
+			order = append(order, k)
+		}
+		latest[k] = r
+	}
+	var out []string
+	seen := map[string]bool{}
+	add := func(login, userType string) {
+		k := strings.ToLower(login)
+		if k == "" || seen[k] || isBot(login, userType) || config.SameLogin(login, f.PR.AuthorLogin) {
+			return
+		}
+		seen[k] = true
+		out = append(out, login)
+	}
+	for _, k := range order {
+		r := latest[k]
+		if strings.ToUpper(r.State) == checks.ReviewDismissed && r.Source != checks.SourceComment {
+			continue
+		}
+		add(r.Login, r.UserType)
+	}
+	if p != nil && len(p.Overrides.Teams) > 0 {
+		for _, o := range f.Overrides {
+			add(o.Login, o.UserType)
+		}
+	}
+	return out
+}

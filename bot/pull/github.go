@@ -1,0 +1,683 @@
+package pull
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/checks"
+	"github.com/countersign/countersign/checks/detect"
+	"github.com/countersign/countersign/config"
+	"github.com/google/go-github/v62/github"
+	"github.com/hmarr/codeowners"
+	"github.com/sourcegraph/conc/pool"
+)
+
+const perPage = 100
+
+// FetchGitFacts reads the commits and files between two revisions of a remote
+// repository with git, authenticating with token; gitfacts.FetchFacts has
+// this shape.
+type FetchGitFacts func(ctx context.Context, remoteURL, token, baseSHA, headSHA string) (*checks.Facts, error)
+
+// GitHubOptions configures a GitHub Context.
+type GitHubOptions struct {
+	// Client is the installation's client.
+	Client *github.Client
+	// Owner, Repo and Number name the pull request.
+	Owner, Repo string
+	Number      int
+	// Cache is shared across evaluations; nil caches nothing.
+	Cache *Cache
+	// Token returns an installation token for git, when FetchGitFacts is set.
+	Token func(ctx context.Context) (string, error)
+	// FetchGitFacts reads pull requests beyond GitHub's listing limits; nil
+	// makes such pull requests incomplete (failing).
+	FetchGitFacts FetchGitFacts
+	// Logger receives warnings; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// GitHub is a Context read from GitHub's REST API. Use one per evaluation.
+type GitHub struct {
+	o   GitHubOptions
+	log *slog.Logger
+
+	pr       memo[*PR]
+	files    memo[[]checks.File]
+	commits  memo[[]detect.Commit]
+	git      memo[*checks.Facts]
+	reviews  memo[[]checks.Review]
+	comments memo[[]Comment]
+	policy   memo[*config.Policy]
+	owners   memo[codeowners.Ruleset]
+	teamSet  memo[[]string]
+
+	mu        sync.Mutex
+	reviewers map[string]*memo[checks.Reviewer]
+	teams     map[string]*memo[map[string]bool]
+}
+
+var _ Context = (*GitHub)(nil)
+
+// NewGitHub returns a Context for one evaluation of a pull request.
+func NewGitHub(o GitHubOptions) *GitHub {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &GitHub{o: o, log: log, reviewers: map[string]*memo[checks.Reviewer]{}, teams: map[string]*memo[map[string]bool]{}}
+}
+
+// Repo returns "owner/name".
+func (g *GitHub) Repo() string { return g.o.Owner + "/" + g.o.Repo }
+
+// Number returns the pull request number.
+func (g *GitHub) Number() int { return g.o.Number }
+
+func (g *GitHub) key(kind string, parts ...string) string {
+	return kind + "\x00" + g.Repo() + "\x00" + strings.Join(parts, "\x00")
+}
+
+// PR reads the pull request.
+func (g *GitHub) PR(ctx context.Context) (*PR, error) {
+	return g.pr.get(func() (*PR, error) {
+		pr, _, err := g.o.Client.PullRequests.Get(ctx, g.o.Owner, g.o.Repo, g.o.Number)
+		if err != nil {
+			return nil, err
+		}
+		if pr.GetHead().GetSHA() == "" || pr.GetBase().GetSHA() == "" {
+			return nil, fmt.Errorf("pull request %s#%d has no head or base commit", g.Repo(), g.o.Number)
+		}
+		labels := make([]string, 0, len(pr.Labels))
+		for _, l := range pr.Labels {
+			labels = append(labels, l.GetName())
+		}
+		return &PR{
+			PullRequest: checks.PullRequest{
+				PullRequest: detect.PullRequest{
+					Number:      pr.GetNumber(),
+					AuthorLogin: pr.GetUser().GetLogin(),
+					AuthorType:  pr.GetUser().GetType(),
+					AuthorID:    pr.GetUser().GetID(),
+					HeadRef:     pr.GetHead().GetRef(),
+					Title:       pr.GetTitle(),
+					Body:        pr.GetBody(),
+					Labels:      labels,
+				},
+				HeadSHA: pr.GetHead().GetSHA(),
+				BaseRef: pr.GetBase().GetRef(),
+				BaseSHA: pr.GetBase().GetSHA(),
+				Draft:   pr.GetDraft(),
+				URL:     pr.GetHTMLURL(),
+			},
+			Owner:        g.o.Owner,
+			Repo:         g.o.Repo,
+			State:        pr.GetState(),
+			Merged:       pr.GetMerged(),
+			ChangedFiles: pr.GetChangedFiles(),
+			Commits:      pr.GetCommits(),
+			CloneURL:     pr.GetBase().GetRepo().GetCloneURL(),
+		}, nil
+	})
+}
+
+// Files lists the changed files, every page at once; beyond GitHub's
+// listing limit it reads them with git.
+func (g *GitHub) Files(ctx context.Context) ([]checks.File, error) {
+	return g.files.get(func() ([]checks.File, error) {
+		pr, err := g.PR(ctx)
+		if err != nil {
+			return nil, err
+		}
+		key := g.key("files", pr.BaseSHA, pr.HeadSHA)
+		if v, ok := g.o.Cache.get(key); ok {
+			return v.([]checks.File), nil
+		}
+		if pr.ChangedFiles > MaxListedFiles || pr.Commits > MaxListedCommits {
+			f, err := g.gitFacts(ctx, pr)
+			if err != nil {
+				return nil, err
+			}
+			return f.Files, nil
+		}
+		pages, err := listPages(ctx, pr.ChangedFiles, func(ctx context.Context, page int) ([]*github.CommitFile, *github.Response, error) {
+			return g.o.Client.PullRequests.ListFiles(ctx, g.o.Owner, g.o.Repo, g.o.Number, &github.ListOptions{Page: page, PerPage: perPage})
+		})
+		if err != nil {
+			return nil, err
+		}
+		files := make([]checks.File, 0, len(pages))
+		for _, f := range pages {
+			files = append(files, checks.File{
+				Path:         f.GetFilename(),
+				PreviousPath: f.GetPreviousFilename(),
+				Status:       f.GetStatus(),
+				Additions:    f.GetAdditions(),
+				Deletions:    f.GetDeletions(),
+			})
+		}
+		if len(files) != pr.ChangedFiles {
+			return nil, fmt.Errorf("GitHub listed %d of the %d changed files: %w", len(files), pr.ChangedFiles, ErrChanged)
+		}
+		g.o.Cache.put(key, files)
+		return files, nil
+	})
+}
+
+// Commits lists the commits, every page at once; beyond GitHub's listing
+// limit it reads them with git.
+func (g *GitHub) Commits(ctx context.Context) ([]detect.Commit, error) {
+	return g.commits.get(func() ([]detect.Commit, error) {
+		pr, err := g.PR(ctx)
+		if err != nil {
+			return nil, err
+		}
+		key := g.key("commits", pr.BaseSHA, pr.HeadSHA)
+		if v, ok := g.o.Cache.get(key); ok {
+			return v.([]detect.Commit), nil
+		}
+		if pr.ChangedFiles > MaxListedFiles || pr.Commits > MaxListedCommits {
+			f, err := g.gitFacts(ctx, pr)
+			if err != nil {
+				return nil, err
+			}
+			return f.Commits, nil
+		}
+		pages, err := listPages(ctx, pr.Commits, func(ctx context.Context, page int) ([]*github.RepositoryCommit, *github.Response, error) {
+			return g.o.Client.PullRequests.ListCommits(ctx, g.o.Owner, g.o.Repo, g.o.Number, &github.ListOptions{Page: page, PerPage: perPage})
+		})
+		if err != nil {
+			return nil, err
+		}
+		commits := make([]detect.Commit, 0, len(pages))
+		sawHead := false
+		for _, rc := range pages {
+			commits = append(commits, commitFacts(rc))
+			sawHead = sawHead || rc.GetSHA() == pr.HeadSHA
+		}
+		if len(commits) != pr.Commits || !sawHead {
+			return nil, fmt.Errorf("GitHub listed %d of the %d commits up to %s: %w", len(commits), pr.Commits, short(pr.HeadSHA), ErrChanged)
+		}
+		g.o.Cache.put(key, commits)
+		return commits, nil
+	})
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+func commitFacts(rc *github.RepositoryCommit) detect.Commit {
+	c := rc.GetCommit()
+	return detect.Commit{
+		SHA:            rc.GetSHA(),
+		AuthorName:     c.GetAuthor().GetName(),
+		AuthorEmail:    c.GetAuthor().GetEmail(),
+		AuthorLogin:    rc.GetAuthor().GetLogin(),
+		CommitterName:  c.GetCommitter().GetName(),
+		CommitterEmail: c.GetCommitter().GetEmail(),
+		CommitterLogin: rc.GetCommitter().GetLogin(),
+		Message:        c.GetMessage(),
+		Signature:      signatureKind(c.GetVerification().GetSignature()),
+		Verified:       c.GetVerification().GetVerified(),
+		Parents:        len(rc.Parents),
+	}
+}
+
+// signatureKind names the kind of an armored commit signature.
+func signatureKind(sig string) string {
+	switch {
+	case sig == "":
+		return ""
+	case strings.Contains(sig, "BEGIN SSH SIGNATURE"):
+		return "ssh"
+	case strings.Contains(sig, "BEGIN SIGNED MESSAGE"):
+		return "x509"
+	default:
+		return "gpg"
+	}
+}
+
+// listPages fetches a listing whose length is known, all pages concurrently,
+// then follows any further page GitHub announces (the count may be stale).
+func listPages[T any](ctx context.Context, count int, fetch func(ctx context.Context, page int) ([]T, *github.Response, error)) ([]T, error) {
+	if count <= 0 {
+		return nil, nil
+	}
+	n := (count + perPage - 1) / perPage
+	results := make([][]T, n)
+	next := make([]int, n)
+	p := pool.New().WithErrors().WithContext(ctx).WithCancelOnError().WithFirstError().WithMaxGoroutines(8)
+	for i := range n {
+		p.Go(func(ctx context.Context) error {
+			items, resp, err := fetch(ctx, i+1)
+			if err != nil {
+				return err
+			}
+			results[i], next[i] = items, resp.NextPage
+			return nil
+		})
+	}
+	if err := p.Wait(); err != nil {
+		return nil, err
+	}
+	var out []T
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	for page := next[n-1]; page != 0 && page <= MaxListedFiles/perPage+1; {
+		items, resp, err := fetch(ctx, page)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		page = resp.NextPage
+	}
+	return out, nil
+}
+
+// gitFacts reads the commits and files of a pull request beyond the listing limits with git.
+func (g *GitHub) gitFacts(ctx context.Context, pr *PR) (*checks.Facts, error) {
+	return g.git.get(func() (*checks.Facts, error) {
+		what := fmt.Sprintf("the pull request has %d changed files and %d commits, more than GitHub's API lists (%d files, %d commits)",
+			pr.ChangedFiles, pr.Commits, MaxListedFiles, MaxListedCommits)
+		key := g.key("git", pr.BaseSHA, pr.HeadSHA)
+		if v, ok := g.o.Cache.get(key); ok {
+			return v.(*checks.Facts), nil
+		}
+		if g.o.FetchGitFacts == nil || g.o.Token == nil {
+			return nil, incompletef(false, "%s, and reading it with git is not configured", what)
+		}
+		if pr.CloneURL == "" {
+			return nil, incompletef(false, "%s, and GitHub gave no clone URL to read it with git", what)
+		}
+		tok, err := g.o.Token(ctx)
+		if err != nil {
+			return nil, incompletef(true, "%s, and no token could be had to read it with git: %s", what, ghapp.Reason(err))
+		}
+		f, err := g.o.FetchGitFacts(ctx, pr.CloneURL, tok, pr.BaseSHA, pr.HeadSHA)
+		if err == nil && f != nil && f.Incomplete != "" {
+			err = errors.New(f.Incomplete)
+		}
+		if err != nil || f == nil {
+			msg := "no facts"
+			if err != nil {
+				msg = ghapp.Scrub(strings.ReplaceAll(err.Error(), tok, "[redacted]"))
+			}
+			return nil, incompletef(true, "%s, and reading it with git failed: %s", what, msg)
+		}
+		g.o.Cache.put(key, f)
+		return f, nil
+	})
+}
+
+// Reviews lists the reviews.
+func (g *GitHub) Reviews(ctx context.Context) ([]checks.Review, error) {
+	return g.reviews.get(func() ([]checks.Review, error) {
+		var out []checks.Review
+		opt := &github.ListOptions{PerPage: perPage}
+		for {
+			rs, resp, err := g.o.Client.PullRequests.ListReviews(ctx, g.o.Owner, g.o.Repo, g.o.Number, opt)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rs {
+				out = append(out, checks.Review{
+					ID:          r.GetID(),
+					Login:       r.GetUser().GetLogin(),
+					UserType:    r.GetUser().GetType(),
+					State:       strings.ToUpper(r.GetState()),
+					CommitSHA:   r.GetCommitID(),
+					SubmittedAt: r.GetSubmittedAt().Time,
+					Source:      checks.SourceReview,
+				})
+			}
+			if resp.NextPage == 0 {
+				return out, nil
+			}
+			opt.Page = resp.NextPage
+		}
+	})
+}
+
+// Comments lists the issue comments.
+func (g *GitHub) Comments(ctx context.Context) ([]Comment, error) {
+	return g.comments.get(func() ([]Comment, error) {
+		var out []Comment
+		opt := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: perPage}}
+		for {
+			cs, resp, err := g.o.Client.Issues.ListComments(ctx, g.o.Owner, g.o.Repo, g.o.Number, opt)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range cs {
+				out = append(out, Comment{ID: c.GetID(), Login: c.GetUser().GetLogin(), UserType: c.GetUser().GetType(), Body: c.GetBody(), CreatedAt: c.GetCreatedAt().Time})
+			}
+			if resp.NextPage == 0 {
+				return out, nil
+			}
+			opt.Page = resp.NextPage
+		}
+	})
+}
+
+type policyEntry struct {
+	policy *config.Policy
+	err    *PolicyError
+	absent bool
+}
+
+// Policy reads the policy file from the base commit, else the owner's
+// .github repository on its default branch, else the built-in default.
+func (g *GitHub) Policy(ctx context.Context) (*config.Policy, error) {
+	return g.policy.get(func() (*config.Policy, error) {
+		pr, err := g.PR(ctx)
+		if err != nil {
+			return nil, err
+		}
+		key := g.key("policy", pr.BaseSHA)
+		ent, ok := g.o.Cache.get(key)
+		if !ok {
+			data, found, _, err := g.file(ctx, g.o.Repo, config.FileName, pr.BaseSHA)
+			if err != nil {
+				return nil, err
+			}
+			e := &policyEntry{absent: !found}
+			if found {
+				src := config.Source{Repo: g.Repo(), Path: config.FileName, Ref: pr.BaseRef, SHA: pr.BaseSHA}
+				e.policy, e.err = parsePolicy(config.FileName, data, src)
+			}
+			g.o.Cache.put(key, e)
+			ent = e
+		}
+		e := ent.(*policyEntry)
+		if e.err != nil {
+			return nil, e.err
+		}
+		if !e.absent {
+			return e.policy, nil
+		}
+		if strings.EqualFold(g.o.Repo, config.OrgRepo) {
+			return config.Default(), nil
+		}
+		// The owner's .github repository, on its default branch: not pinned
+		// by the base commit, so re-read (conditionally) every evaluation.
+		data, found, blob, err := g.file(ctx, config.OrgRepo, config.FileName, "")
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			return config.Default(), nil
+		}
+		okey := g.key("orgpolicy", blob)
+		if v, ok := g.o.Cache.get(okey); ok {
+			e := v.(*policyEntry)
+			if e.err != nil {
+				return nil, e.err
+			}
+			return e.policy, nil
+		}
+		src := config.Source{Repo: g.o.Owner + "/" + config.OrgRepo, Path: config.FileName}
+		oe := &policyEntry{}
+		oe.policy, oe.err = parsePolicy(g.o.Owner+"/"+config.OrgRepo+"/"+config.FileName, data, src)
+		g.o.Cache.put(okey, oe)
+		if oe.err != nil {
+			return nil, oe.err
+		}
+		return oe.policy, nil
+	})
+}
+
+func parsePolicy(file string, data []byte, src config.Source) (*config.Policy, *PolicyError) {
+	p, err := config.Parse(file, data)
+	if err != nil {
+		return nil, &PolicyError{Source: src, Err: err}
+	}
+	p.Source = src
+	return p, nil
+}
+
+// file reads a file of a repository of the owner at ref ("" for the default
+// branch); found is false when there is no such file (or repository).
+func (g *GitHub) file(ctx context.Context, repo, path, ref string) (data []byte, found bool, blob string, err error) {
+	fc, dc, _, err := g.o.Client.Repositories.GetContents(ctx, g.o.Owner, repo, path, &github.RepositoryContentGetOptions{Ref: ref})
+	if err != nil {
+		var er *github.ErrorResponse
+		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
+			return nil, false, "", nil
+		}
+		return nil, false, "", err
+	}
+	if fc == nil || dc != nil {
+		return nil, false, "", &PolicyError{Source: config.Source{Repo: g.o.Owner + "/" + repo, Path: path, SHA: ref}, Err: fmt.Errorf("%s: is a directory, not a file", path)}
+	}
+	if fc.GetEncoding() == "none" || (fc.Content == nil && fc.GetSize() > 0) {
+		return nil, false, "", &PolicyError{Source: config.Source{Repo: g.o.Owner + "/" + repo, Path: path, SHA: ref}, Err: fmt.Errorf("%s: is %d bytes, too large to read", path, fc.GetSize())}
+	}
+	s, err := fc.GetContent()
+	if err != nil {
+		return nil, false, "", fmt.Errorf("%s: %w", path, err)
+	}
+	return []byte(s), true, fc.GetSHA(), nil
+}
+
+type ownersEntry struct{ rs codeowners.Ruleset }
+
+// CodeOwners reads CODEOWNERS at the base commit from the first of GitHub's locations that has one.
+func (g *GitHub) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
+	return g.owners.get(func() (codeowners.Ruleset, error) {
+		pr, err := g.PR(ctx)
+		if err != nil {
+			return nil, err
+		}
+		key := g.key("codeowners", pr.BaseSHA)
+		if v, ok := g.o.Cache.get(key); ok {
+			return v.(ownersEntry).rs, nil
+		}
+		type got struct {
+			data  []byte
+			found bool
+		}
+		res := make([]got, len(CodeOwnersPaths))
+		p := pool.New().WithErrors().WithContext(ctx)
+		for i, path := range CodeOwnersPaths {
+			p.Go(func(ctx context.Context) error {
+				data, found, _, err := g.file(ctx, g.o.Repo, path, pr.BaseSHA)
+				res[i] = got{data, found}
+				return err
+			})
+		}
+		if err := p.Wait(); err != nil {
+			return nil, err
+		}
+		var rs codeowners.Ruleset
+		for i, r := range res {
+			if !r.found {
+				continue
+			}
+			rs, err = codeowners.ParseFile(bytes.NewReader(r.data))
+			if err != nil {
+				path := CodeOwnersPaths[i]
+				return nil, &PolicyError{Source: config.Source{Repo: g.Repo(), Path: path, Ref: pr.BaseRef, SHA: pr.BaseSHA}, Err: fmt.Errorf("%s: %w", path, err)}
+			}
+			break
+		}
+		g.o.Cache.put(key, ownersEntry{rs})
+		return rs, nil
+	})
+}
+
+// Reviewer reads a login's permission and which of the relevant teams they are in.
+func (g *GitHub) Reviewer(ctx context.Context, login string) (checks.Reviewer, error) {
+	k := strings.ToLower(login)
+	g.mu.Lock()
+	m, ok := g.reviewers[k]
+	if !ok {
+		m = &memo[checks.Reviewer]{}
+		g.reviewers[k] = m
+	}
+	g.mu.Unlock()
+	return m.get(func() (checks.Reviewer, error) {
+		rv := checks.Reviewer{Login: login}
+		var teams []string
+		var permErr, teamErr error
+		p := pool.New()
+		p.Go(func() {
+			pl, err := g.permissionLevel(ctx, login)
+			if err != nil {
+				if isStatus(err, http.StatusNotFound) {
+					return // no such user: permission stays unknown
+				}
+				permErr = err
+				return
+			}
+			rv.Permission = permission(pl)
+			rv.Type = pl.User.GetType()
+		})
+		p.Go(func() {
+			set, err := g.relevantTeams(ctx)
+			if err != nil {
+				teamErr = err
+				return
+			}
+			for _, t := range set {
+				members, err := g.teamMembers(ctx, t)
+				if err != nil {
+					teamErr = err
+					return
+				}
+				if members[k] {
+					teams = append(teams, t)
+				}
+			}
+		})
+		p.Wait()
+		if err := errors.Join(permErr, teamErr); err != nil {
+			return checks.Reviewer{}, err
+		}
+		rv.Teams = teams
+		return rv, nil
+	})
+}
+
+// permission names the reviewer's level; role_name tells maintain and triage
+// apart, which the legacy permission field folds into write and read.
+func permission(pl *permissionLevel) string {
+	switch r := strings.ToLower(pl.RoleName); r {
+	case config.PermissionRead, config.PermissionTriage, config.PermissionWrite, config.PermissionMaintain, config.PermissionAdmin:
+		return r
+	}
+	switch p := strings.ToLower(pl.Permission); p {
+	case config.PermissionRead, config.PermissionWrite, config.PermissionAdmin:
+		return p
+	}
+	return ""
+}
+
+// permissionLevel is GitHub's answer on a collaborator's permission;
+// go-github v62 does not decode role_name.
+type permissionLevel struct {
+	Permission string       `json:"permission"`
+	RoleName   string       `json:"role_name"`
+	User       *github.User `json:"user"`
+}
+
+func (g *GitHub) permissionLevel(ctx context.Context, login string) (*permissionLevel, error) {
+	u := fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", url.PathEscape(g.o.Owner), url.PathEscape(g.o.Repo), url.PathEscape(login))
+	req, err := g.o.Client.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	pl := &permissionLevel{}
+	if _, err := g.o.Client.Do(ctx, req, pl); err != nil {
+		return nil, err
+	}
+	return pl, nil
+}
+
+func isStatus(err error, code int) bool {
+	var er *github.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == code
+}
+
+// relevantTeams are the teams the policy names plus, when it uses code
+// owners, the teams owning the changed files.
+func (g *GitHub) relevantTeams(ctx context.Context) ([]string, error) {
+	return g.teamSet.get(func() ([]string, error) {
+		p, err := g.Policy(ctx)
+		if err != nil {
+			return nil, err
+		}
+		teams := NamedTeams(p)
+		if UsesCodeOwners(p) {
+			rs, err := g.CodeOwners(ctx)
+			if err != nil {
+				return nil, err
+			}
+			files, err := g.Files(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range OwnerTeams(rs, files) {
+				if !containsStr(teams, t) {
+					teams = append(teams, t)
+				}
+			}
+		}
+		return teams, nil
+	})
+}
+
+func containsStr(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// teamMembers lists a team's members (lower-case logins) once per evaluation.
+// A team that does not exist or cannot be read has no members that count.
+func (g *GitHub) teamMembers(ctx context.Context, team string) (map[string]bool, error) {
+	g.mu.Lock()
+	m, ok := g.teams[team]
+	if !ok {
+		m = &memo[map[string]bool]{}
+		g.teams[team] = m
+	}
+	g.mu.Unlock()
+	return m.get(func() (map[string]bool, error) {
+		org, slug, _ := strings.Cut(team, "/")
+		out := map[string]bool{}
+		opt := &github.TeamListTeamMembersOptions{ListOptions: github.ListOptions{PerPage: perPage}}
+		for {
+			us, resp, err := g.o.Client.Teams.ListTeamMembersBySlug(ctx, org, slug, opt)
+			if err != nil {
+				if isStatus(err, http.StatusNotFound) || isStatus(err, http.StatusForbidden) {
+					g.log.Warn("team cannot be read; its members do not count", "team", team, "repo", g.Repo(), "err", ghapp.Reason(err))
+					return out, nil
+				}
+				return nil, err
+			}
+			for _, u := range us {
+				out[strings.ToLower(u.GetLogin())] = true
+			}
+			if resp.NextPage == 0 {
+				return out, nil
+			}
+			opt.Page = resp.NextPage
+		}
+	})
+}
