@@ -124,6 +124,9 @@ func New(o Options) (*Detector, error) {
 	if !o.NoBuiltin {
 		for _, a := range builtinAgents {
 			if disabled[a.id] {
+				for _, n := range a.names {
+					d.names[n] = "" // declared, but switched off: no signal, not "other"
+				}
 				continue
 			}
 			d.addAgent(a.id, a.name, true)
@@ -422,6 +425,10 @@ func (d *Detector) Commit(c Commit) Detection {
 
 	if r, ok := d.address(c.AuthorName, c.AuthorEmail); ok {
 		st.addRule(SignalAuthorEmail, c.AuthorEmail, r, strengthAt(r, posAuthor))
+		if r.strength == Weak {
+			// A weak identity (a Replit user's own address) is still a person.
+			st.author = humanIdentity(c.AuthorName, c.AuthorEmail, c.AuthorLogin)
+		}
 	} else if !d.agentNameShape(&st, c.AuthorName, SignalAuthorName, Medium) {
 		st.author = humanIdentity(c.AuthorName, c.AuthorEmail, c.AuthorLogin)
 	} else {
@@ -761,16 +768,10 @@ func (d *Detector) declared(value string) (id, name string, ok bool) {
 	if n == 0 || allTools {
 		return "", "", false
 	}
-	if id, ok := d.names[lower]; ok {
-		return id, "", true
-	}
-	if n >= 2 {
-		if id, ok := d.names[words[0]+" "+words[1]]; ok {
-			return id, "", true
+	for _, key := range [...]string{lower, words[0] + " " + words[1], words[0]} {
+		if id, ok := d.names[key]; ok {
+			return id, "", id != ""
 		}
-	}
-	if id, ok := d.names[words[0]]; ok {
-		return id, "", true
 	}
 	if d.agents[OtherAgent].Builtin {
 		return OtherAgent, agentPart, true
