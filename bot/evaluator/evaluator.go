@@ -5,11 +5,22 @@ package evaluator
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
 
 	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/pull"
 	"github.com/countersign/countersign/bot/server"
+	"github.com/countersign/countersign/checks"
+	"github.com/google/go-github/v62/github"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -23,15 +34,30 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the metrics; nil means none are registered.
 	Registerer prometheus.Registerer
-	// DetailsURL sets the check run's details_url to PublicURL's details page;
-	// only turn it on when the server serves that page. Default off.
+	// DetailsURL sets each check run's details_url to
+	// PublicURL/details/{owner}/{repo}/{number}/{head_sha}. Turn it on only
+	// when the server serves that page; it needs PublicURL. Default off.
 	DetailsURL bool
+	// FetchGitFacts reads pull requests beyond GitHub's listing limits (3,000
+	// files, 250 commits) with git; nil makes them fail as incomplete.
+	FetchGitFacts pull.FetchGitFacts
+	// CacheEntries bounds the cross-evaluation caches; 0 means pull.DefaultCacheEntries.
+	CacheEntries int
 }
 
-// Evaluator evaluates pull requests and publishes their check runs.
+// Evaluator evaluates pull requests and publishes their check runs. It is
+// safe for concurrent use; the server serialises evaluations of one PR.
 type Evaluator struct {
-	opt Options
-	log *slog.Logger
+	opt     Options
+	log     *slog.Logger
+	cache   *pull.Cache
+	runs    *pull.Cache // repo+head -> *runState
+	metrics *metrics
+
+	// newContext makes the facts source of one evaluation; tests swap it.
+	newContext func(client *github.Client, job server.Job) pull.Context
+	// client returns the installation's client; tests swap it.
+	client func(installation int64) (*github.Client, error)
 }
 
 var _ server.Backend = (*Evaluator)(nil)
@@ -42,20 +68,324 @@ func New(o Options) *Evaluator {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Evaluator{opt: o, log: log}
+	e := &Evaluator{
+		opt:     o,
+		log:     log,
+		cache:   pull.NewCache(o.CacheEntries),
+		runs:    pull.NewCache(o.CacheEntries),
+		metrics: newMetrics(o.Registerer),
+	}
+	e.client = func(inst int64) (*github.Client, error) {
+		if e.opt.App == nil {
+			return nil, errors.New("evaluator: no GitHub App configured")
+		}
+		return e.opt.App.Client(inst)
+	}
+	e.newContext = func(client *github.Client, job server.Job) pull.Context {
+		var token func(ctx context.Context) (string, error)
+		if e.opt.App != nil {
+			token = func(ctx context.Context) (string, error) { return e.opt.App.Token(ctx, job.Installation) }
+		}
+		return pull.NewGitHub(pull.GitHubOptions{
+			Client: client, Owner: job.Owner, Repo: job.Repo, Number: job.Number,
+			Cache: e.cache, Token: token, FetchGitFacts: e.opt.FetchGitFacts, Logger: e.log,
+		})
+	}
+	return e
+}
+
+// runState is what is known of the check run on one head.
+type runState struct {
+	mu        sync.Mutex
+	id        int64
+	startedAt time.Time
+	// status, conclusion and digest describe the last write.
+	status, conclusion string
+	digest             [32]byte
 }
 
 // Evaluate judges the job's pull request at its current head and publishes the check run.
-func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) error {
-	return errors.New("evaluator: not implemented")
+func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
+	start := time.Now()
+	log := e.log.With("installation", job.Installation, "repo", job.Owner+"/"+job.Repo, "pr", job.Number, "delivery", job.DeliveryID, "reason", job.Reason)
+	outcome := "error"
+	defer func() { e.metrics.observe(outcome, time.Since(start)) }()
+
+	client, err := e.client(job.Installation)
+	if err != nil {
+		return err
+	}
+	pc := e.newContext(client, job)
+	pr, err := pc.PR(ctx)
+	if err != nil {
+		log.Warn("could not read the pull request", "err", ghapp.Reason(err))
+		if job.HeadSHA != "" {
+			// The head the event saw gets a failing check rather than none.
+			if run, rerr := e.run(ctx, client, job.Owner, job.Repo, job.HeadSHA, log); rerr == nil {
+				e.publish(ctx, client, job, run, job.HeadSHA, failed(job, job.HeadSHA, err), log)
+			}
+		}
+		return fmt.Errorf("reading %s: %s", job.Key(), ghapp.Reason(err))
+	}
+	head := pr.HeadSHA
+	log = log.With("head_sha", head)
+	if pr.State != "" && pr.State != "open" {
+		log.Info("pull request is not open; nothing to publish", "state", pr.State)
+		outcome = "skipped"
+		return nil
+	}
+
+	run, err := e.run(ctx, client, job.Owner, job.Repo, head, log)
+	if err != nil {
+		log.Warn("could not start the check run", "err", ghapp.Reason(err))
+		return fmt.Errorf("starting the check run on %s: %s", short(head), ghapp.Reason(err))
+	}
+
+	g, gerr := pull.Gather(ctx, pc, pull.GatherOptions{HeadSeenAt: run.startedAt})
+	var v *checks.Verdict
+	var pe *pull.PolicyError
+	switch {
+	case errors.As(gerr, &pe):
+		v = checks.Invalid(pe.Err, pe.Source, g.Facts)
+		log.Info("invalid policy", "file", pe.Source.Repo+"/"+pe.Source.Path, "err", pe.Err)
+	case gerr != nil:
+		v = failed(job, head, gerr)
+		if g != nil && g.Policy != nil {
+			v.Policy = g.Policy.Source
+		}
+		log.Warn("could not gather the facts", "err", ghapp.Reason(gerr))
+	default:
+		v = checks.Evaluate(g.Policy, g.Facts)
+	}
+	if perr := e.publish(ctx, client, job, run, head, v, log); perr != nil {
+		log.Warn("could not publish the verdict", "conclusion", v.Conclusion, "err", ghapp.Reason(perr))
+		return fmt.Errorf("publishing the verdict on %s: %s", short(head), ghapp.Reason(perr))
+	}
+	outcome = string(v.Conclusion)
+	log.Info("evaluated", "conclusion", v.Conclusion, "title", v.Title, "duration", time.Since(start).Round(time.Millisecond))
+	switch {
+	case gerr != nil && pe == nil:
+		return fmt.Errorf("evaluating %s at %s: %s", job.Key(), short(head), ghapp.Reason(gerr))
+	case g != nil && g.Retry:
+		return fmt.Errorf("evaluating %s at %s: %s", job.Key(), short(head), g.Facts.Incomplete)
+	}
+	return nil
+}
+
+// failed is the failing verdict for facts that could not be gathered.
+func failed(job server.Job, head string, err error) *checks.Verdict {
+	reason := ghapp.Reason(err)
+	return &checks.Verdict{
+		Conclusion:     checks.Failure,
+		Title:          clip("Could not evaluate: "+reason, checks.MaxTitleRunes),
+		Repo:           job.Owner + "/" + job.Repo,
+		Number:         job.Number,
+		HeadSHA:        head,
+		Agents:         []string{},
+		Commits:        []checks.CommitVerdict{},
+		ProtectedFiles: []checks.ProtectedFile{},
+		Requirements:   []checks.Requirement{},
+		Errors:         []string{"could not evaluate: " + reason + "; Countersign will try again"},
+	}
+}
+
+func clip(s string, runes int) string {
+	if utf8.RuneCountInString(s) <= runes {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:runes-1]) + "…"
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// run returns the check run of a head, creating it in_progress when there is
+// none. Its id is looked up once per head and cached. An existing run that
+// last said success is set back to in_progress, so a re-evaluation that dies
+// half-way never leaves a stale pass behind.
+func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo, head string, log *slog.Logger) (*runState, error) {
+	key := owner + "/" + repo + "@" + head
+	var rs *runState
+	if v, ok := e.runs.Get(key); ok {
+		rs = v.(*runState)
+	} else {
+		rs = &runState{}
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.id == 0 {
+		appID := int64(0)
+		if e.opt.App != nil {
+			appID = e.opt.App.ID()
+		}
+		opt := &github.ListCheckRunsOptions{CheckName: github.String(checks.CheckName), ListOptions: github.ListOptions{PerPage: 100}}
+		if appID != 0 {
+			opt.AppID = github.Int64(appID)
+		}
+		res, _, err := client.Checks.ListCheckRunsForRef(ctx, owner, repo, head, opt)
+		if err != nil {
+			return nil, err
+		}
+		var found *github.CheckRun
+		for _, cr := range res.CheckRuns {
+			if cr.GetName() != checks.CheckName || cr.GetHeadSHA() != head || (appID != 0 && cr.GetApp().GetID() != 0 && cr.GetApp().GetID() != appID) {
+				continue
+			}
+			if found == nil || cr.GetID() > found.GetID() {
+				found = cr
+			}
+		}
+		if found != nil {
+			rs.id, rs.status, rs.conclusion = found.GetID(), found.GetStatus(), found.GetConclusion()
+			rs.startedAt = found.GetStartedAt().Time
+		}
+	}
+	if rs.id == 0 {
+		now := time.Now()
+		cr, _, err := client.Checks.CreateCheckRun(ctx, owner, repo, github.CreateCheckRunOptions{
+			Name:      checks.CheckName,
+			HeadSHA:   head,
+			Status:    github.String("in_progress"),
+			StartedAt: &github.Timestamp{Time: now},
+			Output: &github.CheckRunOutput{
+				Title:   github.String("Evaluating"),
+				Summary: github.String("Countersign is gathering the facts of this pull request."),
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		rs.id, rs.status, rs.conclusion, rs.digest = cr.GetID(), "in_progress", "", [32]byte{}
+		rs.startedAt = cr.GetStartedAt().Time
+		if rs.startedAt.IsZero() {
+			rs.startedAt = now
+		}
+		log.Debug("check run created", "check_run", rs.id)
+	} else if rs.status == "completed" && rs.conclusion == string(checks.Success) {
+		_, _, err := client.Checks.UpdateCheckRun(ctx, owner, repo, rs.id, github.UpdateCheckRunOptions{
+			Name:   checks.CheckName,
+			Status: github.String("in_progress"),
+			Output: &github.CheckRunOutput{
+				Title:   github.String("Evaluating again"),
+				Summary: github.String("Countersign is evaluating this pull request again."),
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		rs.status, rs.conclusion, rs.digest = "in_progress", "", [32]byte{}
+	}
+	e.runs.Put(key, rs)
+	return rs, nil
+}
+
+// publish completes the check run with the verdict, unless the run already says exactly that.
+func (e *Evaluator) publish(ctx context.Context, client *github.Client, job server.Job, rs *runState, head string, v *checks.Verdict, log *slog.Logger) error {
+	conclusion := string(v.Conclusion)
+	switch v.Conclusion {
+	case checks.Success, checks.ActionRequired, checks.Failure:
+	default:
+		conclusion = string(checks.Failure) // never neutral or skipped: GitHub counts those as passing
+	}
+	title := clip(v.Title, checks.MaxTitleRunes)
+	summary := v.Markdown()
+	if len(summary) > checks.MaxSummary {
+		cut := checks.MaxSummary - 3
+		for cut > 0 && !utf8.RuneStart(summary[cut]) {
+			cut--
+		}
+		summary = summary[:cut] + "…"
+	}
+	opt := github.UpdateCheckRunOptions{
+		Name:        checks.CheckName,
+		Status:      github.String("completed"),
+		Conclusion:  github.String(conclusion),
+		CompletedAt: &github.Timestamp{Time: time.Now()},
+		Output:      &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
+	}
+	if u := e.detailsURL(job, head); u != "" {
+		opt.DetailsURL = github.String(u)
+	}
+	digest := sha256.Sum256([]byte(conclusion + "\x00" + title + "\x00" + summary + "\x00" + opt.GetDetailsURL()))
+
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.status == "completed" && rs.conclusion == conclusion && rs.digest == digest {
+		log.Debug("check run already says this; not written again", "check_run", rs.id)
+		return nil
+	}
+	_, _, err := client.Checks.UpdateCheckRun(ctx, job.Owner, job.Repo, rs.id, opt)
+	if err != nil {
+		var er *github.ErrorResponse
+		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == 404 {
+			// The run is gone (deleted suite): look it up again next time.
+			rs.id = 0
+			e.runs.Put(job.Owner+"/"+job.Repo+"@"+head, rs)
+		}
+		rs.digest = [32]byte{}
+		return err
+	}
+	rs.status, rs.conclusion, rs.digest = "completed", conclusion, digest
+	return nil
+}
+
+func (e *Evaluator) detailsURL(job server.Job, head string) string {
+	if !e.opt.DetailsURL || e.opt.PublicURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(e.opt.PublicURL, "/") + "/details/" + url.PathEscape(job.Owner) + "/" + url.PathEscape(job.Repo) + "/" + strconv.Itoa(job.Number) + "/" + head
 }
 
 // OpenPullRequests lists a repository's open pull requests as jobs.
 func (e *Evaluator) OpenPullRequests(ctx context.Context, installation int64, owner, repo string) ([]server.Job, error) {
-	return nil, errors.New("evaluator: not implemented")
+	client, err := e.client(installation)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []server.Job
+	opt := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		prs, resp, err := client.PullRequests.List(ctx, owner, repo, opt)
+		if err != nil {
+			return nil, fmt.Errorf("listing open pull requests of %s/%s: %s", owner, repo, ghapp.Reason(err))
+		}
+		for _, pr := range prs {
+			jobs = append(jobs, server.Job{
+				Installation: installation, Owner: owner, Repo: repo, Number: pr.GetNumber(),
+				HeadSHA: pr.GetHead().GetSHA(), Reason: "resync",
+			})
+		}
+		if resp.NextPage == 0 {
+			return jobs, nil
+		}
+		opt.Page = resp.NextPage
+	}
 }
 
 // InstallationRepos lists the "owner/name" repositories an installation covers.
 func (e *Evaluator) InstallationRepos(ctx context.Context, installation int64) ([]string, error) {
-	return nil, errors.New("evaluator: not implemented")
+	client, err := e.client(installation)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		res, resp, err := client.Apps.ListRepos(ctx, opt)
+		if err != nil {
+			return nil, fmt.Errorf("listing the repositories of installation %d: %s", installation, ghapp.Reason(err))
+		}
+		for _, r := range res.Repositories {
+			out = append(out, r.GetFullName())
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
 }

@@ -33,7 +33,8 @@ func NewCache(entries int) *Cache {
 	return &Cache{max: entries, ll: list.New(), idx: map[string]*list.Element{}}
 }
 
-func (c *Cache) get(key string) (any, bool) {
+// Get returns the value cached under key.
+func (c *Cache) Get(key string) (any, bool) {
 	if c == nil {
 		return nil, false
 	}
@@ -47,7 +48,8 @@ func (c *Cache) get(key string) (any, bool) {
 	return el.Value.(*cacheItem).val, true
 }
 
-func (c *Cache) put(key string, val any) {
+// Put caches val under key, evicting the least recently used item beyond the bound.
+func (c *Cache) Put(key string, val any) {
 	if c == nil {
 		return
 	}

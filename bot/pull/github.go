@@ -138,7 +138,7 @@ func (g *GitHub) Files(ctx context.Context) ([]checks.File, error) {
 			return nil, err
 		}
 		key := g.key("files", pr.BaseSHA, pr.HeadSHA)
-		if v, ok := g.o.Cache.get(key); ok {
+		if v, ok := g.o.Cache.Get(key); ok {
 			return v.([]checks.File), nil
 		}
 		if pr.ChangedFiles > MaxListedFiles || pr.Commits > MaxListedCommits {
@@ -167,7 +167,7 @@ func (g *GitHub) Files(ctx context.Context) ([]checks.File, error) {
 		if len(files) != pr.ChangedFiles {
 			return nil, fmt.Errorf("GitHub listed %d of the %d changed files: %w", len(files), pr.ChangedFiles, ErrChanged)
 		}
-		g.o.Cache.put(key, files)
+		g.o.Cache.Put(key, files)
 		return files, nil
 	})
 }
@@ -181,7 +181,7 @@ func (g *GitHub) Commits(ctx context.Context) ([]detect.Commit, error) {
 			return nil, err
 		}
 		key := g.key("commits", pr.BaseSHA, pr.HeadSHA)
-		if v, ok := g.o.Cache.get(key); ok {
+		if v, ok := g.o.Cache.Get(key); ok {
 			return v.([]detect.Commit), nil
 		}
 		if pr.ChangedFiles > MaxListedFiles || pr.Commits > MaxListedCommits {
@@ -206,7 +206,7 @@ func (g *GitHub) Commits(ctx context.Context) ([]detect.Commit, error) {
 		if len(commits) != pr.Commits || !sawHead {
 			return nil, fmt.Errorf("GitHub listed %d of the %d commits up to %s: %w", len(commits), pr.Commits, short(pr.HeadSHA), ErrChanged)
 		}
-		g.o.Cache.put(key, commits)
+		g.o.Cache.Put(key, commits)
 		return commits, nil
 	})
 }
@@ -293,7 +293,7 @@ func (g *GitHub) gitFacts(ctx context.Context, pr *PR) (*checks.Facts, error) {
 		what := fmt.Sprintf("the pull request has %d changed files and %d commits, more than GitHub's API lists (%d files, %d commits)",
 			pr.ChangedFiles, pr.Commits, MaxListedFiles, MaxListedCommits)
 		key := g.key("git", pr.BaseSHA, pr.HeadSHA)
-		if v, ok := g.o.Cache.get(key); ok {
+		if v, ok := g.o.Cache.Get(key); ok {
 			return v.(*checks.Facts), nil
 		}
 		if g.o.FetchGitFacts == nil || g.o.Token == nil {
@@ -317,7 +317,7 @@ func (g *GitHub) gitFacts(ctx context.Context, pr *PR) (*checks.Facts, error) {
 			}
 			return nil, incompletef(true, "%s, and reading it with git failed: %s", what, msg)
 		}
-		g.o.Cache.put(key, f)
+		g.o.Cache.Put(key, f)
 		return f, nil
 	})
 }
@@ -387,7 +387,7 @@ func (g *GitHub) Policy(ctx context.Context) (*config.Policy, error) {
 			return nil, err
 		}
 		key := g.key("policy", pr.BaseSHA)
-		ent, ok := g.o.Cache.get(key)
+		ent, ok := g.o.Cache.Get(key)
 		if !ok {
 			data, found, _, err := g.file(ctx, g.o.Repo, config.FileName, pr.BaseSHA)
 			if err != nil {
@@ -398,7 +398,7 @@ func (g *GitHub) Policy(ctx context.Context) (*config.Policy, error) {
 				src := config.Source{Repo: g.Repo(), Path: config.FileName, Ref: pr.BaseRef, SHA: pr.BaseSHA}
 				e.policy, e.err = parsePolicy(config.FileName, data, src)
 			}
-			g.o.Cache.put(key, e)
+			g.o.Cache.Put(key, e)
 			ent = e
 		}
 		e := ent.(*policyEntry)
@@ -421,7 +421,7 @@ func (g *GitHub) Policy(ctx context.Context) (*config.Policy, error) {
 			return config.Default(), nil
 		}
 		okey := g.key("orgpolicy", blob)
-		if v, ok := g.o.Cache.get(okey); ok {
+		if v, ok := g.o.Cache.Get(okey); ok {
 			e := v.(*policyEntry)
 			if e.err != nil {
 				return nil, e.err
@@ -431,7 +431,7 @@ func (g *GitHub) Policy(ctx context.Context) (*config.Policy, error) {
 		src := config.Source{Repo: g.o.Owner + "/" + config.OrgRepo, Path: config.FileName}
 		oe := &policyEntry{}
 		oe.policy, oe.err = parsePolicy(g.o.Owner+"/"+config.OrgRepo+"/"+config.FileName, data, src)
-		g.o.Cache.put(okey, oe)
+		g.o.Cache.Put(okey, oe)
 		if oe.err != nil {
 			return nil, oe.err
 		}
@@ -482,7 +482,7 @@ func (g *GitHub) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
 			return nil, err
 		}
 		key := g.key("codeowners", pr.BaseSHA)
-		if v, ok := g.o.Cache.get(key); ok {
+		if v, ok := g.o.Cache.Get(key); ok {
 			return v.(ownersEntry).rs, nil
 		}
 		type got struct {
@@ -513,7 +513,7 @@ func (g *GitHub) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
 			}
 			break
 		}
-		g.o.Cache.put(key, ownersEntry{rs})
+		g.o.Cache.Put(key, ownersEntry{rs})
 		return rs, nil
 	})
 }
