@@ -58,6 +58,8 @@ type Options struct {
 	CacheEntries int
 	// CacheMaxBody is the largest response body cached; default 1 MiB.
 	CacheMaxBody int
+	// Now is the clock rate-limit resets are compared with; default time.Now.
+	Now func() time.Time
 }
 
 func (o *Options) defaults() {
@@ -90,6 +92,9 @@ func (o *Options) defaults() {
 	}
 	if o.CacheEntries == 0 {
 		o.CacheEntries = 4096
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.CacheMaxBody <= 0 {
 		o.CacheMaxBody = 1 << 20

@@ -106,7 +106,7 @@ func (t *transport) retry(req *http.Request, route string) (*http.Response, erro
 	for attempt := 1; ; attempt++ {
 		last := attempt >= o.MaxAttempts
 		if until := t.a.limitedUntil(t.inst); !until.IsZero() {
-			wait := time.Until(until)
+			wait := until.Sub(t.a.opt.Now())
 			if wait > o.MaxRateLimitWait {
 				return nil, &RateLimitError{Reset: until, Method: req.Method, Route: route}
 			}
@@ -185,7 +185,7 @@ func (t *transport) retry(req *http.Request, route string) (*http.Response, erro
 // how long to wait and the error to give if waiting is not possible, or a nil
 // error for a response that is not a rate limit.
 func (t *transport) rateLimited(req *http.Request, resp *http.Response, route string) (time.Duration, *RateLimitError) {
-	now := time.Now()
+	now := t.a.opt.Now()
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		wait := parseRetryAfter(ra, now)
 		return wait, &RateLimitError{Secondary: true, Reset: now.Add(wait), Method: req.Method, Route: route}
@@ -198,7 +198,7 @@ func (t *transport) rateLimited(req *http.Request, resp *http.Response, route st
 		if isCore(resp.Header) {
 			t.a.setLimited(t.inst, reset)
 		}
-		return time.Until(reset), &RateLimitError{Reset: reset, Method: req.Method, Route: route}
+		return reset.Sub(now), &RateLimitError{Reset: reset, Method: req.Method, Route: route}
 	}
 	// A secondary limit without Retry-After: GitHub asks for at least a minute.
 	if resp.StatusCode == http.StatusTooManyRequests || bodyMentionsRateLimit(resp) {
@@ -331,7 +331,7 @@ func (a *App) limitedUntil(inst int64) time.Time {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	u, ok := a.rl[inst]
-	if ok && !u.After(time.Now()) {
+	if ok && !u.After(a.opt.Now()) {
 		delete(a.rl, inst)
 		return time.Time{}
 	}
