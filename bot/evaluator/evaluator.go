@@ -109,7 +109,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 	start := time.Now()
 	log := e.log.With("installation", job.Installation, "repo", job.Owner+"/"+job.Repo, "pr", job.Number, "delivery", job.DeliveryID, "reason", job.Reason)
 	outcome := "error"
-	defer func() { e.metrics.observe(outcome, time.Since(start)) }()
+	defer func() { e.metrics.observe(outcome) }()
 
 	client, err := e.client(job.Installation)
 	if err != nil {

@@ -2,31 +2,25 @@ package evaluator
 
 import (
 	"errors"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// metrics of the evaluator; evaluation counts and durations by result are
+// the server's (countersign_evaluation_duration_seconds).
 type metrics struct {
-	evals    *prometheus.CounterVec
-	duration prometheus.Histogram
+	verdicts *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
-		evals: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "countersign_evaluations_total",
-			Help: "Pull-request evaluations by outcome: the published conclusion, skipped (PR not open) or error (nothing could be published).",
+		verdicts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "countersign_verdicts_total",
+			Help: "Evaluations by outcome: the conclusion published (success, action_required, failure), skipped (PR not open) or error (nothing could be published).",
 		}, []string{"outcome"}),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "countersign_evaluation_duration_seconds",
-			Help:    "Time to evaluate a pull request and publish its check run.",
-			Buckets: prometheus.ExponentialBuckets(0.05, 2, 10),
-		}),
 	}
 	if reg != nil {
-		m.evals = register(reg, m.evals)
-		m.duration = register(reg, m.duration)
+		m.verdicts = register(reg, m.verdicts)
 	}
 	return m
 }
@@ -44,7 +38,4 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 	return c
 }
 
-func (m *metrics) observe(outcome string, d time.Duration) {
-	m.evals.WithLabelValues(outcome).Inc()
-	m.duration.Observe(d.Seconds())
-}
+func (m *metrics) observe(outcome string) { m.verdicts.WithLabelValues(outcome).Inc() }
