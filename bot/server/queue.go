@@ -131,6 +131,9 @@ type queue struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	pool   *pool.Pool
+
+	drainOnce sync.Once
+	abandoned []string
 }
 
 func newQueue(workers, capacity int, retry RetryPolicy, timeout time.Duration, m *metrics, log *slog.Logger) *queue {
@@ -345,8 +348,14 @@ func (q *queue) remove(key string) {
 
 // drain waits until every queued task (retries included) has finished or ctx
 // is done, then stops the workers, cancelling what still runs. It returns the
-// keys whose work was abandoned.
+// keys whose work was abandoned. Later calls wait for the first and return
+// its result.
 func (q *queue) drain(ctx context.Context) []string {
+	q.drainOnce.Do(func() { q.abandoned = q.drainNow(ctx) })
+	return q.abandoned
+}
+
+func (q *queue) drainNow(ctx context.Context) []string {
 	stop := context.AfterFunc(ctx, func() {
 		q.mu.Lock()
 		q.deadline = true
