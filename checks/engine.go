@@ -55,7 +55,7 @@ func Evaluate(p *config.Policy, f *Facts) *Verdict {
 	if det == nil {
 		return incomplete(p.Source, f, "agent detection is unavailable for this policy")
 	}
-	return evaluate(p, f, det, p.Rules(), p.MatchRules)
+	return evaluate(p, f, det, p.Rules(), p.RuleMatcher().AppendMatches)
 }
 
 // Invalid is the failing verdict for a policy that could not be loaded: err
@@ -164,9 +164,12 @@ type exclItem struct {
 	e     Exclusion
 }
 
+// matchFunc appends to dst the indexes of the rules that protect path.
+type matchFunc func(dst []int, path string) []int
+
 // evaluate is Evaluate with its collaborators passed in: the detector, the
 // effective rules and a function returning the rules that protect a path.
-func evaluate(p *config.Policy, f *Facts, det classifier, rules []*config.Rule, matchRules func(string) []*config.Rule) *Verdict {
+func evaluate(p *config.Policy, f *Facts, det classifier, rules []*config.Rule, matchRules matchFunc) *Verdict {
 	e := &eval{p: p, f: f, v: baseVerdict(p.Source, f), dismissSt: p.Review.DismissStaleApprovals()}
 	e.detect(det)
 	e.requirements(rules, matchRules)
@@ -193,7 +196,7 @@ func (e *eval) detect(det classifier) {
 		if id == nil || id.IsZero() {
 			return
 		}
-		ops = append(ops, *id)
+		ops = addIdentity(ops, *id)
 	}
 	addOp(prDet.Operator)
 
@@ -229,9 +232,12 @@ func (e *eval) detect(det classifier) {
 	// The human who opened a pull request whose commits or body an agent
 	// wrote delegated the work: an operator.
 	if e.agentAuthor && f.PR.AuthorLogin != "" && !isBot(f.PR.AuthorLogin, f.PR.AuthorType) && !openedByAgent(prDet) {
-		ops = append(ops, detect.Identity{Login: f.PR.AuthorLogin})
+		ops = addIdentity(ops, detect.Identity{Login: f.PR.AuthorLogin})
 	}
-	v.Operators = dedupIdentities(ops)
+	if len(ops) > 0 {
+		sortIdentities(ops)
+		v.Operators = ops
+	}
 	for _, op := range v.Operators {
 		e.operators.add(op.Login)
 		e.operators.add(LoginFromEmail(op.Email))
@@ -276,7 +282,7 @@ func appendHuman(ops []detect.Identity, login, name, email string) []detect.Iden
 	if isBot(login, "") || strings.EqualFold(login, "web-flow") || strings.EqualFold(email, "noreply@github.com") || (login == "" && email == "") {
 		return ops
 	}
-	return append(ops, detect.Identity{Login: login, Name: name, Email: email})
+	return addIdentity(ops, detect.Identity{Login: login, Name: name, Email: email})
 }
 
 // openedByAgent reports whether the PR's own login is the agent's.
@@ -292,46 +298,66 @@ func openedByAgent(d detect.Detection) bool {
 	return false
 }
 
-// dedupIdentities merges identities with the same login or address and sorts them.
-func dedupIdentities(ids []detect.Identity) []detect.Identity {
-	if len(ids) == 0 {
-		return nil
+// sameIdentity reports whether two identities are the same person: the same
+// login (or noreply-derived login), or the same address.
+func sameIdentity(a, b detect.Identity) bool {
+	la, lb := identityLogin(a), identityLogin(b)
+	if la != "" || lb != "" {
+		return config.SameLogin(la, lb)
 	}
-	key := func(id detect.Identity) string {
-		if l := id.Login; l != "" {
-			return "l:" + strings.ToLower(l)
-		}
-		if l := LoginFromEmail(id.Email); l != "" {
-			return "l:" + strings.ToLower(l)
-		}
-		if id.Email != "" {
-			return "e:" + strings.ToLower(id.Email)
-		}
-		return "n:" + id.Name
+	if a.Email != "" || b.Email != "" {
+		return strings.EqualFold(a.Email, b.Email)
 	}
-	var out []detect.Identity
-	seen := map[string]int{}
-	for _, id := range ids {
-		k := key(id)
-		if i, ok := seen[k]; ok {
-			// Keep the most complete record.
-			o := &out[i]
-			if o.Login == "" {
-				o.Login = id.Login
-			}
-			if o.Name == "" {
-				o.Name = id.Name
-			}
-			if o.Email == "" {
-				o.Email = id.Email
-			}
+	return a.Name == b.Name
+}
+
+func identityLogin(id detect.Identity) string {
+	if id.Login != "" {
+		return id.Login
+	}
+	return LoginFromEmail(id.Email)
+}
+
+// addIdentity adds id to ids unless the person is there already, in which
+// case it completes the record.
+func addIdentity(ids []detect.Identity, id detect.Identity) []detect.Identity {
+	for i := range ids {
+		o := &ids[i]
+		if !sameIdentity(*o, id) {
 			continue
 		}
-		seen[k] = len(out)
-		out = append(out, id)
+		if o.Login == "" {
+			o.Login = id.Login
+		}
+		if o.Name == "" {
+			o.Name = id.Name
+		}
+		if o.Email == "" {
+			o.Email = id.Email
+		}
+		return ids
 	}
-	slices.SortFunc(out, func(a, b detect.Identity) int { return strings.Compare(key(a), key(b)) })
-	return out
+	return append(ids, id)
+}
+
+// sortIdentities orders identities by login, then address, then name.
+func sortIdentities(ids []detect.Identity) {
+	slices.SortFunc(ids, func(a, b detect.Identity) int {
+		la, lb := strings.ToLower(identityLogin(a)), strings.ToLower(identityLogin(b))
+		if (la == "") != (lb == "") {
+			if la == "" {
+				return 1
+			}
+			return -1
+		}
+		if c := strings.Compare(la, lb); c != 0 {
+			return c
+		}
+		if c := strings.Compare(strings.ToLower(a.Email), strings.ToLower(b.Email)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 }
 
 // agentPhrase names the agents that wrote the change: "Claude Code and Copilot".
@@ -387,7 +413,7 @@ type hit struct {
 }
 
 // requirements works out what the change needs.
-func (e *eval) requirements(rules []*config.Rule, matchRules func(string) []*config.Rule) {
+func (e *eval) requirements(rules []*config.Rule, matchRules matchFunc) {
 	p, f, v := e.p, e.f, e.v
 	if e.agentAuthor {
 		if n := p.Review.AgentApprovals(); n > 0 {
@@ -403,30 +429,27 @@ func (e *eval) requirements(rules []*config.Rule, matchRules func(string) []*con
 		}
 	}
 
-	// Which rules apply to this change.
-	applies := make([]*config.Rule, 0, len(rules))
-	for _, r := range rules {
-		if r == nil {
-			continue
-		}
-		if r.Scope() == config.AppliesToAll || (r.Scope() == config.AppliesToAgent && e.agentAuthor) {
+	// Which rules apply to this change: slot[i] is rule i's place among them, or -1.
+	slot := make([]int32, len(rules))
+	var applies []*config.Rule
+	for i, r := range rules {
+		slot[i] = -1
+		if r != nil && (r.Scope() == config.AppliesToAll || (r.Scope() == config.AppliesToAgent && e.agentAuthor)) {
+			slot[i] = int32(len(applies))
 			applies = append(applies, r)
 		}
 	}
 	if len(applies) == 0 {
 		return
 	}
-	index := make(map[*config.Rule]int32, len(applies))
-	for i, r := range applies {
-		index[r] = int32(i)
-	}
 	var hits []hit
+	var matched, before []int
 	for i := range f.Files {
 		fl := &f.Files[i]
-		matched := matchRules(fl.Path)
-		for _, r := range matched {
-			if ri, ok := index[r]; ok {
-				hits = append(hits, hit{rule: ri, file: int32(i), deleted: fl.Status == StatusRemoved})
+		matched = matchRules(matched[:0], fl.Path)
+		for _, ri := range matched {
+			if s := slot[ri]; s >= 0 {
+				hits = append(hits, hit{rule: s, file: int32(i), deleted: fl.Status == StatusRemoved})
 			}
 		}
 		// A rename matches on its old path too; moving a file out of a
@@ -434,30 +457,49 @@ func (e *eval) requirements(rules []*config.Rule, matchRules func(string) []*con
 		if fl.PreviousPath == "" || fl.PreviousPath == fl.Path || fl.Status == StatusCopied {
 			continue
 		}
-		for _, r := range matchRules(fl.PreviousPath) {
-			if ri, ok := index[r]; ok && !slices.Contains(matched, r) {
-				hits = append(hits, hit{rule: ri, file: int32(i), deleted: true})
+		before = matchRules(before[:0], fl.PreviousPath)
+		for _, ri := range before {
+			if s := slot[ri]; s >= 0 && !slices.Contains(matched, ri) {
+				hits = append(hits, hit{rule: s, file: int32(i), deleted: true})
 			}
 		}
 	}
 	if len(hits) == 0 {
 		return
 	}
-	slices.SortFunc(hits, func(a, b hit) int {
-		if a.rule != b.rule {
-			return int(a.rule - b.rule)
-		}
-		return strings.Compare(f.Files[a.file].Path, f.Files[b.file].Path)
-	})
+	hits = groupByRule(hits, len(applies))
 	v.ProtectedFiles = make([]ProtectedFile, 0, len(hits))
 	for start := 0; start < len(hits); {
 		end := start
 		for end < len(hits) && hits[end].rule == hits[start].rule {
 			end++
 		}
-		e.pathRequirement(applies[hits[start].rule], hits[start:end])
+		group := hits[start:end]
+		byPath := func(a, b hit) int { return strings.Compare(f.Files[a.file].Path, f.Files[b.file].Path) }
+		if !slices.IsSortedFunc(group, byPath) {
+			slices.SortFunc(group, byPath)
+		}
+		e.pathRequirement(applies[hits[start].rule], group)
 		start = end
 	}
+}
+
+// groupByRule orders hits by rule, keeping the files' order within a rule
+// (a counting sort: the hits of a big PR are many, the rules few).
+func groupByRule(hits []hit, rules int) []hit {
+	count := make([]int, rules+1)
+	for _, h := range hits {
+		count[h.rule+1]++
+	}
+	for i := 1; i <= rules; i++ {
+		count[i] += count[i-1]
+	}
+	out := make([]hit, len(hits))
+	for _, h := range hits {
+		out[count[h.rule]] = h
+		count[h.rule]++
+	}
+	return out
 }
 
 func allPaths(files []File) [][2]string {
