@@ -292,7 +292,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		var ev any
 		ev, err = webhook.Parse(event, payload)
 		if err == nil {
-			s.accept(w, d, h, ev, answer)
+			s.accept(d, h, ev, answer)
 			return
 		}
 	}
@@ -301,7 +301,7 @@ func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 // accept turns a parsed delivery of a handled event into queued work.
-func (s *Server) accept(w http.ResponseWriter, d *delivery, h eventHandler, ev any, answer func(int, string, string)) {
+func (s *Server) accept(d *delivery, h eventHandler, ev any, answer func(int, string, string)) {
 	d.action = webhookAction(ev)
 	d.log = d.log.With(slog.String("action", d.action))
 	if inst := installationOf(ev); inst != 0 {
@@ -340,7 +340,11 @@ func (s *Server) accept(w http.ResponseWriter, d *delivery, h eventHandler, ev a
 		return
 	}
 	for _, t := range tasks {
-		d.log.Info("queued", t.logAttrs()...)
+		a := []any{slog.String("kind", t.kind), slog.String("key", t.key)}
+		if t.job.Number != 0 {
+			a = append(a, slog.Int("pr", t.job.Number), slog.String("head_sha", t.job.HeadSHA))
+		}
+		d.log.Info("queued", a...)
 	}
 	answer(http.StatusAccepted, outcomeQueued, fmt.Sprintf("queued %d", len(tasks)))
 }

@@ -663,3 +663,29 @@ func TestLogsCarryDeliveryFieldsAndNoSecrets(t *testing.T) {
 		t.Fatalf("no retry log line:\n%s", logs)
 	}
 }
+
+func TestDedupTTLAndBound(t *testing.T) {
+	now := time.Unix(0, 0)
+	d := newDedup(time.Hour, 3, func() time.Time { return now })
+	if !d.reserve("a") || d.reserve("a") {
+		t.Fatal("a second reserve of the same id succeeded")
+	}
+	now = now.Add(59 * time.Minute)
+	if d.reserve("a") {
+		t.Fatal("forgotten before its TTL")
+	}
+	now = now.Add(time.Minute)
+	if !d.reserve("a") {
+		t.Fatal("remembered past its TTL")
+	}
+	d.reserve("b")
+	d.reserve("c")
+	d.reserve("d") // over the bound: the oldest ("a") goes
+	if d.len() != 3 || !d.reserve("a") {
+		t.Fatalf("bound not kept: %d entries", d.len())
+	}
+	d.release("d")
+	if !d.reserve("d") {
+		t.Fatal("a released id is still remembered")
+	}
+}
