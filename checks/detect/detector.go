@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -392,18 +393,19 @@ type found struct {
 
 // state accumulates one detection.
 type state struct {
-	buf       [8]found
-	sigs      []found
-	author    *Identity // the human author of a commit, when the author is not an agent or bot
-	committer *Identity // the human committer
-	coauthor  *Identity // the first human co-author
-	requester *Identity // a requester named in a PR body
-	prHuman   *Identity // the human who opened a PR
+	arr       [10]found // signals, inline so a detection allocates only its result
+	n         int
+	extra     []found // signals beyond len(arr)
+	author    Identity // the human author of a commit, when the author is not an agent or bot
+	committer Identity // the human committer
+	coauthor  Identity // the first human co-author
+	requester Identity // a requester named in a PR body
+	prHuman   Identity // the human who opened a PR
 }
 
 func (st *state) add(f found) {
-	for i := range st.sigs {
-		o := &st.sigs[i].Signal
+	for i := 0; i < st.count(); i++ {
+		o := &st.at(i).Signal
 		if o.Kind == f.Kind && o.Match == f.Match && o.Agent == f.Agent && o.Automation == f.Automation {
 			if rank(f.Strength) < rank(o.Strength) {
 				o.Strength = f.Strength
@@ -411,7 +413,21 @@ func (st *state) add(f found) {
 			return
 		}
 	}
-	st.sigs = append(st.sigs, f)
+	if st.n < len(st.arr) {
+		st.arr[st.n] = f
+		st.n++
+		return
+	}
+	st.extra = append(st.extra, f)
+}
+
+func (st *state) count() int { return st.n + len(st.extra) }
+
+func (st *state) at(i int) *found {
+	if i < st.n {
+		return &st.arr[i]
+	}
+	return &st.extra[i-st.n]
 }
 
 func (st *state) addRule(kind, match string, r rule, s Strength) {
@@ -421,18 +437,17 @@ func (st *state) addRule(kind, match string, r rule, s Strength) {
 // Commit classifies a commit.
 func (d *Detector) Commit(c Commit) Detection {
 	var st state
-	st.sigs = st.buf[:0]
 
 	if r, ok := d.address(c.AuthorName, c.AuthorEmail); ok {
 		st.addRule(SignalAuthorEmail, c.AuthorEmail, r, strengthAt(r, posAuthor))
 		if r.strength == Weak {
 			// A weak identity (a Replit user's own address) is still a person.
-			st.author = humanIdentity(c.AuthorName, c.AuthorEmail, c.AuthorLogin)
+			st.author = Identity{Name: c.AuthorName, Email: c.AuthorEmail, Login: c.AuthorLogin}
 		}
 	} else if !d.agentNameShape(&st, c.AuthorName, SignalAuthorName, Medium) {
-		st.author = humanIdentity(c.AuthorName, c.AuthorEmail, c.AuthorLogin)
+		st.author = Identity{Name: c.AuthorName, Email: c.AuthorEmail, Login: c.AuthorLogin}
 	} else {
-		st.author = humanIdentity(stripAider(c.AuthorName), c.AuthorEmail, c.AuthorLogin)
+		st.author = Identity{Name: stripAider(c.AuthorName), Email: c.AuthorEmail, Login: c.AuthorLogin}
 	}
 	if r, ok := d.address(c.CommitterName, c.CommitterEmail); ok {
 		st.addRule(SignalCommitterEmail, c.CommitterEmail, r, strengthAt(r, posCommitter))
@@ -442,7 +457,7 @@ func (d *Detector) Commit(c Commit) Detection {
 			name = stripAider(name)
 		}
 		if !isWebFlow(c.CommitterEmail) {
-			st.committer = humanIdentity(name, c.CommitterEmail, c.CommitterLogin)
+			st.committer = Identity{Name: name, Email: c.CommitterEmail, Login: c.CommitterLogin}
 		}
 	}
 	// GitHub's resolved accounts: useful, but they can be wrong (the
@@ -450,26 +465,31 @@ func (d *Detector) Commit(c Commit) Detection {
 	if r, ok := d.login(c.AuthorLogin); ok {
 		st.addRule(SignalLogin, c.AuthorLogin, r, strengthAt(r, posResolvedAuthor))
 		if r.agent != "" || r.automation != "" {
-			st.author = nil
+			st.author = Identity{}
 		}
 	}
 	if r, ok := d.login(c.CommitterLogin); ok {
 		st.addRule(SignalLogin, c.CommitterLogin, r, strengthAt(r, posResolvedCommitter))
-		st.committer = nil
+		st.committer = Identity{}
 	}
 
-	forEachTrailer(c.Message, func(key, value, line string) { d.trailer(&st, key, value, line) })
+	for it := newTrailerIter(c.Message); ; {
+		key, value, line, ok := it.next()
+		if !ok {
+			break
+		}
+		d.trailer(&st, key, value, line)
+	}
 	d.scanLines(&st, c.Message, SignalFooter)
 
 	det := d.finish(&st)
 	if det.Class == ClassAgent {
-		switch {
-		case st.author != nil:
-			det.Operator = st.author
-		case st.coauthor != nil:
-			det.Operator = st.coauthor
-		case st.committer != nil:
-			det.Operator = st.committer
+		// Candidates are kept raw and cleaned only here, when needed.
+		for _, op := range [...]*Identity{&st.author, &st.coauthor, &st.committer} {
+			if o := humanIdentity(op.Name, op.Email, op.Login); !o.IsZero() {
+				det.Operator = &o
+				break
+			}
 		}
 	}
 	return det
@@ -478,7 +498,6 @@ func (d *Detector) Commit(c Commit) Detection {
 // PullRequest classifies a pull request on its own fields (not its commits).
 func (d *Detector) PullRequest(pr PullRequest) Detection {
 	var st state
-	st.sigs = st.buf[:0]
 
 	login := strings.TrimSpace(pr.AuthorLogin)
 	ll := lowerASCII(login)
@@ -499,20 +518,19 @@ func (d *Detector) PullRequest(pr PullRequest) Detection {
 	case isBotType || strings.HasSuffix(ll, "[bot]"):
 		st.addRule(SignalLogin, login, rule{automation: ll}, Medium)
 	case login != "":
-		st.prHuman = &Identity{Login: login}
+		st.prHuman = Identity{Login: login}
 	}
 
 	d.scanLines(&st, pr.Body, SignalBodyMarker)
 
 	if b := strings.TrimPrefix(pr.HeadRef, "refs/heads/"); b != "" {
-		var matched [4]string
+		var matched [4]*compiledBranch
 		done := matched[:0]
 	rules:
 		for i := range d.branches {
 			br := &d.branches[i]
-			key := br.agent + "\x00" + br.automation
 			for _, k := range done {
-				if k == key {
+				if k.agent == br.agent && k.automation == br.automation {
 					continue rules
 				}
 			}
@@ -523,7 +541,7 @@ func (d *Detector) PullRequest(pr PullRequest) Detection {
 				ok = br.re.MatchString(b)
 			}
 			if ok {
-				done = append(done, key)
+				done = append(done, br)
 				st.addRule(SignalBranch, b, rule{agent: br.agent, automation: br.automation}, br.strength)
 			}
 		}
@@ -536,11 +554,12 @@ func (d *Detector) PullRequest(pr PullRequest) Detection {
 
 	det := d.finish(&st)
 	if det.Class == ClassAgent {
-		switch {
-		case st.prHuman != nil:
-			det.Operator = st.prHuman
-		case st.requester != nil:
-			det.Operator = st.requester
+		for _, op := range [...]*Identity{&st.prHuman, &st.requester} {
+			if !op.IsZero() {
+				o := *op
+				det.Operator = &o
+				break
+			}
 		}
 	}
 	return det
@@ -550,18 +569,20 @@ func (d *Detector) PullRequest(pr PullRequest) Detection {
 // signal of strong or medium strength beats any automation signal; weak
 // signals never decide.
 func (d *Detector) finish(st *state) Detection {
-	sigs := st.sigs
+	n := st.count()
 	// Stable insertion sort: few signals, discovery order kept within a strength.
-	for i := 1; i < len(sigs); i++ {
-		for j := i; j > 0 && rank(sigs[j].Strength) < rank(sigs[j-1].Strength); j-- {
-			sigs[j], sigs[j-1] = sigs[j-1], sigs[j]
+	for i := 1; i < n; i++ {
+		for j := i; j > 0 && rank(st.at(j).Strength) < rank(st.at(j-1).Strength); j-- {
+			a, b := st.at(j), st.at(j-1)
+			*a, *b = *b, *a
 		}
 	}
-	det := Detection{Class: ClassHuman, Signals: make([]Signal, len(sigs))}
-	for i := range sigs {
-		det.Signals[i] = sigs[i].Signal
+	det := Detection{Class: ClassHuman, Signals: make([]Signal, n)}
+	for i := 0; i < n; i++ {
+		det.Signals[i] = st.at(i).Signal
 	}
-	for _, f := range sigs {
+	for i := 0; i < n; i++ {
+		f := st.at(i)
 		if f.Agent != "" && f.Strength != Weak {
 			det.Class, det.Agent = ClassAgent, f.Agent
 			det.AgentName = d.agents[f.Agent].Name
@@ -574,8 +595,8 @@ func (d *Detector) finish(st *state) Detection {
 			return det
 		}
 	}
-	for _, f := range sigs {
-		if f.Automation != "" && f.Strength != Weak {
+	for i := 0; i < n; i++ {
+		if f := st.at(i); f.Automation != "" && f.Strength != Weak {
 			det.Class, det.Automation = ClassAutomation, f.Automation
 			return det
 		}
@@ -587,39 +608,45 @@ func (d *Detector) finish(st *state) Detection {
 // a noreply address's "<id>+<login>" pair or App login, a custom wildcard.
 // The bare noreply domain alone never matches, and neither does a name.
 func (d *Detector) address(name, email string) (rule, bool) {
-	e := lowerASCII(strings.TrimSpace(email))
-	if e == "" {
+	var buf [128]byte
+	e := lowerBytes(&buf, strings.TrimSpace(email))
+	if len(e) == 0 {
 		return rule{}, false
 	}
-	if r, ok := d.emails[e]; ok {
+	if r, ok := d.emails[string(e)]; ok {
 		return r, true
 	}
-	if local, ok := strings.CutSuffix(e, "@users.noreply.github.com"); ok && local != "" {
+	const noreply = "@users.noreply.github.com"
+	if len(e) > len(noreply) && string(e[len(e)-len(noreply):]) == noreply {
+		local := e[:len(e)-len(noreply)]
 		login := local
-		if id, l, ok := strings.Cut(local, "+"); ok && isDigits(id) {
-			if r, ok := d.pairs[local]; ok {
+		if i := bytes.IndexByte(local, '+'); i > 0 && isDigits(string(local[:i])) {
+			if r, ok := d.pairs[string(local)]; ok {
 				return r, true
 			}
-			login = l
+			login = local[i+1:]
 		}
-		if login == "github-advanced-security[bot]" && d.agents["copilot"].Builtin &&
+		if string(login) == "github-advanced-security[bot]" && d.agents["copilot"].Builtin &&
 			hasPrefixFold(strings.TrimSpace(name), "copilot autofix") {
 			return rule{agent: "copilot", strength: Medium}, true
 		}
-		if r, ok := d.logins[login]; ok {
+		if r, ok := d.logins[string(login)]; ok {
 			return r, true
 		}
-		if strings.HasSuffix(login, "[bot]") && len(login) > len("[bot]") {
-			return rule{automation: login, strength: Medium}, true
+		if len(login) > len("[bot]") && bytes.HasSuffix(login, []byte("[bot]")) {
+			return rule{automation: string(login), strength: Medium}, true
 		}
-	} else if d.replitDomain && strings.HasSuffix(e, "@users.noreply.replit.com") {
+	} else if d.replitDomain && bytes.HasSuffix(e, []byte("@users.noreply.replit.com")) {
 		// The user's own Replit identity: the work happened in Replit, not
 		// necessarily by its agent.
 		return rule{agent: "replit", strength: Weak}, true
 	}
-	for _, wr := range d.wild {
-		if globMatch(wr.pattern, e) {
-			return wr.rule, true
+	if len(d.wild) > 0 {
+		es := string(e)
+		for _, wr := range d.wild {
+			if globMatch(wr.pattern, es) {
+				return wr.rule, true
+			}
 		}
 	}
 	return rule{}, false
@@ -630,7 +657,8 @@ func (d *Detector) login(login string) (rule, bool) {
 	if login == "" {
 		return rule{}, false
 	}
-	r, ok := d.logins[lowerASCII(strings.TrimSpace(login))]
+	var buf [128]byte
+	r, ok := d.logins[string(lowerBytes(&buf, strings.TrimSpace(login)))]
 	return r, ok
 }
 
@@ -653,18 +681,19 @@ func stripAider(name string) string {
 
 // trailer examines one trailer of a commit's trailer block.
 func (d *Detector) trailer(st *state, key, value, line string) {
-	k := lowerASCII(key)
-	switch k {
-	case "co-authored-by":
+	var buf [128]byte
+	kb := lowerBytes(&buf, key)
+	switch trailerKeys[string(kb)] {
+	case keyCoAuthoredBy:
 		name, email := splitIdent(value)
 		if r, ok := d.address(name, email); ok {
 			st.addRule(SignalTrailer, line, r, strengthAt(r, posCoAuthor))
-		} else if st.coauthor == nil {
+		} else if st.coauthor.IsZero() {
 			st.coauthor = humanIdentity(name, email, "")
 		}
-	case "signed-off-by":
+	case keySignedOffBy:
 		name, email := splitIdent(value)
-		if lowerASCII(email) == "support@github.com" && strings.EqualFold(name, "dependabot[bot]") {
+		if strings.EqualFold(email, "support@github.com") && strings.EqualFold(name, "dependabot[bot]") {
 			st.addRule(SignalTrailer, line, rule{automation: "dependabot"}, Medium)
 		} else if r, ok := d.address(name, email); ok {
 			st.addRule(SignalTrailer, line, r, strengthAt(r, posSignoff))
@@ -672,11 +701,11 @@ func (d *Detector) trailer(st *state, key, value, line string) {
 			// Early Gemini-written commits: a name only, so never decisive.
 			st.addRule(SignalTrailer, line, rule{agent: "gemini"}, Weak)
 		}
-	case "assisted-by", "generated-by", "co-authored-by-ai", "entire-agent", "made-with":
+	case keyDeclared:
 		if id, name, ok := d.declared(value); ok {
 			st.add(found{Signal: Signal{Kind: SignalTrailer, Match: line, Agent: id, Strength: Medium}, name: name})
 		}
-	case "claude-session":
+	case keyClaudeSession:
 		if d.agents["claude-code"].Builtin {
 			s := Medium
 			if strings.Contains(value, "claude.ai/code/session_") {
@@ -684,7 +713,7 @@ func (d *Detector) trailer(st *state, key, value, line string) {
 			}
 			st.addRule(SignalTrailer, line, rule{agent: "claude-code"}, s)
 		}
-	case "amp-thread-id":
+	case keyAmpThread:
 		if d.agents["amp"].Builtin {
 			s := Medium
 			if strings.Contains(value, "ampcode.com/threads/") {
@@ -692,15 +721,15 @@ func (d *Detector) trailer(st *state, key, value, line string) {
 			}
 			st.addRule(SignalTrailer, line, rule{agent: "amp"}, s)
 		}
-	case "entire-session", "entire-checkpoint":
+	case keyEntire:
 		if d.agents[OtherAgent].Builtin {
 			st.add(found{Signal: Signal{Kind: SignalTrailer, Match: line, Agent: OtherAgent, Strength: Weak}, name: "Entire"})
 		}
 	default:
-		if strings.HasPrefix(k, "replit-") && d.agents["replit"].Builtin {
+		if bytes.HasPrefix(kb, []byte("replit-")) && d.agents["replit"].Builtin {
 			s := Medium
-			if k == "replit-commit-author" {
-				if v := lowerASCII(value); v == "agent" || v == "assistant" {
+			if string(kb) == "replit-commit-author" {
+				if strings.EqualFold(value, "agent") || strings.EqualFold(value, "assistant") {
 					s = Strong
 				} else {
 					s = Weak
@@ -820,8 +849,8 @@ func (d *Detector) scanLines(st *state, text, kind string) {
 			}
 			if sm := lr.re.FindStringSubmatch(t); sm != nil {
 				st.addRule(lr.kind, t, rule{agent: lr.agent}, lr.strength)
-				if op := sm[lr.opGroup]; op != "" && st.requester == nil {
-					st.requester = &Identity{Login: op}
+				if op := sm[lr.opGroup]; op != "" && st.requester.IsZero() {
+					st.requester = Identity{Login: op}
 				}
 			}
 		}
@@ -833,14 +862,14 @@ func (d *Detector) scanLines(st *state, text, kind string) {
 		if kind == SignalBodyMarker {
 			if wantRequester {
 				wantRequester = false
-				if st.requester == nil {
+				if st.requester.IsZero() {
 					st.requester = parseRequester(t)
 				}
 			}
 			if v, ok := requesterLine(t); ok {
 				if v == "" {
 					wantRequester = true
-				} else if st.requester == nil {
+				} else if st.requester.IsZero() {
 					st.requester = parseRequester(v)
 				}
 			}
@@ -862,10 +891,10 @@ func requesterLine(t string) (string, bool) {
 var requesterRe = regexp.MustCompile(`^(.*?)\s*[(<]\s*([^()<>\s]+@[^()<>\s]+)\s*[)>]$`)
 
 // parseRequester reads "@login", "Name (email)", "Name <email>" or "Name".
-func parseRequester(v string) *Identity {
+func parseRequester(v string) Identity {
 	v = strings.Trim(strings.TrimSpace(v), "*_` ")
 	if v == "" {
-		return nil
+		return Identity{}
 	}
 	if strings.HasPrefix(v, "@") {
 		l := v[1:]
@@ -875,36 +904,36 @@ func parseRequester(v string) *Identity {
 			l = l[:i]
 		}
 		if l == "" {
-			return nil
+			return Identity{}
 		}
-		return &Identity{Login: l}
+		return Identity{Login: l}
 	}
 	if sm := requesterRe.FindStringSubmatch(v); sm != nil {
 		return humanIdentity(sm[1], sm[2], "")
 	}
 	if strings.ContainsAny(v, "<>[]()") || len(v) > 100 {
-		return nil
+		return Identity{}
 	}
-	return &Identity{Name: v}
+	return Identity{Name: v}
 }
 
-// humanIdentity builds an operator candidate, or nil when nothing usable is
+// humanIdentity builds an operator candidate, or a zero Identity when nothing usable is
 // known (Devin's "unknown <>").
-func humanIdentity(name, email, login string) *Identity {
+func humanIdentity(name, email, login string) Identity {
 	name, email, login = strings.TrimSpace(name), strings.TrimSpace(email), strings.TrimSpace(login)
 	if strings.EqualFold(name, email) {
 		name = "" // Devin writes "someone@x.com <someone@x.com>"
 	}
 	if email == "" && (name == "" || strings.EqualFold(name, "unknown")) && login == "" {
-		return nil
+		return Identity{}
 	}
-	if strings.HasSuffix(lowerASCII(name), "[bot]") && email == "" {
-		return nil
+	if hasSuffixFold(name, "[bot]") && email == "" {
+		return Identity{}
 	}
 	if l := LoginFromEmail(email); l != "" {
 		login = l
 	}
-	return &Identity{Login: login, Name: name, Email: email}
+	return Identity{Login: login, Name: name, Email: email}
 }
 
 // LoginFromEmail returns the GitHub login of a noreply address
@@ -973,6 +1002,45 @@ func hasAnyPrefix(s string, ps []string) bool {
 
 func hasSuffixFold(s, suffix string) bool {
 	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+// Trailer keys the detector reads, lower case.
+const (
+	keyOther = iota
+	keyCoAuthoredBy
+	keySignedOffBy
+	keyDeclared
+	keyClaudeSession
+	keyAmpThread
+	keyEntire
+)
+
+var trailerKeys = map[string]int{
+	"co-authored-by": keyCoAuthoredBy, "signed-off-by": keySignedOffBy,
+	"assisted-by": keyDeclared, "generated-by": keyDeclared, "co-authored-by-ai": keyDeclared,
+	"entire-agent": keyDeclared, "made-with": keyDeclared,
+	"claude-session": keyClaudeSession, "amp-thread-id": keyAmpThread,
+	"entire-session": keyEntire, "entire-checkpoint": keyEntire,
+}
+
+// lowerBytes lower-cases the ASCII letters of s into buf, or into a new
+// slice when s is longer; use string(result) only in map lookups and
+// comparisons, which do not allocate.
+func lowerBytes(buf *[128]byte, s string) []byte {
+	var b []byte
+	if len(s) <= len(buf) {
+		b = buf[:len(s)]
+	} else {
+		b = make([]byte, len(s))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return b
 }
 
 // lowerASCII lower-cases ASCII letters without allocating when there are none.

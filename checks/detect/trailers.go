@@ -14,28 +14,42 @@ import "strings"
 // that line. Keys are returned as written; compare them case-insensitively.
 func ParseTrailers(message string) []Trailer {
 	var out []Trailer
-	forEachTrailer(message, func(key, value, line string) {
+	it := newTrailerIter(message)
+	for {
+		key, value, line, ok := it.next()
+		if !ok {
+			return out
+		}
 		out = append(out, Trailer{Key: key, Value: value, Line: line})
-	})
-	return out
+	}
 }
 
-// forEachTrailer calls fn for every trailer of message's trailer block.
-// Key, value and line are substrings of message unless a continuation line
-// had to be folded into the value.
-func forEachTrailer(message string, fn func(key, value, line string)) {
+// trailerIter walks the trailers of a message's trailer block without
+// allocating, except when a continuation line is folded into a value.
+type trailerIter struct {
+	block string // the validated trailer block, "" when there is none
+	pos   int
+}
+
+func newTrailerIter(message string) trailerIter {
 	block := trailerBlock(message)
-	if block == "" {
-		return
+	if block == "" || !validTrailerBlock(block) {
+		return trailerIter{}
 	}
-	// Validate: all lines trailers (or continuations), or git's 25% rule.
+	return trailerIter{block: block}
+}
+
+// validTrailerBlock applies git's rule: every line a trailer (or a
+// continuation), or at least one git-generated trailer and at least 25%
+// trailers.
+func validTrailerBlock(block string) bool {
 	trailers, others, gitGenerated := 0, 0, false
 	for rest, first := block, true; rest != ""; first = false {
 		var ln string
 		ln, rest = nextLine(rest)
 		if isContinuation(ln) {
 			if first {
-				return
+				return false
 			}
 			continue
 		}
@@ -51,41 +65,39 @@ func forEachTrailer(message string, fn func(key, value, line string)) {
 			others++
 		}
 	}
-	if trailers == 0 || others > 0 && (!gitGenerated || trailers*3 < others) {
-		return
-	}
-	// Emit, folding continuation lines into the preceding trailer.
-	var key, value string
-	lineStart, lineEnd := -1, -1
-	flush := func() {
-		if lineStart >= 0 {
-			fn(key, value, block[lineStart:lineEnd])
+	return trailers > 0 && (others == 0 || gitGenerated && trailers*3 >= others)
+}
+
+// next returns the next trailer; continuation lines are folded into its
+// value and included in its line as written.
+func (it *trailerIter) next() (key, value, line string, ok bool) {
+	for it.pos < len(it.block) {
+		start := it.pos
+		ln, rest := nextLine(it.block[start:])
+		it.pos = len(it.block) - len(rest)
+		k, v, isTrailer := splitTrailer(ln)
+		if !isTrailer {
+			continue // a non-trailer line git tolerates, or a stray continuation
 		}
-		lineStart = -1
-	}
-	for rest := block; rest != ""; {
-		offset := len(block) - len(rest)
-		var ln string
-		ln, rest = nextLine(rest)
-		if isContinuation(ln) {
-			if lineStart >= 0 {
-				if v := strings.TrimSpace(ln); v != "" {
-					if value == "" {
-						value = v
-					} else {
-						value = value + " " + v
-					}
-				}
-				lineEnd = offset + len(ln)
+		end := start + len(ln)
+		for it.pos < len(it.block) {
+			cont, rest := nextLine(it.block[it.pos:])
+			if !isContinuation(cont) {
+				break
 			}
-			continue
+			if c := strings.TrimSpace(cont); c != "" {
+				if v == "" {
+					v = c
+				} else {
+					v = v + " " + c
+				}
+			}
+			end = it.pos + len(cont)
+			it.pos = len(it.block) - len(rest)
 		}
-		flush()
-		if k, v, ok := splitTrailer(ln); ok {
-			key, value, lineStart, lineEnd = k, v, offset, offset+len(ln)
-		}
+		return k, v, it.block[start:end], true
 	}
-	flush()
+	return "", "", "", false
 }
 
 // trailerBlock returns the message's last paragraph when it is not the
