@@ -395,7 +395,7 @@ type found struct {
 type state struct {
 	arr       [10]found // signals, inline so a detection allocates only its result
 	n         int
-	extra     []found // signals beyond len(arr)
+	extra     []found  // signals beyond len(arr)
 	author    Identity // the human author of a commit, when the author is not an agent or bot
 	committer Identity // the human committer
 	coauthor  Identity // the first human co-author
