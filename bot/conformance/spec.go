@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -119,6 +120,7 @@ func (s *Spec) Operation(method, route string) (*openapi3.Operation, error) {
 	if err := json.Unmarshal(raw, op); err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", key, err)
 	}
+	applyErrata(op)
 	s.ops[key] = op
 	return op, nil
 }
@@ -157,6 +159,11 @@ func (s *Spec) ValidateResponse(method, route string, status int, body []byte) [
 			status, op.OperationID, strings.Join(s.DocumentedStatuses(method, route), ", "))}}
 	}
 	mt := jsonMediaType(rref.Value.Content)
+	if mt == nil && status >= 400 && len(bytes.TrimSpace(body)) != 0 {
+		// Some error statuses are documented without a body (the 404 of a
+		// team membership); GitHub still sends its usual error body.
+		return validateJSON(subject+" (error documented without a body, checked as Basic Error)", basicErrorSchema, body, openapi3.VisitAsResponse())
+	}
 	if mt == nil {
 		if len(bytes.TrimSpace(body)) != 0 {
 			return []Problem{{Subject: subject, Message: fmt.Sprintf("GitHub documents no body for this status, served %q", clip(string(body), 120))}}
@@ -298,4 +305,152 @@ func dedupe(ps []Problem) []Problem {
 		}
 	}
 	return out
+}
+
+// UndeclaredFields lists the fields of a served response that GitHub's
+// schema for it does not declare. These are notes, not failures: GitHub's
+// description declares the same object differently in different operations
+// (a team's "type" is required in one and absent in another), so an
+// undeclared field is a lead to check, not proof.
+func (s *Spec) UndeclaredFields(method, route string, status int, body []byte) []Problem {
+	op, err := s.Operation(method, route)
+	if err != nil || op.Responses == nil {
+		return nil
+	}
+	rref := op.Responses.Status(status)
+	if rref == nil || rref.Value == nil {
+		return nil
+	}
+	mt := jsonMediaType(rref.Value.Content)
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return nil
+	}
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return nil
+	}
+	return undeclared(fmt.Sprintf("%s %s %d response", strings.ToUpper(method), route, status), mt.Schema.Value, v, nil)
+}
+
+// ValidateError checks the body of a response to a path the simulator
+// serves no route for (its 404) against GitHub's basic error shape.
+func (s *Spec) ValidateError(method, path string, status int, body []byte) []Problem {
+	return validateJSON(fmt.Sprintf("%s %s %d response (no route)", strings.ToUpper(method), path, status), basicErrorSchema, body, openapi3.VisitAsResponse())
+}
+
+// applyErrata corrects known mistakes of GitHub's description that no real
+// response could satisfy, so they are not reported against the simulator.
+//
+//   - GET /app/installations inlines the installation's account as
+//     allOf [Simple User, Enterprise], which asks an account to be both; the
+//     component it was inlined from (components.schemas.installation) and
+//     GET /app/installations/{installation_id} say anyOf.
+func applyErrata(op *openapi3.Operation) {
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(s *openapi3.Schema)
+	walk = func(s *openapi3.Schema) {
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		if len(s.AllOf) == 2 && s.AllOf[0].Value != nil && s.AllOf[1].Value != nil &&
+			s.AllOf[0].Value.Title == "Simple User" && s.AllOf[1].Value.Title == "Enterprise" {
+			s.AnyOf, s.AllOf = s.AllOf, nil
+		}
+		for _, p := range s.Properties {
+			walk(p.Value)
+		}
+		if s.Items != nil {
+			walk(s.Items.Value)
+		}
+		for _, l := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
+			for _, x := range l {
+				walk(x.Value)
+			}
+		}
+	}
+	if op.Responses == nil {
+		return
+	}
+	for _, r := range op.Responses.Map() {
+		if r.Value == nil {
+			continue
+		}
+		for _, mt := range r.Value.Content {
+			if mt.Schema != nil {
+				walk(mt.Schema.Value)
+			}
+		}
+	}
+}
+
+// undeclared reports object fields a response carries that GitHub's schema
+// does not declare. GitHub's response schemas rarely forbid extra fields,
+// so a misspelt or invented field would otherwise pass unnoticed. Objects
+// whose schema declares no properties (free-form maps) are not checked.
+func undeclared(subject string, s *openapi3.Schema, v any, path []string) []Problem {
+	if s == nil || v == nil {
+		return nil
+	}
+	switch x := v.(type) {
+	case []any:
+		if s.Items == nil {
+			return nil
+		}
+		var out []Problem
+		for i, e := range x {
+			out = append(out, undeclared(subject, s.Items.Value, e, append(path, strconv.Itoa(i)))...)
+		}
+		return out
+	case map[string]any:
+		// Of alternatives, follow the one the value matches.
+		for _, alts := range []openapi3.SchemaRefs{s.OneOf, s.AnyOf} {
+			for _, a := range alts {
+				if a.Value != nil && a.Value.VisitJSON(v, openapi3.VisitAsResponse()) == nil {
+					return undeclared(subject, a.Value, v, path)
+				}
+			}
+		}
+		props := map[string][]*openapi3.Schema{}
+		open := false
+		var collect func(s *openapi3.Schema)
+		collect = func(s *openapi3.Schema) {
+			for k, p := range s.Properties {
+				props[k] = append(props[k], p.Value)
+			}
+			if s.AdditionalProperties.Has != nil && *s.AdditionalProperties.Has || s.AdditionalProperties.Schema != nil {
+				open = true
+			}
+			for _, a := range s.AllOf {
+				if a.Value != nil {
+					collect(a.Value)
+				}
+			}
+		}
+		collect(s)
+		if len(props) == 0 {
+			return nil
+		}
+		var out []Problem
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			ps, ok := props[k]
+			if !ok {
+				if !open {
+					out = append(out, Problem{Subject: subject, Pointer: pointer(append(path, k)),
+						Message: "field not in GitHub's description of this response (invented or misspelt?)"})
+				}
+				continue
+			}
+			for _, p := range ps {
+				out = append(out, undeclared(subject, p, x[k], append(path, k))...)
+			}
+		}
+		return dedupe(out)
+	}
+	return nil
 }
