@@ -307,8 +307,8 @@ func (s *state) checkRunObj(cr *checkRun) obj {
 		"completed_at": timeOrNil(cr.completedAt), "output": out, "name": cr.name,
 		"check_suite": obj{"id": cr.suiteID}, "app": s.appObj(), "pull_requests": s.prRefsForSHA(r, cr.headSHA),
 	}
-	if cr.actions != nil {
-		m["actions"] = cr.actions
+	if cr.detailsURL == "" {
+		m["details_url"] = s.base // GitHub falls back to the app's homepage
 	}
 	return m
 }
@@ -316,6 +316,9 @@ func (s *state) checkRunObj(cr *checkRun) obj {
 func (s *state) checkRunEventLocked(cr *checkRun, action string, sender *user, extra obj) {
 	p := obj{"action": action, "check_run": s.checkRunObj(cr)}
 	cs := s.checkSuiteObj(cr.repo, cr.headSHA, "", "")
+	for _, k := range []string{"check_runs_url", "head_commit", "latest_check_runs_count", "rerequestable", "runs_rerequestable"} {
+		delete(cs, k)
+	}
 	p["check_run"].(obj)["check_suite"] = cs
 	for k, v := range extra {
 		p[k] = v

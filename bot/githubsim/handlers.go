@@ -45,6 +45,7 @@ func (s *state) registerRoutes(add func(method, tmpl string, auth authKind, h fu
 	add(G, "/repos/{owner}/{repo}/collaborators/{username}/permission", authToken, hPermission)
 	add(G, "/repos/{owner}/{repo}/commits/{ref}/check-runs", authToken, hListCheckRunsForRef)
 	add(G, "/repos/{owner}/{repo}/commits/{ref}", authToken, hGetCommit)
+	add(G, "/repos/{owner}/{repo}/commits", authToken, hListCommits)
 	add(G, "/repos/{owner}/{repo}/compare/{basehead}", authToken, hCompare)
 	add(P, "/repos/{owner}/{repo}/check-runs", authToken, hCreateCheckRun)
 	add(G, "/repos/{owner}/{repo}/check-runs/{check_run_id}", authToken, hGetCheckRun)
@@ -58,7 +59,12 @@ func (s *state) registerRoutes(add func(method, tmpl string, auth authKind, h fu
 	add(G, "/repos/{owner}/{repo}/rules/branches/{branch}", authToken, hRules)
 }
 
-func hGetApp(c *reqCtx) { c.json(200, c.s.appObj()) }
+func hGetApp(c *reqCtx) {
+	m := c.s.appObj()
+	m["client_id"] = c.s.clientID()
+	m["installations_count"] = len(c.s.instOrder)
+	c.json(200, m)
+}
 
 func hListInstallations(c *reqCtx) {
 	out := []obj{}
@@ -229,7 +235,8 @@ func hRateLimit(c *reqCtx) {
 		limit, used, reset = w.limit, w.used, w.reset
 	}
 	core := obj{"limit": limit, "used": used, "remaining": limit - used, "reset": reset.Unix()}
-	c.json(200, obj{"resources": obj{"core": core}, "rate": core})
+	other := func(l int) obj { return obj{"limit": l, "used": 0, "remaining": l, "reset": reset.Unix()} }
+	c.json(200, obj{"resources": obj{"core": core, "search": other(30), "graphql": other(5000), "integration_manifest": other(5000), "code_search": other(10)}, "rate": core})
 	c.hdr.Set("X-RateLimit-Remaining", strconv.Itoa(limit-used)) // /rate_limit is not charged
 	c.hdr.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	c.hdr.Set("X-RateLimit-Used", strconv.Itoa(used))
@@ -357,7 +364,12 @@ func hGetPull(c *reqCtx) {
 		c.notFound()
 		return
 	}
-	c.json(200, c.s.prObj(c.repo, p))
+	m := c.s.prObj(c.repo, p)
+	// A single pull request carries "team simple" reviewers, which have no parent.
+	for _, t := range m["requested_teams"].([]obj) {
+		delete(t, "parent")
+	}
+	c.json(200, m)
 }
 
 func (s *state) commitFileObj(r *repo, ref string, f fileChange) obj {
@@ -555,10 +567,12 @@ func hRequestReviewers(c *reqCtx) {
 	for _, t := range teams {
 		if !containsTeam(p.reqTeams, t) {
 			p.reqTeams = append(p.reqTeams, t)
-			s.prEventLocked(c.repo, p, "review_requested", sender, obj{"requested_team": s.teamObj(t)})
+			s.prEventLocked(c.repo, p, "review_requested", sender, obj{"requested_team": webhookTeam(s.teamObj(t))})
 		}
 	}
-	c.json(201, s.prSimpleObj(c.repo, p))
+	// This operation's team shape is GitHub's older "team" (no type or organization_id).
+	out := webhookPR(s.prSimpleObj(c.repo, p))
+	c.json(201, out)
 }
 
 func containsUser(list []*user, u *user) bool {
@@ -1060,9 +1074,7 @@ func hProtection(c *reqCtx) {
 		c.fail(404, "Branch not protected", "https://docs.github.com/rest/branches/branch-protection#get-branch-protection")
 		return
 	}
-	m := toObj(p)
-	m["url"] = c.s.api("repos/%s/branches/%s/protection", c.repo.fullName(), b)
-	c.json(200, m)
+	c.json(200, c.s.protectionObj(c.repo, b, p))
 }
 
 func hRules(c *reqCtx) {
@@ -1075,4 +1087,124 @@ func hRules(c *reqCtx) {
 		out = append(out, m)
 	}
 	c.json(200, paginate(c, out))
+}
+
+// protectionObj renders branch protection as GitHub does: every section an
+// object (disabled ones with enabled=false), never null.
+func (s *state) protectionObj(r *repo, branch string, p *github.Protection) obj {
+	base := s.api("repos/%s/branches/%s/protection", r.fullName(), branch)
+	flag := func(on bool) obj { return obj{"enabled": on} }
+	m := obj{"url": base}
+	if rsc := p.RequiredStatusChecks; rsc != nil {
+		contexts := []string{}
+		if rsc.Contexts != nil {
+			contexts = append(contexts, *rsc.Contexts...)
+		}
+		checks := []obj{}
+		if rsc.Checks != nil {
+			for _, ch := range *rsc.Checks {
+				var app any
+				if ch.AppID != nil {
+					app = *ch.AppID
+				}
+				checks = append(checks, obj{"context": ch.Context, "app_id": app})
+				if rsc.Contexts == nil {
+					contexts = append(contexts, ch.Context)
+				}
+			}
+		} else {
+			for _, ctx := range contexts {
+				checks = append(checks, obj{"context": ctx, "app_id": nil})
+			}
+		}
+		m["required_status_checks"] = obj{
+			"url": base + "/required_status_checks", "strict": rsc.Strict, "contexts": contexts,
+			"contexts_url": base + "/required_status_checks/contexts", "checks": checks,
+		}
+	}
+	if rr := p.RequiredPullRequestReviews; rr != nil {
+		m["required_pull_request_reviews"] = obj{
+			"url": base + "/required_pull_request_reviews", "dismiss_stale_reviews": rr.DismissStaleReviews,
+			"require_code_owner_reviews": rr.RequireCodeOwnerReviews, "required_approving_review_count": rr.RequiredApprovingReviewCount,
+			"require_last_push_approval": rr.RequireLastPushApproval,
+		}
+	}
+	if rs := p.Restrictions; rs != nil {
+		users, teams, apps := []obj{}, []obj{}, []obj{}
+		for _, u := range rs.Users {
+			if x := s.users[strings.ToLower(u.GetLogin())]; x != nil {
+				users = append(users, s.userObj(x))
+			}
+		}
+		for _, t := range rs.Teams {
+			if x := s.teams[strings.ToLower(r.owner.login+"/"+t.GetSlug())]; x != nil {
+				teams = append(teams, s.teamObj(x))
+			}
+		}
+		for _, a := range rs.Apps {
+			if a.GetSlug() == s.opt.AppSlug {
+				apps = append(apps, s.appObj())
+			}
+		}
+		m["restrictions"] = obj{
+			"url": base + "/restrictions", "users_url": base + "/restrictions/users", "teams_url": base + "/restrictions/teams",
+			"apps_url": base + "/restrictions/apps", "users": users, "teams": teams, "apps": apps,
+		}
+	}
+	m["enforce_admins"] = obj{"url": base + "/enforce_admins", "enabled": p.EnforceAdmins != nil && p.EnforceAdmins.Enabled}
+	m["required_signatures"] = obj{"url": base + "/required_signatures", "enabled": p.RequiredSignatures != nil && p.RequiredSignatures.GetEnabled()}
+	m["required_linear_history"] = flag(p.RequireLinearHistory != nil && p.RequireLinearHistory.Enabled)
+	m["allow_force_pushes"] = flag(p.AllowForcePushes != nil && p.AllowForcePushes.Enabled)
+	m["allow_deletions"] = flag(p.AllowDeletions != nil && p.AllowDeletions.Enabled)
+	m["block_creations"] = flag(p.BlockCreations != nil && p.BlockCreations.GetEnabled())
+	m["required_conversation_resolution"] = flag(p.RequiredConversationResolution != nil && p.RequiredConversationResolution.Enabled)
+	m["lock_branch"] = flag(p.LockBranch != nil && p.LockBranch.GetEnabled())
+	m["allow_fork_syncing"] = flag(p.AllowForkSyncing != nil && p.AllowForkSyncing.GetEnabled())
+	return m
+}
+
+// hListCommits lists commits reachable from sha (default branch by default), newest first.
+func hListCommits(c *reqCtx) {
+	ref := c.query("sha")
+	cm := c.commitParam(ref)
+	if cm == nil {
+		if ref == "" {
+			c.fail(409, "Git Repository is empty.", "")
+			return
+		}
+		c.notFound()
+		return
+	}
+	all := c.repo.commitsBetween(plumbing.ZeroHash, cm.Hash)
+	pathFilter := strings.Trim(c.query("path"), "/")
+	author := c.query("author")
+	out := []*object.Commit{}
+	for i := len(all) - 1; i >= 0; i-- {
+		x := all[i]
+		if author != "" {
+			if l := c.repo.emails[strings.ToLower(x.Author.Email)]; !strings.EqualFold(l, author) && !strings.EqualFold(x.Author.Email, author) {
+				continue
+			}
+		}
+		if pathFilter != "" {
+			var parent plumbing.Hash
+			if len(x.ParentHashes) > 0 {
+				parent = x.ParentHashes[0]
+			}
+			files, err := c.repo.diff(parent, x.Hash)
+			touched := false
+			for _, f := range files {
+				touched = touched || f.filename == pathFilter || f.prev == pathFilter || strings.HasPrefix(f.filename, pathFilter+"/")
+			}
+			if err != nil || !touched {
+				continue
+			}
+		}
+		out = append(out, x)
+	}
+	res := []obj{}
+	for _, x := range paginate(c, out) {
+		res = append(res, c.s.commitObj(c.repo, x, nil, false))
+	}
+	c.json(200, res)
 }

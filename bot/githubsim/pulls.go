@@ -138,7 +138,7 @@ func (s *state) labelObj(r *repo, name string) obj {
 }
 
 func (s *state) teamObj(t *team) obj {
-	return nulls(toObj(&github.Team{
+	m := nulls(toObj(&github.Team{
 		ID: github.Int64(t.id), NodeID: github.String(nodeID("Team", t.id)),
 		URL:     github.String(s.api("organizations/%d/team/%d", t.org.id, t.id)),
 		HTMLURL: github.String(s.html("orgs/%s/teams/%s", t.org.login, t.slug)),
@@ -147,6 +147,10 @@ func (s *state) teamObj(t *team) obj {
 		MembersURL:      github.String(s.api("organizations/%d/team/%d/members{/member}", t.org.id, t.id)),
 		RepositoriesURL: github.String(s.api("organizations/%d/team/%d/repos", t.org.id, t.id)),
 	}), "description", "parent")
+	m["type"] = "organization"
+	m["organization_id"] = t.org.id
+	m["notification_setting"] = "notifications_enabled"
+	return m
 }
 
 func (s *state) branchObj(r *repo, ref, sha string) obj {
@@ -166,7 +170,16 @@ func timeOrNil(t time.Time) any {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func (s *state) prObj(r *repo, p *pullRequest) obj {
+// webhookTeam drops the fields REST has and webhook payloads do not.
+func webhookTeam(t obj) obj {
+	delete(t, "type")
+	delete(t, "organization_id")
+	return t
+}
+
+func (s *state) prObj(r *repo, p *pullRequest) obj { return s.prObjFor(r, p, false) }
+
+func (s *state) prObjFor(r *repo, p *pullRequest, webhook bool) obj {
 	fn := r.fullName()
 	api := func(f string, a ...any) string { return s.api("repos/"+fn+f, a...) }
 	base, _ := r.branchHash(p.baseRef)
@@ -182,6 +195,11 @@ func (s *state) prObj(r *repo, p *pullRequest) obj {
 	teams := []obj{}
 	for _, t := range p.reqTeams {
 		teams = append(teams, s.teamObj(t))
+	}
+	if webhook {
+		for _, t := range teams {
+			webhookTeam(t)
+		}
 	}
 	link := func(h string) obj { return obj{"href": h} }
 	self := api("/pulls/%d", p.number)
@@ -370,7 +388,7 @@ func (s *state) issueObj(r *repo, p *pullRequest) obj {
 
 // prEventLocked emits a pull_request webhook.
 func (s *state) prEventLocked(r *repo, p *pullRequest, action string, sender *user, extra obj) {
-	payload := obj{"action": action, "number": p.number, "pull_request": s.prObj(r, p)}
+	payload := obj{"action": action, "number": p.number, "pull_request": s.prObjFor(r, p, true)}
 	for k, v := range extra {
 		payload[k] = v
 	}
@@ -495,7 +513,7 @@ func (s *Sim) SubmitReview(fullName string, number int, login, event, body strin
 	}
 	p.updatedAt = s.ts()
 	s.emitRepoLocked("pull_request_review", "submitted", r, u, obj{
-		"action": "submitted", "review": s.reviewObj(r, p, rv, true), "pull_request": s.prSimpleObj(r, p),
+		"action": "submitted", "review": s.reviewObj(r, p, rv, true), "pull_request": webhookPR(s.prSimpleObj(r, p)),
 	})
 	return rv.id
 }
@@ -515,7 +533,7 @@ func (s *Sim) DismissReview(fullName string, number int, reviewID int64, by stri
 	mustf(rv != nil, "#%d has no review %d", number, reviewID)
 	rv.state = "DISMISSED"
 	s.emitRepoLocked("pull_request_review", "dismissed", r, s.userLocked(by), obj{
-		"action": "dismissed", "review": s.reviewObj(r, p, rv, true), "pull_request": s.prSimpleObj(r, p),
+		"action": "dismissed", "review": s.reviewObj(r, p, rv, true), "pull_request": webhookPR(s.prSimpleObj(r, p)),
 	})
 }
 
@@ -620,3 +638,13 @@ func decode[T any](v any) *T {
 }
 
 var _ = fmt.Sprint
+
+// webhookPR adapts a REST pull request for a webhook payload.
+func webhookPR(m obj) obj {
+	if ts, ok := m["requested_teams"].([]obj); ok {
+		for _, t := range ts {
+			webhookTeam(t)
+		}
+	}
+	return m
+}

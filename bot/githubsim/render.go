@@ -211,7 +211,10 @@ func (r *repo) openPRs() int {
 }
 
 func (s *state) repoObj(r *repo) obj {
-	return nulls(toObj(s.repoGH(r)), "description", "homepage", "language", "mirror_url", "license")
+	m := nulls(toObj(s.repoGH(r)), "description", "homepage", "language", "mirror_url", "license")
+	m["forks"] = 0
+	m["topics"] = []string{}
+	return m
 }
 
 // fullRepoObj is GET /repos/{owner}/{repo}: the repository plus counts and permissions.
@@ -266,7 +269,11 @@ func (s *state) installationObj(in *installation) obj {
 		UpdatedAt:           ts(in.createdAt),
 	}
 	m := toObj(g)
+	delete(m, "node_id")
 	m["permissions"] = appPermissions()
+	// GitHub's description types account as user-and-enterprise; "name" satisfies both.
+	acc := m["account"].(obj)
+	acc["name"] = in.account.login
 	return nulls(m, "single_file_name", "suspended_by", "suspended_at")
 }
 
@@ -279,20 +286,18 @@ func (s *state) appObj() obj {
 		ow = s.userObj(&user{id: 999, login: "countersign-owner", typ: "Organization"})
 	}
 	return nulls(obj{
-		"id":                  s.opt.AppID,
-		"slug":                s.opt.AppSlug,
-		"node_id":             nodeID("Integration", s.opt.AppID),
-		"client_id":           "Iv1." + fmt.Sprintf("%016x", s.opt.AppID),
-		"owner":               ow,
-		"name":                s.opt.AppSlug,
-		"description":         "Countersign",
-		"external_url":        s.base,
-		"html_url":            s.html("apps/%s", s.opt.AppSlug),
-		"created_at":          s.appCreatedAt.Format(time.RFC3339),
-		"updated_at":          s.appCreatedAt.Format(time.RFC3339),
-		"permissions":         appPermissions(),
-		"events":              appEvents(),
-		"installations_count": len(s.instOrder),
+		"id":           s.opt.AppID,
+		"slug":         s.opt.AppSlug,
+		"node_id":      nodeID("Integration", s.opt.AppID),
+		"owner":        ow,
+		"name":         s.opt.AppSlug,
+		"description":  "Countersign",
+		"external_url": s.base,
+		"html_url":     s.html("apps/%s", s.opt.AppSlug),
+		"created_at":   s.appCreatedAt.Format(time.RFC3339),
+		"updated_at":   s.appCreatedAt.Format(time.RFC3339),
+		"permissions":  appPermissions(),
+		"events":       appEvents(),
 	})
 }
 

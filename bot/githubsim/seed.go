@@ -166,7 +166,6 @@ func (s *Sim) Install(account string, repos ...string) int64 {
 		"action":       "created",
 		"installation": s.installationObj(in),
 		"repositories": s.shortRepos(s.instRepos(in)),
-		"requester":    nil,
 		"sender":       s.userObj(acc),
 	}
 	s.emitLocked("installation", "created", in, nil, p)

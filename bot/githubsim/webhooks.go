@@ -41,6 +41,7 @@ func (s *state) emitRepoLocked(event, action string, r *repo, sender *user, payl
 	if _, ok := payload["repository"]; !ok {
 		payload["repository"] = s.repoObj(r)
 	}
+	addCustomProperties(payload)
 	if r.owner.typ == "Organization" {
 		payload["organization"] = s.orgObj(r.owner)
 	}
@@ -68,8 +69,11 @@ func (s *state) emitLocked(event, action string, in *installation, r *repo, payl
 		return
 	}
 	payload["installation"] = s.installationRef(in)
-	if event == "installation" {
-		payload["installation"] = s.installationObj(in)
+	if strings.HasPrefix(event, "installation") {
+		// Webhooks carry the account as a plain user, without the enterprise fields REST adds.
+		full := s.installationObj(in)
+		full["account"] = s.userObj(in.account)
+		payload["installation"] = full
 	}
 	body, err := json.Marshal(payload)
 	mustf(err == nil, "encoding %s payload: %v", event, err)
@@ -303,4 +307,20 @@ func (s *state) hookDeliveryObj(d *delivery, full bool) obj {
 		m["response"] = obj{"headers": d.respHeaders, "payload": payload}
 	}
 	return m
+}
+
+// addCustomProperties adds the custom_properties webhook repositories carry (REST ones do not).
+func addCustomProperties(payload obj) {
+	if m, ok := payload["repository"].(obj); ok {
+		m["custom_properties"] = obj{}
+	}
+	if pr, ok := payload["pull_request"].(obj); ok {
+		for _, side := range []string{"head", "base"} {
+			if b, ok := pr[side].(obj); ok {
+				if m, ok := b["repo"].(obj); ok {
+					m["custom_properties"] = obj{}
+				}
+			}
+		}
+	}
 }
