@@ -267,7 +267,7 @@ func handlePush(s *Server, d *delivery, ev any) ([]task, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.log.Info("policy may have changed on the default branch", slog.String("repo", owner+"/"+name), slog.String("why", why))
+	d.log.Info("policy may have changed on the default branch", slog.String("why", why))
 	if name == config.OrgRepo {
 		return []task{s.installationTask(d.reason(), d.id, id, owner)}, nil
 	}
