@@ -33,6 +33,7 @@ type packIndex struct {
 	large   []byte // m * 8
 	pack    *os.File
 	size    int64  // pack size
+	num     int    // position in the packSet
 	data    []byte // the pack mapped into memory, when it could be
 	unmap   func() error
 }
@@ -87,6 +88,7 @@ func openPacks(gitDir string) (*packSet, error) {
 		if data, unmap, err := mapFile(pf.Fd(), idx.size); err == nil {
 			idx.data, idx.unmap = data, unmap
 		}
+		idx.num = len(ps.packs)
 		ps.packs = append(ps.packs, idx)
 	}
 	return ps, nil
@@ -135,38 +137,56 @@ func readIndex(name string) (*packIndex, error) {
 	return idx, nil
 }
 
-// find returns the pack offset of h, or -1.
+// find returns the pack offset of h, or -1. Object ids are uniformly
+// distributed, so it interpolates on their first eight bytes within the
+// fanout bucket before it bisects: on large packs this reads a handful of
+// names instead of a dozen scattered ones.
 func (idx *packIndex) find(h plumbing.Hash) int64 {
 	lo := 0
 	if h[0] > 0 {
 		lo = int(idx.fanout[h[0]-1])
 	}
-	hi := int(idx.fanout[h[0]])
-	for lo < hi {
+	hi := int(idx.fanout[h[0]]) // exclusive
+	key := binary.BigEndian.Uint64(h[:])
+	// The keys between lo and hi lie strictly within (ka, kb).
+	ka := uint64(h[0]) << 56
+	kb := ka | (1<<56 - 1)
+	for probes := 0; lo < hi; probes++ {
 		m := int(uint(lo+hi) >> 1)
+		if probes < 3 && hi-lo > 16 && kb > ka {
+			frac := float64(key-ka) / float64(kb-ka)
+			m = lo + int(frac*float64(hi-lo))
+			m = max(lo, min(m, hi-1))
+		}
 		name := idx.names[m*20 : m*20+20]
-		c := cmp.Compare(binary.BigEndian.Uint64(name), binary.BigEndian.Uint64(h[:]))
+		v := binary.BigEndian.Uint64(name)
+		c := cmp.Compare(v, key)
 		if c == 0 {
 			c = bytes.Compare(name[8:], h[8:])
 		}
 		switch {
 		case c == 0:
-			o := binary.BigEndian.Uint32(idx.offsets[m*4:])
-			if o&0x80000000 == 0 {
-				return int64(o)
-			}
-			k := int(o & 0x7fffffff)
-			if (k+1)*8 > len(idx.large) {
-				return -1
-			}
-			return int64(binary.BigEndian.Uint64(idx.large[k*8:]))
+			return idx.offset(m)
 		case c < 0:
-			lo = m + 1
+			lo, ka = m+1, v
 		default:
-			hi = m
+			hi, kb = m, v
 		}
 	}
 	return -1
+}
+
+// offset returns the pack offset of the i-th object of the index.
+func (idx *packIndex) offset(i int) int64 {
+	o := binary.BigEndian.Uint32(idx.offsets[i*4:])
+	if o&0x80000000 == 0 {
+		return int64(o)
+	}
+	k := int(o & 0x7fffffff)
+	if (k+1)*8 > len(idx.large) {
+		return -1
+	}
+	return int64(binary.BigEndian.Uint64(idx.large[k*8:]))
 }
 
 // Pack object types.
@@ -185,11 +205,10 @@ type rawObject struct {
 	data []byte
 }
 
-// cacheKey identifies an object by pack and offset.
-type cacheKey struct {
-	pack *packIndex
-	off  int64
-}
+// cacheKey identifies an object by pack number (top 16 bits) and offset.
+type cacheKey uint64
+
+func keyOf(p *packIndex, off int64) cacheKey { return cacheKey(uint64(p.num)<<48 | uint64(off)) }
 
 // objectReader reads objects; one per goroutine (it keeps inflate state and
 // a cache of its own), over a shared packSet.
@@ -272,7 +291,7 @@ const maxDeltaDepth = 10000
 
 // readAt reads the object at off in pack p, resolving deltas.
 func (o *objectReader) readAt(p *packIndex, off int64, depth int) (rawObject, error) {
-	k := cacheKey{p, off}
+	k := keyOf(p, off)
 	if ob, ok := o.cached(k); ok {
 		return ob, nil
 	}
@@ -374,15 +393,22 @@ func (o *objectReader) readAt(p *packIndex, off int64, depth int) (rawObject, er
 
 // inflate reads size bytes of zlib data at off.
 func (o *objectReader) inflate(p *packIndex, off int64, size uint64) ([]byte, error) {
-	if size > uint64(p.size)*1024 {
+	if size > uint64(p.size)*1024 || off >= p.size {
 		return nil, errors.New("object size out of range")
 	}
-	o.br.Reset(io.NewSectionReader(p.pack, off, p.size-off))
+	var src io.Reader
+	if p.data != nil {
+		o.mr.Reset(p.data[off:])
+		src = &o.mr
+	} else {
+		o.br.Reset(io.NewSectionReader(p.pack, off, p.size-off))
+		src = o.br
+	}
 	var err error
 	if o.zr == nil {
-		o.zr, err = zlib.NewReader(o.br)
+		o.zr, err = zlib.NewReader(src)
 	} else {
-		err = o.zr.(zlib.Resetter).Reset(o.br, nil)
+		err = o.zr.(zlib.Resetter).Reset(src, nil)
 	}
 	if err != nil {
 		return nil, err

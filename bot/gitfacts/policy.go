@@ -40,7 +40,7 @@ func (r *Repo) PolicyAt(rev string) (*config.Policy, error) {
 	}
 	p, err := config.Parse(config.FileName, data)
 	if err != nil {
-		return nil, fmt.Errorf("invalid policy at %s (%s): %w", rev, short(h), err)
+		return nil, err // names .github/countersign.yml:line:col
 	}
 	p.Source = src
 	return p, nil

@@ -1,12 +1,574 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/countersign/countersign/bot/gitfacts"
+	"github.com/countersign/countersign/checks/detect"
+	"github.com/countersign/countersign/config"
 )
 
-// runAudit runs 'countersign audit'. Not written yet.
+// auditRow is one commit of an audit, as JSON prints it.
+type auditRow struct {
+	// SHA is the commit id.
+	SHA string `json:"sha"`
+	// Date is the commit (committer) date.
+	Date time.Time `json:"date"`
+	// AuthorName and AuthorEmail are the git author.
+	AuthorName  string `json:"author_name"`
+	AuthorEmail string `json:"author_email"`
+	// Subject is the first line of the message.
+	Subject string `json:"subject"`
+	// Class is human, agent or automation.
+	Class detect.Class `json:"class"`
+	// Agent is the agent id, or null.
+	Agent *string `json:"agent"`
+	// Automation is the automation bot id, or "".
+	Automation string `json:"automation"`
+	// Signal is the deciding signal, "kind: match", or "" for a human commit.
+	Signal string `json:"signal"`
+	// Rules are the protected-path rules that apply to the commit's changes.
+	Rules []string `json:"rules"`
+	// Files counts the paths the commit changed against its first parent.
+	Files int `json:"files"`
+	// NeedsApproval is true when, under the policy, merging this commit would
+	// have waited for an approval.
+	NeedsApproval bool `json:"needs_approval"`
+	// Boundary is true for the last commit of a shallow clone, whose changes are unknown.
+	Boundary bool `json:"boundary,omitempty"`
+}
+
+// auditCount is a line of the summary.
+type auditCount struct {
+	// Key is the agent, automation bot or rule.
+	Key string `json:"key"`
+	// Commits counts commits; Share is Commits over all commits scanned.
+	Commits int     `json:"commits"`
+	Share   float64 `json:"share"`
+}
+
+// auditSummary sums an audit up.
+type auditSummary struct {
+	// Commits counts the commits scanned.
+	Commits int `json:"commits"`
+	// AgentCommits, AutomationCommits and HumanCommits split them by author class.
+	AgentCommits      int `json:"agent_commits"`
+	AutomationCommits int `json:"automation_commits"`
+	HumanCommits      int `json:"human_commits"`
+	// NeedsApproval counts commits that would have waited for an approval.
+	NeedsApproval int `json:"needs_approval"`
+	// ByAgent, ByAutomation and ByRule count commits per agent, bot and rule, most first.
+	ByAgent      []auditCount `json:"by_agent"`
+	ByAutomation []auditCount `json:"by_automation"`
+	ByRule       []auditCount `json:"by_rule"`
+}
+
+// runAudit runs 'countersign audit': it backtests the policy over a branch's
+// first-parent history, so maintainers can see what it would have asked for
+// before they turn it on.
 func runAudit(ctx context.Context, args []string, s streams) int {
-	fmt.Fprintln(s.err, "countersign audit: not implemented yet")
-	return exitError
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	fs.SetOutput(s.err)
+	repoDir := fs.String("repo", ".", "the git repository (any directory inside it)")
+	branch := fs.String("branch", "", "the branch or revision whose first-parent history to walk (default: the default branch, else HEAD)")
+	sinceFlag := fs.String("since", "", "stop at commits older than this: YYYY-MM-DD, an RFC 3339 time, or an age such as 90d, 12w, 1y")
+	configFile := fs.String("config", "", "a policy file to use instead of .github/countersign.yml at the branch tip")
+	format := fs.String("format", "table", "output format: table, json or csv")
+	fs.Usage = func() {
+		fmt.Fprintln(s.err, "Usage: countersign audit [--repo DIR] [--branch REF] [--since DATE] [--config FILE] [--format table|json|csv]")
+		fmt.Fprintln(s.err)
+		fmt.Fprintln(s.err, "Walks the branch's first-parent history, newest first, and reports for each commit who wrote it")
+		fmt.Fprintln(s.err, "(human, agent or automation, with the deciding signal) and which protected-path rules it touched,")
+		fmt.Fprintln(s.err, "then a summary by agent and by rule. Exit status: 0 done, 2 error.")
+		fmt.Fprintln(s.err)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(s.err, "countersign audit: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return exitError
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(s.err, "countersign audit: %v\n", err)
+		return exitError
+	}
+	switch *format {
+	case "table", "json", "csv":
+	default:
+		return fail(fmt.Errorf("--format must be table, json or csv, not %q", *format))
+	}
+	since, err := parseSince(*sinceFlag, time.Now())
+	if err != nil {
+		return fail(err)
+	}
+	repo, err := gitfacts.Open(*repoDir)
+	if err != nil {
+		return fail(err)
+	}
+	defer repo.Close()
+	if *branch == "" {
+		if *branch, err = repo.DefaultBranch(); err != nil {
+			*branch = "HEAD"
+		}
+	}
+	var policy *config.Policy
+	if *configFile != "" {
+		policy, err = loadPolicyFile(*configFile)
+	} else {
+		policy, err = repo.PolicyAt(*branch)
+	}
+	if err != nil {
+		return fail(fmt.Errorf("invalid policy: %w", err))
+	}
+	det := policy.Detector()
+	if det == nil {
+		if err := policy.DetectorErr(); err != nil {
+			return fail(fmt.Errorf("agent detection: %w", err))
+		}
+		return fail(errors.New("agent detection is unavailable for this policy"))
+	}
+	head, err := repo.Resolve(*branch)
+	if err != nil {
+		return fail(err)
+	}
+
+	a := &auditor{
+		det:     det,
+		rules:   policy.Rules(),
+		matcher: policy.RuleMatcher(),
+		agentN:  policy.Review.AgentApprovals(),
+		humanN:  policy.Review.HumanApprovals(),
+		byAgent: map[string]int{}, byBot: map[string]int{}, byRule: map[string]int{},
+	}
+	out := bufio.NewWriterSize(s.out, 64<<10)
+	var w auditWriter
+	switch *format {
+	case "table":
+		w = &tableAudit{w: out}
+	case "csv":
+		w = &csvAudit{w: csv.NewWriter(out)}
+	case "json":
+		w = &jsonAudit{w: out, head: auditHead{Branch: *branch, SHA: head.String(), Policy: policy.Source}}
+		if !since.IsZero() {
+			w.(*jsonAudit).head.Since = &since
+		}
+	}
+	if err := w.begin(); err != nil {
+		return fail(err)
+	}
+
+	progress := newProgress(s.err)
+	boundary := false
+	err = repo.Walk(ctx, head.String(), since, func(c gitfacts.AuditCommit) error {
+		row := a.row(c)
+		boundary = boundary || c.Boundary
+		progress.tick(a.sum.Commits)
+		return w.commit(&row)
+	})
+	progress.done()
+	if err != nil {
+		out.Flush()
+		return fail(err)
+	}
+	if err := w.end(a.summary()); err != nil {
+		return fail(err)
+	}
+	if err := out.Flush(); err != nil {
+		return fail(err)
+	}
+	if boundary {
+		fmt.Fprintln(s.err, "countersign audit: the history ends at a shallow clone's boundary; fetch more history (git fetch --unshallow) to audit all of it")
+	}
+	return exitOK
+}
+
+// auditor classifies commits and keeps the counts.
+type auditor struct {
+	det     *detect.Detector
+	rules   []*config.Rule
+	matcher *config.RuleMatcher
+	agentN  int
+	humanN  int
+	idx     []int
+	seen    []bool
+	sum     auditSummary
+	byAgent map[string]int
+	byBot   map[string]int
+	byRule  map[string]int
+}
+
+// row judges one commit.
+func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
+	d := a.det.Commit(c.Commit)
+	row := auditRow{
+		SHA: c.Commit.SHA, Date: c.CommitDate,
+		AuthorName: c.Commit.AuthorName, AuthorEmail: c.Commit.AuthorEmail,
+		Subject: subject(c.Commit.Message),
+		Class:   d.Class, Automation: d.Automation,
+		Files: len(c.Changes), Boundary: c.Boundary,
+		Rules: []string{},
+	}
+	if row.Class == "" {
+		row.Class = detect.ClassHuman
+	}
+	if d.IsAgent() {
+		id := d.Agent
+		row.Agent = &id
+	}
+	if d.Class != detect.ClassHuman && len(d.Signals) > 0 {
+		row.Signal = d.Signals[0].Kind + ": " + d.Signals[0].Match
+	}
+	if cap(a.seen) < len(a.rules) {
+		a.seen = make([]bool, len(a.rules))
+	}
+	seen := a.seen[:len(a.rules)]
+	clear(seen)
+	pathNeeds := false
+	for _, ch := range c.Changes {
+		a.idx = a.matcher.AppendMatches(a.idx[:0], ch.Path)
+		for _, i := range a.idx {
+			if seen[i] {
+				continue
+			}
+			r := a.rules[i]
+			if r.Scope() == config.AppliesToAgent && !d.IsAgent() {
+				continue
+			}
+			seen[i] = true
+			row.Rules = append(row.Rules, r.Name)
+			extra := 0
+			if ch.Status == "removed" {
+				extra = r.ExtraDeletionApprovals()
+			}
+			if r.NeededApprovals()+extra > 0 {
+				pathNeeds = true
+			}
+		}
+	}
+	switch d.Class {
+	case detect.ClassAgent:
+		row.NeedsApproval = a.agentN > 0 || pathNeeds
+	default:
+		row.NeedsApproval = a.humanN > 0 || pathNeeds
+	}
+
+	a.sum.Commits++
+	switch row.Class {
+	case detect.ClassAgent:
+		a.sum.AgentCommits++
+		a.byAgent[d.Agent]++
+	case detect.ClassAutomation:
+		a.sum.AutomationCommits++
+		a.byBot[d.Automation]++
+	default:
+		a.sum.HumanCommits++
+	}
+	if row.NeedsApproval {
+		a.sum.NeedsApproval++
+	}
+	for _, r := range row.Rules {
+		a.byRule[r]++
+	}
+	return row
+}
+
+// summary returns the totals, each list sorted by count, then key.
+func (a *auditor) summary() auditSummary {
+	s := a.sum
+	s.ByAgent = counts(a.byAgent, s.Commits)
+	s.ByAutomation = counts(a.byBot, s.Commits)
+	s.ByRule = counts(a.byRule, s.Commits)
+	return s
+}
+
+func counts(m map[string]int, total int) []auditCount {
+	out := make([]auditCount, 0, len(m))
+	for k, n := range m {
+		out = append(out, auditCount{Key: k, Commits: n, Share: share(n, total)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Commits != out[j].Commits {
+			return out[i].Commits > out[j].Commits
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
+
+func share(n, total int) float64 {
+	if total == 0 {
+		return 0
+	}
+	return float64(n) / float64(total)
+}
+
+// subject returns the first line of a commit message.
+func subject(msg string) string {
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSpace(msg)
+}
+
+var ageRe = regexp.MustCompile(`^(\d+)([dwy])$`)
+
+// parseSince reads --since: YYYY-MM-DD (midnight UTC), RFC 3339, or an age
+// in days, weeks or years before now.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if m := ageRe.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		switch m[2] {
+		case "d":
+			return now.AddDate(0, 0, -n), nil
+		case "w":
+			return now.AddDate(0, 0, -7*n), nil
+		case "y":
+			return now.AddDate(-n, 0, 0), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--since %q: use YYYY-MM-DD, an RFC 3339 time such as 2025-01-31T12:00:00Z, or an age such as 90d, 12w or 1y", s)
+}
+
+// auditWriter prints an audit in one format, streaming the commits.
+type auditWriter interface {
+	begin() error
+	commit(r *auditRow) error
+	end(s auditSummary) error
+}
+
+// tableAudit prints aligned columns for a terminal.
+type tableAudit struct{ w *bufio.Writer }
+
+const tableRow = "%-12s %-10s %-24s %-12s %-26s %s\n"
+
+func (t *tableAudit) begin() error {
+	_, err := fmt.Fprintf(t.w, tableRow, "COMMIT", "DATE", "AUTHOR", "AGENT", "SIGNAL", "RULES")
+	return err
+}
+
+func (t *tableAudit) commit(r *auditRow) error {
+	who := "-"
+	switch {
+	case r.Agent != nil:
+		who = *r.Agent
+	case r.Automation != "":
+		who = "bot:" + r.Automation
+	}
+	rules := "-"
+	if len(r.Rules) > 0 {
+		rules = strings.Join(r.Rules, ",")
+	}
+	if r.Boundary {
+		rules = "(shallow boundary: changes unknown)"
+	}
+	_, err := fmt.Fprintf(t.w, tableRow, r.SHA[:min(12, len(r.SHA))], r.Date.UTC().Format("2006-01-02"),
+		clip(r.AuthorName, 24), clip(who, 12), clip(orDash(r.Signal), 26), rules)
+	return err
+}
+
+func (t *tableAudit) end(s auditSummary) error {
+	w := t.w
+	fmt.Fprintf(w, "\n%d commits: %d by agents (%s), %d by automation (%s), %d by humans; %d would have needed an approval (%s)\n",
+		s.Commits, s.AgentCommits, pct(s.AgentCommits, s.Commits), s.AutomationCommits, pct(s.AutomationCommits, s.Commits),
+		s.HumanCommits, s.NeedsApproval, pct(s.NeedsApproval, s.Commits))
+	section := func(title string, cs []auditCount) {
+		fmt.Fprintf(w, "\n%-28s %8s %7s\n", title, "COMMITS", "SHARE")
+		if len(cs) == 0 {
+			fmt.Fprintf(w, "%-28s %8s %7s\n", "(none)", "", "")
+		}
+		for _, c := range cs {
+			fmt.Fprintf(w, "%-28s %8d %7s\n", clip(c.Key, 28), c.Commits, pct(c.Commits, s.Commits))
+		}
+	}
+	section("AGENT", s.ByAgent)
+	section("AUTOMATION", s.ByAutomation)
+	section("RULE", s.ByRule)
+	return nil
+}
+
+func pct(n, total int) string {
+	return strconv.FormatFloat(100*share(n, total), 'f', 1, 64) + "%"
+}
+
+func clip(s string, n int) string {
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// csvAudit prints one row per commit, then, after a blank line, a summary
+// table of its own (record,key,commits,share).
+type csvAudit struct{ w *csv.Writer }
+
+func (c *csvAudit) begin() error {
+	return c.w.Write([]string{"sha", "date", "author_name", "author_email", "class", "agent", "automation", "signal", "rules", "files", "needs_approval"})
+}
+
+func (c *csvAudit) commit(r *auditRow) error {
+	agent := ""
+	if r.Agent != nil {
+		agent = *r.Agent
+	}
+	return c.w.Write([]string{r.SHA, r.Date.UTC().Format(time.RFC3339), r.AuthorName, r.AuthorEmail, string(r.Class),
+		agent, r.Automation, r.Signal, strings.Join(r.Rules, ";"), strconv.Itoa(r.Files), strconv.FormatBool(r.NeedsApproval)})
+}
+
+func (c *csvAudit) end(s auditSummary) error {
+	c.w.Flush()
+	if err := c.w.Error(); err != nil {
+		return err
+	}
+	// A blank line separates the two tables.
+	if err := c.w.Write(nil); err != nil {
+		return err
+	}
+	rows := [][]string{{"record", "key", "commits", "share"}}
+	add := func(record, key string, n int) {
+		rows = append(rows, []string{record, key, strconv.Itoa(n), strconv.FormatFloat(share(n, s.Commits), 'f', 4, 64)})
+	}
+	add("total", "", s.Commits)
+	add("class", string(detect.ClassAgent), s.AgentCommits)
+	add("class", string(detect.ClassAutomation), s.AutomationCommits)
+	add("class", string(detect.ClassHuman), s.HumanCommits)
+	add("needs_approval", "", s.NeedsApproval)
+	for _, x := range s.ByAgent {
+		add("agent", x.Key, x.Commits)
+	}
+	for _, x := range s.ByAutomation {
+		add("automation", x.Key, x.Commits)
+	}
+	for _, x := range s.ByRule {
+		add("rule", x.Key, x.Commits)
+	}
+	if err := c.w.WriteAll(rows); err != nil {
+		return err
+	}
+	return c.w.Error()
+}
+
+// auditHead is what the JSON output says of the audit itself.
+type auditHead struct {
+	Branch string        `json:"branch"`
+	SHA    string        `json:"sha"`
+	Since  *time.Time    `json:"since,omitempty"`
+	Policy config.Source `json:"policy"`
+}
+
+// jsonAudit prints one JSON object: the head fields, "commits" (streamed)
+// and "summary".
+type jsonAudit struct {
+	w     *bufio.Writer
+	head  auditHead
+	first bool
+}
+
+func (j *jsonAudit) begin() error {
+	b, err := json.Marshal(j.head)
+	if err != nil {
+		return err
+	}
+	// Open the object with the head's fields, then the commits array.
+	j.w.Write(b[:len(b)-1])
+	j.w.WriteString(",\n\"commits\": [")
+	j.first = true
+	return nil
+}
+
+func (j *jsonAudit) commit(r *auditRow) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if !j.first {
+		j.w.WriteByte(',')
+	}
+	j.first = false
+	j.w.WriteString("\n  ")
+	_, err = j.w.Write(b)
+	return err
+}
+
+func (j *jsonAudit) end(s auditSummary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	j.w.WriteString("\n],\n\"summary\": ")
+	j.w.Write(b)
+	_, err = j.w.WriteString("}\n")
+	return err
+}
+
+// progress reports how far a long walk has come, on a terminal only.
+type progress struct {
+	w    io.Writer
+	on   bool
+	last time.Time
+	n    int
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.on = true
+		p.last = time.Now()
+	}
+	return p
+}
+
+func (p *progress) tick(n int) {
+	p.n = n
+	if !p.on || n%1000 != 0 {
+		return
+	}
+	if now := time.Now(); now.Sub(p.last) >= 200*time.Millisecond {
+		p.last = now
+		fmt.Fprintf(p.w, "\rscanned %s commits…", thousands(n))
+	}
+}
+
+func (p *progress) done() {
+	if p.on && p.n >= 1000 {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 40))
+	}
+}
+
+// thousands formats n with comma separators: 12,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -2,11 +2,174 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"os"
+
+	"github.com/countersign/countersign/bot/gitfacts"
+	"github.com/countersign/countersign/checks"
+	"github.com/countersign/countersign/config"
 )
 
-// runCheck runs 'countersign check'. Not written yet.
+// runCheck runs 'countersign check': it judges what merging a branch of a
+// local clone would need, with the policy of the base. A local clone has no
+// reviews, so the answer is the approvals a merge would wait for.
 func runCheck(ctx context.Context, args []string, s streams) int {
-	fmt.Fprintln(s.err, "countersign check: not implemented yet")
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(s.err)
+	repoDir := fs.String("repo", ".", "the git repository (any directory inside it)")
+	base := fs.String("base", "", "the base revision to merge into (default: the default branch: origin/HEAD, main or master)")
+	head := fs.String("head", "HEAD", "the revision to judge")
+	configFile := fs.String("config", "", "a policy file to use instead of .github/countersign.yml at the base")
+	format := fs.String("format", "text", "output format: text or json")
+	fs.Usage = func() {
+		fmt.Fprintln(s.err, "Usage: countersign check [--repo DIR] [--base REV] [--head REV] [--config FILE] [--format text|json]")
+		fmt.Fprintln(s.err)
+		fmt.Fprintln(s.err, "Judges the commits of --head that are not in --base, and the files they change since the")
+		fmt.Fprintln(s.err, "merge base, with the policy as it is at --base. Exit status: 0 nothing required, 1 approval")
+		fmt.Fprintln(s.err, "required, 2 error (including an invalid policy).")
+		fmt.Fprintln(s.err)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(s.err, "countersign check: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return exitError
+	}
+	if *format != "text" && *format != "json" {
+		fmt.Fprintf(s.err, "countersign check: --format must be text or json, not %q\n", *format)
+		return exitError
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(s.err, "countersign check: %v\n", err)
+		return exitError
+	}
+
+	repo, err := gitfacts.Open(*repoDir)
+	if err != nil {
+		return fail(err)
+	}
+	defer repo.Close()
+	if *base == "" {
+		if *base, err = repo.DefaultBranch(); err != nil {
+			return fail(fmt.Errorf("%w (--base)", err))
+		}
+	}
+	facts, err := repo.Facts(ctx, *base, *head)
+	if err != nil {
+		return fail(err)
+	}
+
+	var policy *config.Policy
+	var perr error
+	var src config.Source
+	if *configFile != "" {
+		src = config.Source{Path: *configFile}
+		policy, perr = loadPolicyFile(*configFile)
+	} else {
+		src = config.Source{Repo: facts.Repo, Path: config.FileName, Ref: *base}
+		if h, err := repo.Resolve(*base); err == nil {
+			src.SHA = h.String()
+		}
+		policy, perr = repo.PolicyAt(*base)
+	}
+	var v *checks.Verdict
+	if perr != nil {
+		v = checks.Invalid(perr, src, facts)
+	} else {
+		v = checks.Evaluate(policy, facts)
+	}
+	v.Local = true
+
+	if err := writeVerdict(s.out, v, *format, facts); err != nil {
+		return fail(err)
+	}
+	switch v.Conclusion {
+	case checks.Success:
+		return exitOK
+	case checks.ActionRequired:
+		return exitRequired
+	}
+	// A failure: an invalid policy or facts that could not be gathered.
+	// Say so on stderr too, where a script's log will show it.
+	if perr != nil {
+		where := src.Path
+		if src.Ref != "" {
+			where = fmt.Sprintf("%s at %s", src.Path, src.Ref)
+		}
+		fmt.Fprintf(s.err, "countersign check: invalid policy (%s):\n", where)
+		for _, line := range v.Errors {
+			fmt.Fprintf(s.err, "  %s\n", line)
+		}
+	} else {
+		fmt.Fprintf(s.err, "countersign check: %s\n", v.Title)
+	}
 	return exitError
+}
+
+// loadPolicyFile reads and parses a policy file from disk.
+func loadPolicyFile(path string) (*config.Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := config.Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	p.Source = config.Source{Path: path}
+	return p, nil
+}
+
+// writeVerdict prints the verdict as text (with a line saying what was
+// compared) or as the verdict's JSON.
+func writeVerdict(w io.Writer, v *checks.Verdict, format string, f *checks.Facts) error {
+	if format == "json" {
+		b, err := v.JSON()
+		if err != nil {
+			return err
+		}
+		b = append(b, '\n')
+		_, err = w.Write(b)
+		return err
+	}
+	head := f.PR.HeadSHA
+	if len(head) > 7 {
+		head = head[:7]
+	}
+	mb := f.PR.BaseSHA
+	if len(mb) > 7 {
+		mb = mb[:7]
+	}
+	fmt.Fprintf(w, "%s (%s) into %s (merge base %s): %d %s, %d changed %s\n",
+		orDash(f.PR.HeadRef), head, orDash(f.PR.BaseRef), mb,
+		len(f.Commits), pluralWord(len(f.Commits), "commit", "commits"),
+		len(f.Files), pluralWord(len(f.Files), "file", "files"))
+	_, err := io.WriteString(w, v.Text())
+	if err == nil && v.Conclusion == checks.ActionRequired {
+		_, err = io.WriteString(w, "(local check: reviews are not known here; this is what a merge would need)\n")
+	}
+	return err
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
