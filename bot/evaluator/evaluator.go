@@ -122,7 +122,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 		if job.HeadSHA != "" {
 			// The head the event saw gets a failing check rather than none.
 			if run, rerr := e.run(ctx, client, job.Owner, job.Repo, job.HeadSHA, log); rerr == nil {
-				e.publish(ctx, client, job, run, job.HeadSHA, failed(job, job.HeadSHA, err), log)
+				e.publish(ctx, client, job, run, job.HeadSHA, "", failed(job, job.HeadSHA, err), log)
 			}
 		}
 		return fmt.Errorf("reading %s: %s", job.Key(), ghapp.Reason(err))
@@ -157,7 +157,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 	default:
 		v = checks.Evaluate(g.Policy, g.Facts)
 	}
-	if perr := e.publish(ctx, client, job, run, head, v, log); perr != nil {
+	if perr := e.publish(ctx, client, job, run, head, pr.URL, v, log); perr != nil {
 		log.Warn("could not publish the verdict", "conclusion", v.Conclusion, "err", ghapp.Reason(perr))
 		return fmt.Errorf("publishing the verdict on %s: %s", short(head), ghapp.Reason(perr))
 	}
@@ -285,7 +285,10 @@ func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo,
 }
 
 // publish completes the check run with the verdict, unless the run already says exactly that.
-func (e *Evaluator) publish(ctx context.Context, client *github.Client, job server.Job, rs *runState, head string, v *checks.Verdict, log *slog.Logger) error {
+func (e *Evaluator) publish(ctx context.Context, client *github.Client, job server.Job, rs *runState, head, prURL string, v *checks.Verdict, log *slog.Logger) error {
+	if prURL == "" {
+		prURL = "https://github.com/" + job.Owner + "/" + job.Repo + "/pull/" + strconv.Itoa(job.Number)
+	}
 	conclusion := string(v.Conclusion)
 	switch v.Conclusion {
 	case checks.Success, checks.ActionRequired, checks.Failure:
@@ -310,6 +313,10 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 	}
 	if u := e.detailsURL(job, head); u != "" {
 		opt.DetailsURL = github.String(u)
+	} else if conclusion == string(checks.ActionRequired) {
+		// GitHub refuses action_required without a details_url; where the
+		// action is taken is the pull request itself.
+		opt.DetailsURL = github.String(prURL)
 	}
 	digest := sha256.Sum256([]byte(conclusion + "\x00" + title + "\x00" + summary + "\x00" + opt.GetDetailsURL()))
 
