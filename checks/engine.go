@@ -53,7 +53,11 @@ func Evaluate(p *config.Policy, f *Facts) *Verdict {
 	}
 	det := p.Detector()
 	if det == nil {
-		return incomplete(p.Source, f, "agent detection is unavailable for this policy")
+		why := "agent detection is unavailable for this policy"
+		if err := p.DetectorErr(); err != nil {
+			why += ": " + err.Error()
+		}
+		return incomplete(p.Source, f, why)
 	}
 	return evaluate(p, f, det, p.Rules(), p.RuleMatcher().AppendMatches)
 }

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -648,4 +647,48 @@ func TestLoginFromEmail(t *testing.T) {
 	}
 }
 
-var _ = fmt.Sprint
+func TestEvaluateParsedPolicy(t *testing.T) {
+	p, err := config.Parse(config.FileName, []byte(`
+review:
+  agent:
+    approvals: 2
+    approvers:
+      teams: [acme/maintainers]
+protected_paths:
+  presets: []
+  rules:
+    - name: infra
+      paths: ["infra/**"]
+      approvers:
+        teams: [acme/sre]
+commands:
+  approve: true
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Facts{Repo: "acme/web", PR: copilotPR(), Files: files("infra/main.tf"),
+		Reviews:   []Review{review(1, "max", ReviewApproved, head), commentApproval(2, "sam", head)},
+		Reviewers: reviewers(writer("max", "acme/maintainers"), writer("sam", "acme/sre", "acme/maintainers"))}
+	v := Evaluate(p, f)
+	if v.Conclusion != Success || v.Title != "Approved by @max and @sam" {
+		t.Errorf("verdict %s %q: %+v", v.Conclusion, v.Title, v.Requirements)
+	}
+	f.Reviews = f.Reviews[:1]
+	v = Evaluate(p, f)
+	if want := "Needs 1 more approval from @acme/maintainers: agent-authored by GitHub Copilot; needs 1 approval from @acme/sre: infra/main.tf changed by GitHub Copilot"; v.Title != want {
+		t.Errorf("title = %q, want %q", v.Title, want)
+	}
+}
+
+func TestEvaluateBadCustomAgentFailsClosed(t *testing.T) {
+	p := policy()
+	p.Agents.Custom = []config.AgentDef{{ID: "acme-agent", Trailers: []string{"(unclosed"}}}
+	if p.Detector() != nil {
+		t.Fatal("fixture: the detector should reject an invalid trailer pattern")
+	}
+	v := Evaluate(p, &Facts{PR: copilotPR()})
+	if v.Conclusion != Failure || !strings.HasPrefix(v.Title, "Could not evaluate: agent detection is unavailable") {
+		t.Errorf("a policy whose detector cannot be built must fail, got %s %q", v.Conclusion, v.Title)
+	}
+}
