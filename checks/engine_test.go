@@ -506,6 +506,35 @@ func TestEvaluate(t *testing.T) {
 			want:  ActionRequired, excluded: []string{"alice:not_eligible"},
 		},
 		{
+			name: "a human-opened PR whose body an agent wrote makes its opener the operator", policy: policy(),
+			facts: func() Facts {
+				f := human(files("a.go"), []Review{review(1, "alice", ReviewApproved, head)}, reviewers(writer("alice")))
+				f.PR.Body = "Adds retries.\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)"
+				f.Commits = []detect.Commit{humanCommit("c1", "erin")}
+				return f
+			}(),
+			want: Success, title: "Approved by @alice",
+			check: func(t *testing.T, v *Verdict) {
+				if !v.AgentAuthored || v.Commits[0].Agent != nil || len(v.Operators) != 1 || v.Operators[0].Login != "carol" {
+					t.Errorf("agent %v, commit %+v, operators %+v", v.AgentAuthored, v.Commits[0], v.Operators)
+				}
+			},
+		},
+		{
+			name: "code owners on the agent review cover the whole change", policy: func() *config.Policy {
+				p := policy()
+				p.Review.Agent.Approvers.CodeOwners = true
+				return p
+			}(),
+			facts: func() Facts {
+				f := copilot([]Review{review(1, "webby", ReviewApproved, head), review(2, "alice", ReviewApproved, head)},
+					reviewers(writer("webby", "acme/web"), writer("alice")))
+				f.CodeOwners = mustOwners(t, "*.go @acme/web\n")
+				return f
+			}(),
+			want: Success, excluded: []string{"alice:not_eligible"}, satisfied: map[string][]string{ReqAgentReview: {"webby"}},
+		},
+		{
 			name: "automation commits are neither agents nor commit authors", policy: policy(),
 			facts: Facts{PR: humanPR("carol"), Commits: []detect.Commit{{SHA: "d1", AuthorName: "dependabot[bot]", AuthorEmail: "49699333+dependabot[bot]@users.noreply.github.com", Message: "Bump x"}},
 				Files: files("go.mod")},
