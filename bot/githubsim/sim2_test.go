@@ -438,3 +438,27 @@ func TestCommentsReactionsAndReviewers(t *testing.T) {
 		t.Fatalf("closed PR listed as open")
 	}
 }
+
+func TestMergeGroup(t *testing.T) {
+	f := setup(t, Options{})
+	sink := withHooks(t, f, "s")
+	n := mustPR(t, f)
+	sha := f.sim.EnqueueMergeGroup("acme/widgets", n, "alice")
+	if err := f.sim.WaitDeliveries(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	all := sink.all()
+	last := all[len(all)-1]
+	ev, err := github.ParseWebHook(last.header.Get("X-GitHub-Event"), last.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mg, ok := ev.(*github.MergeGroupEvent)
+	if !ok || mg.GetAction() != "checks_requested" || mg.GetMergeGroup().GetHeadSHA() != sha || mg.GetMergeGroup().GetBaseRef() != "refs/heads/main" {
+		t.Fatalf("merge_group event %T %+v", ev, mg)
+	}
+	// The bot can check the merge group commit.
+	if _, _, err := f.client.Checks.CreateCheckRun(ctx(t), "acme", "widgets", github.CreateCheckRunOptions{Name: "countersign", HeadSHA: sha}); err != nil {
+		t.Fatal(err)
+	}
+}
