@@ -34,9 +34,9 @@ import (
 const hookSecret = "conformance-hook-secret"
 
 // wantWebhooks are the event.action kinds the scenario makes the simulator
-// emit; each must be emitted and valid. (The simulator does not emit
-// merge_group; the bot's handling of it is checked with GitHub's examples.)
+// emit; each must be emitted and valid.
 var wantWebhooks = []string{
+	"merge_group.checks_requested",
 	"installation.created", "installation_repositories.added",
 	"push", "check_suite.requested",
 	"pull_request.opened", "pull_request.synchronize", "pull_request.edited",
@@ -227,6 +227,9 @@ func (w *world) seed() fixture {
 	fx.dismissed = s.SubmitReview("acme/widgets", fx.pr, "carol", "REQUEST_CHANGES", "needs tests")
 	s.SubmitReview("acme/widgets", fx.pr, "carol", "COMMENT", "ok then")
 	s.DismissReview("acme/widgets", fx.pr, fx.dismissed, "alice")
+	if sha := s.EnqueueMergeGroup("acme/widgets", fx.pr, "alice"); sha == "" {
+		w.t.Error("EnqueueMergeGroup returned no head SHA")
+	}
 	fx.comment = s.Comment("acme/widgets", fx.pr, "carol", "/countersign explain")
 	s.EditComment("acme/widgets", fx.comment, "carol", "/countersign explain please")
 	s.SetBranchProtection("acme/widgets", "main", &github.Protection{
