@@ -178,9 +178,29 @@ func merge(reviews []checks.Review, comments []Comment, head string, headSeen ti
 
 // reviewerLogins lists whose standing the engine will look up: the latest
 // reviewer of each login whose review counts or blocks, comment approvers,
-// and overriders when teams may override. Bots and the PR's author are
-// excluded by the engine before it looks, so they are not asked about.
+// and overriders when teams may override. Bots, the PR's author, the
+// operators and the human commit authors are excluded by the engine before
+// it looks, so they are not asked about; they are found by running the (pure)
+// engine once on the facts without reviews. Leaving someone out can only make
+// their approval not count, never count wrongly.
 func reviewerLogins(f *checks.Facts, p *config.Policy) []string {
+	excluded := map[string]bool{}
+	if len(f.Reviews) > 0 {
+		pre := *f
+		pre.Reviews, pre.Overrides, pre.Reviewers = nil, nil, nil
+		v := checks.Evaluate(p, &pre)
+		for _, op := range v.Operators {
+			excluded[strings.ToLower(op.Login)] = true
+			excluded[strings.ToLower(checks.LoginFromEmail(op.Email))] = true
+		}
+		for i, cv := range v.Commits {
+			if cv.Agent == nil && cv.Automation == "" && i < len(f.Commits) {
+				excluded[strings.ToLower(f.Commits[i].AuthorLogin)] = true
+				excluded[strings.ToLower(checks.LoginFromEmail(f.Commits[i].AuthorEmail))] = true
+			}
+		}
+		delete(excluded, "")
+	}
 	latest := map[string]checks.Review{}
 	var order []string
 	for _, r := range f.Reviews {
@@ -198,7 +218,7 @@ func reviewerLogins(f *checks.Facts, p *config.Policy) []string {
 	seen := map[string]bool{}
 	add := func(login, userType string) {
 		k := strings.ToLower(login)
-		if k == "" || seen[k] || isBot(login, userType) || config.SameLogin(login, f.PR.AuthorLogin) {
+		if k == "" || seen[k] || excluded[k] || isBot(login, userType) || config.SameLogin(login, f.PR.AuthorLogin) {
 			return
 		}
 		seen[k] = true

@@ -1,0 +1,95 @@
+package e2e_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/countersign/countersign/bot/githubsim"
+)
+
+// Budgets of GitHub calls per event for a typical pull request, reads and
+// writes together, in steady state (installation token already issued).
+// "Charged" leaves out 304 Not Modified answers to conditional requests,
+// which GitHub does not count against the rate limit.
+const (
+	budgetOpened        = 8
+	budgetReview        = 6
+	budgetReviewCharged = 5
+)
+
+// TestAPIBudget measures the REST calls one evaluation makes for a typical
+// pull request: 80 files in 10 commits, agent-authored and touching
+// Terraform, the policy file present, then three reviews.
+func TestAPIBudget(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	var head string
+	for c := range 10 {
+		files := map[string]string{}
+		for f := range 8 {
+			ext := ".go"
+			if f == 0 {
+				ext = ".tf"
+			}
+			files[fmt.Sprintf("svc%d/file%d%s", c, f, ext)] = fmt.Sprintf("commit %d file %d\n", c, f)
+		}
+		head = e.sim.Push(repo, "claude/big", githubsim.CommitSpec{Author: alice, Message: fmt.Sprintf("Step %d%s", c, agentTrailer), Files: files})
+	}
+	e.idle()
+
+	e.sim.ResetCalls()
+	n := e.sim.OpenPR(repo, githubsim.PRSpec{Author: "claude[bot]", Head: "claude/big", Base: "main", Title: "Big change"})
+	e.check(head, "action_required")
+	e.idle()
+	opened := e.callsOf(t, "pull_request.opened")
+	if len(opened) > budgetOpened {
+		t.Errorf("pull_request.opened made %d calls, budget %d", len(opened), budgetOpened)
+	}
+
+	for i, r := range []struct{ who, want string }{{"alice", "action_required"}, {"carol", "action_required"}, {"bob", "success"}} {
+		e.sim.ResetCalls()
+		e.sim.SubmitReview(repo, n, r.who, "APPROVE", "")
+		e.check(head, r.want)
+		e.idle()
+		calls := e.callsOf(t, fmt.Sprintf("pull_request_review.submitted #%d (%s)", i+1, r.who))
+		if len(calls) > budgetReview {
+			t.Errorf("review %d made %d calls, budget %d", i+1, len(calls), budgetReview)
+		}
+		if c := charged(calls); c > budgetReviewCharged {
+			t.Errorf("review %d made %d charged calls, budget %d", i+1, c, budgetReviewCharged)
+		}
+	}
+}
+
+// callsOf returns the calls since the last reset, logs them, and fails the
+// test when one is repeated: no call is ever repeated within one evaluation.
+func (e *env) callsOf(t *testing.T, what string) []githubsim.Call {
+	t.Helper()
+	calls := e.sim.Calls()
+	seen := map[string]int{}
+	var lines []string
+	charged := 0
+	for _, c := range calls {
+		k := c.Method + " " + c.Path
+		seen[k]++
+		if seen[k] == 2 {
+			t.Errorf("%s: %s repeated within one evaluation", what, k)
+		}
+		if c.Status != 304 {
+			charged++
+		}
+		lines = append(lines, fmt.Sprintf("  %d %s %s", c.Status, c.Method, c.Route))
+	}
+	t.Logf("%s: %d calls (%d charged against the rate limit)\n%s", what, len(calls), charged, strings.Join(lines, "\n"))
+	return calls
+}
+
+func charged(calls []githubsim.Call) int {
+	n := 0
+	for _, c := range calls {
+		if c.Status != 304 {
+			n++
+		}
+	}
+	return n
+}
