@@ -72,6 +72,7 @@ func Write(w io.Writer, o Options) error {
 	all := paths()
 	when := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	mark := 0
+	recording := false
 	var msg bytes.Buffer
 	commit := func(ref string, a author, from, merge int, files func()) int {
 		mark++
@@ -93,9 +94,18 @@ func Write(w io.Writer, o Options) error {
 		bw.WriteString("\n")
 		return mark
 	}
+	// written collects the file operations of a side branch, which its merge
+	// replays so that the merge brings them onto main.
+	var written []string
+	emit := func(op string) {
+		bw.WriteString(op)
+		if recording {
+			written = append(written, op)
+		}
+	}
 	blob := func(path string) {
 		body := fmt.Sprintf("// %s\n// revision %d\npackage x\n\nvar v = %d\n", path, mark, rng.Int())
-		fmt.Fprintf(bw, "M 100644 inline %s\ndata %d\n%s\n", path, len(body), body)
+		emit(fmt.Sprintf("M 100644 inline %s\ndata %d\n%s\n", path, len(body), body))
 	}
 	touch := func() {
 		k := 1 + rng.IntN(3)
@@ -106,7 +116,7 @@ func Write(w io.Writer, o Options) error {
 			blob(fmt.Sprintf("src/new/f%d.go", mark))
 		}
 		if rng.IntN(80) == 0 && mark > 100 {
-			fmt.Fprintf(bw, "D src/new/f%d.go\n", rng.IntN(mark))
+			emit(fmt.Sprintf("D src/new/f%d.go\n", rng.IntN(mark)))
 		}
 	}
 	main := commit("refs/heads/main", authors[0], 0, 0, func() {
@@ -117,9 +127,15 @@ func Write(w io.Writer, o Options) error {
 	for n := 1; n < o.Commits; n++ {
 		a := authors[rng.IntN(len(authors))]
 		if o.MergeEvery > 0 && n%o.MergeEvery == 0 && n+1 < o.Commits {
+			written, recording = written[:0], true
 			s1 := commit("refs/heads/side", a, main, 0, touch)
 			s2 := commit("refs/heads/side", a, s1, 0, touch)
-			main = commit("refs/heads/main", authors[rng.IntN(4)], main, s2, func() {})
+			recording = false
+			main = commit("refs/heads/main", authors[rng.IntN(4)], main, s2, func() {
+				for _, op := range written {
+					bw.WriteString(op)
+				}
+			})
 			continue
 		}
 		main = commit("refs/heads/main", a, main, 0, touch)
