@@ -101,9 +101,9 @@ func TestDefaultBranch(t *testing.T) {
 
 func TestSignatureKind(t *testing.T) {
 	for sig, want := range map[string]string{
-		"":                                 "",
-		"-----BEGIN PGP SIGNATURE-----\n\niQ\n-----END PGP SIGNATURE-----\n": "gpg",
-		"-----BEGIN SSH SIGNATURE-----\nU1NI\n-----END SSH SIGNATURE-----\n": "ssh",
+		"": "",
+		"-----BEGIN PGP SIGNATURE-----\n\niQ\n-----END PGP SIGNATURE-----\n":  "gpg",
+		"-----BEGIN SSH SIGNATURE-----\nU1NI\n-----END SSH SIGNATURE-----\n":  "ssh",
 		"-----BEGIN SIGNED MESSAGE-----\nMIA\n-----END SIGNED MESSAGE-----\n": "x509",
 		"garbage": "",
 	} {
@@ -120,10 +120,10 @@ func TestSignatureKind(t *testing.T) {
 func agentBranch(t *testing.T) *gt.Repo {
 	g := gt.New(t)
 	g.Commit("main", "", gt.Commit{Author: gt.Alice, Message: "initial\n", Change: gt.Change{Write: map[string]string{
-		"README.md":      "hello\n",
-		"infra/main.tf":  "resource \"x\" \"y\" {}\n",
-		"src/app.go":     "package app\n\nfunc A() {}\n",
-		"docs/guide.md":  "guide\n",
+		"README.md":       "hello\n",
+		"infra/main.tf":   "resource \"x\" \"y\" {}\n",
+		"src/app.go":      "package app\n\nfunc A() {}\n",
+		"docs/guide.md":   "guide\n",
 		"tools/remove.sh": "echo\n",
 	}}})
 	g.Commit("agent/work", "main", gt.Commit{Author: gt.Alice, Message: gt.Msg("Add B", gt.ClaudeTrailer),
