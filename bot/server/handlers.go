@@ -69,6 +69,11 @@ func (d *delivery) reason() string {
 // errPayload marks a payload that lacks what its handling needs.
 var errPayload = errors.New("payload")
 
+// errNotForApp marks a well-formed delivery that no GitHub App installation
+// sent (it names no installation): there is no token to act with, so it is
+// acknowledged and ignored rather than refused.
+var errNotForApp = errors.New("delivery names no installation; not from a GitHub App installation")
+
 func payloadError(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errPayload}, a...)...)
 }
@@ -77,7 +82,7 @@ func installationID(in *github.Installation) (int64, error) {
 	if id := in.GetID(); id > 0 {
 		return id, nil
 	}
-	return 0, payloadError("no installation.id (is this delivery from the GitHub App?)")
+	return 0, errNotForApp
 }
 
 // ownerName returns a repository's owner login and name.

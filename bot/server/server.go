@@ -322,6 +322,11 @@ func (s *Server) accept(d *delivery, h eventHandler, ev any, answer func(int, st
 	}
 	s.m.dedupSize.Set(float64(s.seen.len()))
 	tasks, err := h.handle(s, d, ev)
+	if errors.Is(err, errNotForApp) {
+		d.log.Info("delivery ignored", slog.Any("reason", err))
+		answer(http.StatusAccepted, outcomeIgnored, err.Error())
+		return
+	}
 	if err != nil {
 		s.seen.release(d.id)
 		d.log.Warn("delivery refused: payload", slog.Any("error", err))

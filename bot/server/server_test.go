@@ -93,7 +93,6 @@ func TestBodyTooLarge(t *testing.T) {
 
 func TestBadRequests(t *testing.T) {
 	ts := newTestServer(t, newFakeBackend(), Options{})
-	noInstallation := bytes.Replace(prEvent(t, "opened", "acme/widgets", 1, "abc"), []byte(`"installation":{"id":4242}`), []byte(`"x":1`), 1)
 	tests := []struct {
 		name, event, id string
 		body            []byte
@@ -101,7 +100,6 @@ func TestBadRequests(t *testing.T) {
 		{"truncated JSON", "pull_request", "b1", []byte(`{"action":"opened","pull_request":{`)},
 		{"wrong field type", "pull_request_review", "b2", []byte(`{"action":"submitted","pull_request":{"number":"one"}}`)},
 		{"not an object", "push", "b3", []byte(`[]`)},
-		{"no installation", "pull_request", "b4", noInstallation},
 		{"no pull request number", "pull_request", "b5", []byte(`{"action":"opened","repository":{"full_name":"acme/widgets"},"installation":{"id":1}}`)},
 		{"no event header", "", "b6", []byte(`{}`)},
 		{"no delivery header", "pull_request", "", prEvent(t, "opened", "acme/widgets", 1, "abc")},
@@ -116,6 +114,25 @@ func TestBadRequests(t *testing.T) {
 	ts.waitIdle(t)
 	if n := len(ts.fb.jobs()); n != 0 {
 		t.Fatalf("%d evaluations from bad requests", n)
+	}
+}
+
+// A well-formed delivery that names no installation (GitHub's example
+// payloads, a repository webhook pointed at the app) cannot be acted on, but
+// it is not malformed: it is acknowledged, ignored, and evaluates nothing.
+func TestDeliveryWithoutInstallationIsIgnored(t *testing.T) {
+	ts := newTestServer(t, newFakeBackend(), Options{})
+	body := bytes.Replace(prEvent(t, "opened", "acme/widgets", 1, "abc"), []byte(`"installation":{"id":4242}`), []byte(`"x":1`), 1)
+	if bytes.Contains(body, []byte(`"installation"`)) {
+		t.Fatal("test payload still names an installation")
+	}
+	rec := ts.deliver(t, "pull_request", "no-inst", body)
+	if rec.Code != http.StatusAccepted || !strings.Contains(rec.Body.String(), "no installation") {
+		t.Fatalf("status %d (%s), want 202 naming the missing installation", rec.Code, rec.Body)
+	}
+	ts.waitIdle(t)
+	if n := len(ts.fb.jobs()); n != 0 {
+		t.Fatalf("%d evaluations from a delivery without installation", n)
 	}
 }
 

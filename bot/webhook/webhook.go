@@ -8,10 +8,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -113,10 +116,73 @@ func Parse(event string, payload []byte) (any, error) {
 		return nil, fmt.Errorf("webhook: %s payload is not a JSON object", event)
 	}
 	v, err := github.ParseWebHook(event, payload)
+	var perr *time.ParseError
+	if errors.As(err, &perr) {
+		// GitHub has sent "2018-04-25 20:42:10" style timestamps in some
+		// payloads (its own published examples carry them); go-github reads
+		// only RFC 3339 and Unix seconds. Rewrite those and parse again.
+		if fixed, ok := normalizeTimestamps(payload); ok {
+			v, err = github.ParseWebHook(event, fixed)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("webhook: %s payload: %w", event, err)
 	}
 	return v, nil
+}
+
+// legacyTimestamp matches GitHub's older "YYYY-MM-DD HH:MM:SS" timestamps,
+// optionally followed by a numeric zone or "UTC".
+var legacyTimestamp = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?: ?(UTC|[+-]\d{2}:?\d{2}))?$`)
+
+// normalizeTimestamps rewrites every legacy timestamp string in a JSON
+// payload to RFC 3339 (no zone means UTC). Numbers keep their exact text. It
+// reports false when nothing needed rewriting or the payload is not JSON.
+func normalizeTimestamps(payload []byte) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, false
+	}
+	changed := false
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, e := range t {
+				t[k] = walk(e)
+			}
+		case []any:
+			for i, e := range t {
+				t[i] = walk(e)
+			}
+		case string:
+			m := legacyTimestamp.FindStringSubmatch(t)
+			if m == nil {
+				return t
+			}
+			zone := m[3]
+			switch {
+			case zone == "" || zone == "UTC":
+				zone = "Z"
+			case len(zone) == 5: // +0200
+				zone = zone[:3] + ":" + zone[3:]
+			}
+			changed = true
+			return m[1] + "T" + m[2] + zone
+		}
+		return v
+	}
+	doc = walk(doc)
+	if !changed {
+		return nil, false
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, false
+	}
+	return out, true
 }
 
 // Action returns the "action" of a parsed event, or "" for events without

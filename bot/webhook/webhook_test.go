@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -152,5 +153,30 @@ func TestPayload(t *testing.T) {
 	}
 	if _, err := Payload("text/plain", js); err == nil {
 		t.Fatal("text/plain accepted")
+	}
+}
+
+// GitHub's published check_run examples carry "2018-04-25 20:42:10" style
+// timestamps; the intake must read them, not refuse the delivery.
+func TestParseLegacyTimestamps(t *testing.T) {
+	body := []byte(`{"action":"rerequested","check_run":{"id":4,"head_sha":"d6fde92930d4715a2b49857d24b940956b26d2d3","started_at":"2018-04-25 20:42:10","completed_at":"2018-04-25 20:42:12 +0200","pull_requests":[{"number":2,"url":"u","id":1}]},"installation":{"id":7},"repository":{"id":9,"full_name":"o/r","name":"r","owner":{"login":"o"}}}`)
+	ev, err := Parse("check_run", body)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	cr := ev.(*github.CheckRunEvent).GetCheckRun()
+	if got := cr.GetStartedAt().UTC().Format(time.RFC3339); got != "2018-04-25T20:42:10Z" {
+		t.Errorf("started_at = %s", got)
+	}
+	if got := cr.GetCompletedAt().UTC().Format(time.RFC3339); got != "2018-04-25T18:42:12Z" {
+		t.Errorf("completed_at = %s", got)
+	}
+	if n := cr.PullRequests[0].GetNumber(); n != 2 || cr.GetID() != 4 {
+		t.Errorf("fields lost in normalisation: number %d id %d", n, cr.GetID())
+	}
+	// A timestamp that is neither RFC 3339 nor the legacy form is still refused.
+	bad := bytes.Replace(body, []byte(`"2018-04-25 20:42:10"`), []byte(`"yesterday"`), 1)
+	if _, err := Parse("check_run", bad); err == nil {
+		t.Error("Parse accepted started_at \"yesterday\"")
 	}
 }
