@@ -86,8 +86,9 @@ type CommitVerdict struct {
 	Subject string `json:"subject,omitempty"`
 	// Agent is the agent id, or nil for a commit no agent wrote.
 	Agent *string `json:"agent"`
-	// Automation is the automation bot id, if a bot wrote it.
-	Automation string `json:"automation,omitempty"`
+	// Automation is the automation bot id if a bot wrote it, else "". It is
+	// always present in the JSON, as the documented verdict format lists it.
+	Automation string `json:"automation"`
 	// Signals are the detection signals.
 	Signals []detect.Signal `json:"signals"`
 	// Operator is the human who delegated the commit, if known.
