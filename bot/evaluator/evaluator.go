@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/gitfacts"
 	"github.com/countersign/countersign/bot/pull"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/countersign/countersign/checks"
@@ -39,7 +40,8 @@ type Options struct {
 	// when the server serves that page; it needs PublicURL. Default off.
 	DetailsURL bool
 	// FetchGitFacts reads pull requests beyond GitHub's listing limits (3,000
-	// files, 250 commits) with git; nil makes them fail as incomplete.
+	// files, 250 commits) with git over HTTPS with the installation token;
+	// nil means gitfacts.FetchFacts.
 	FetchGitFacts pull.FetchGitFacts
 	// CacheEntries bounds the cross-evaluation caches; 0 means pull.DefaultCacheEntries.
 	CacheEntries int
@@ -67,6 +69,9 @@ func New(o Options) *Evaluator {
 	log := o.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	if o.FetchGitFacts == nil {
+		o.FetchGitFacts = gitfacts.FetchFacts
 	}
 	e := &Evaluator{
 		opt:     o,
