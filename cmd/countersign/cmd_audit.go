@@ -118,7 +118,7 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 	default:
 		return fail(fmt.Errorf("--format must be table, json or csv, not %q", *format))
 	}
-	since, err := parseSince(*sinceFlag, time.Now())
+	since, err := parseAuditSince(*sinceFlag, time.Now())
 	if err != nil {
 		return fail(err)
 	}
@@ -134,7 +134,7 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 	}
 	var policy *config.Policy
 	if *configFile != "" {
-		policy, err = loadPolicyFile(*configFile)
+		policy, err = checkPolicyFile(*configFile)
 	} else {
 		policy, err = repo.PolicyAt(*branch)
 	}
@@ -178,7 +178,7 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 		return fail(err)
 	}
 
-	progress := newProgress(s.err)
+	progress := newAuditProgress(s.err)
 	boundary := false
 	err = repo.Walk(ctx, head.String(), since, func(c gitfacts.AuditCommit) error {
 		row := a.row(c)
@@ -224,7 +224,7 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 	row := auditRow{
 		SHA: c.Commit.SHA, Date: c.CommitDate,
 		AuthorName: c.Commit.AuthorName, AuthorEmail: c.Commit.AuthorEmail,
-		Subject: subject(c.Commit.Message),
+		Subject: auditSubject(c.Commit.Message),
 		Class:   d.Class, Automation: d.Automation,
 		Files: len(c.Changes), Boundary: c.Boundary,
 		Rules: []string{},
@@ -296,16 +296,16 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 // summary returns the totals, each list sorted by count, then key.
 func (a *auditor) summary() auditSummary {
 	s := a.sum
-	s.ByAgent = counts(a.byAgent, s.Commits)
-	s.ByAutomation = counts(a.byBot, s.Commits)
-	s.ByRule = counts(a.byRule, s.Commits)
+	s.ByAgent = auditCounts(a.byAgent, s.Commits)
+	s.ByAutomation = auditCounts(a.byBot, s.Commits)
+	s.ByRule = auditCounts(a.byRule, s.Commits)
 	return s
 }
 
-func counts(m map[string]int, total int) []auditCount {
+func auditCounts(m map[string]int, total int) []auditCount {
 	out := make([]auditCount, 0, len(m))
 	for k, n := range m {
-		out = append(out, auditCount{Key: k, Commits: n, Share: share(n, total)})
+		out = append(out, auditCount{Key: k, Commits: n, Share: auditShare(n, total)})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Commits != out[j].Commits {
@@ -316,26 +316,26 @@ func counts(m map[string]int, total int) []auditCount {
 	return out
 }
 
-func share(n, total int) float64 {
+func auditShare(n, total int) float64 {
 	if total == 0 {
 		return 0
 	}
 	return float64(n) / float64(total)
 }
 
-// subject returns the first line of a commit message.
-func subject(msg string) string {
+// auditSubject returns the first line of a commit message.
+func auditSubject(msg string) string {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = msg[:i]
 	}
 	return strings.TrimSpace(msg)
 }
 
-var ageRe = regexp.MustCompile(`^(\d+)([dwy])$`)
+var auditAgeRe = regexp.MustCompile(`^(\d+)([dwy])$`)
 
-// parseSince reads --since: YYYY-MM-DD (midnight UTC), RFC 3339, or an age
+// parseAuditSince reads --since: YYYY-MM-DD (midnight UTC), RFC 3339, or an age
 // in days, weeks or years before now.
-func parseSince(s string, now time.Time) (time.Time, error) {
+func parseAuditSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
@@ -345,7 +345,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	if m := ageRe.FindStringSubmatch(s); m != nil {
+	if m := auditAgeRe.FindStringSubmatch(s); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		switch m[2] {
 		case "d":
@@ -369,10 +369,10 @@ type auditWriter interface {
 // tableAudit prints aligned columns for a terminal.
 type tableAudit struct{ w *bufio.Writer }
 
-const tableRow = "%-12s %-10s %-24s %-12s %-26s %s\n"
+const auditTableRow = "%-12s %-10s %-24s %-12s %-26s %s\n"
 
 func (t *tableAudit) begin() error {
-	_, err := fmt.Fprintf(t.w, tableRow, "COMMIT", "DATE", "AUTHOR", "AGENT", "SIGNAL", "RULES")
+	_, err := fmt.Fprintf(t.w, auditTableRow, "COMMIT", "DATE", "AUTHOR", "AGENT", "SIGNAL", "RULES")
 	return err
 }
 
@@ -391,23 +391,23 @@ func (t *tableAudit) commit(r *auditRow) error {
 	if r.Boundary {
 		rules = "(shallow boundary: changes unknown)"
 	}
-	_, err := fmt.Fprintf(t.w, tableRow, r.SHA[:min(12, len(r.SHA))], r.Date.UTC().Format("2006-01-02"),
-		clip(r.AuthorName, 24), clip(who, 12), clip(orDash(r.Signal), 26), rules)
+	_, err := fmt.Fprintf(t.w, auditTableRow, r.SHA[:min(12, len(r.SHA))], r.Date.UTC().Format("2006-01-02"),
+		auditClip(r.AuthorName, 24), auditClip(who, 12), auditClip(checkOrDash(r.Signal), 26), rules)
 	return err
 }
 
 func (t *tableAudit) end(s auditSummary) error {
 	w := t.w
 	fmt.Fprintf(w, "\n%d commits: %d by agents (%s), %d by automation (%s), %d by humans; %d would have needed an approval (%s)\n",
-		s.Commits, s.AgentCommits, pct(s.AgentCommits, s.Commits), s.AutomationCommits, pct(s.AutomationCommits, s.Commits),
-		s.HumanCommits, s.NeedsApproval, pct(s.NeedsApproval, s.Commits))
+		s.Commits, s.AgentCommits, auditPct(s.AgentCommits, s.Commits), s.AutomationCommits, auditPct(s.AutomationCommits, s.Commits),
+		s.HumanCommits, s.NeedsApproval, auditPct(s.NeedsApproval, s.Commits))
 	section := func(title string, cs []auditCount) {
 		fmt.Fprintf(w, "\n%-28s %8s %7s\n", title, "COMMITS", "SHARE")
 		if len(cs) == 0 {
 			fmt.Fprintf(w, "%-28s %8s %7s\n", "(none)", "", "")
 		}
 		for _, c := range cs {
-			fmt.Fprintf(w, "%-28s %8d %7s\n", clip(c.Key, 28), c.Commits, pct(c.Commits, s.Commits))
+			fmt.Fprintf(w, "%-28s %8d %7s\n", auditClip(c.Key, 28), c.Commits, auditPct(c.Commits, s.Commits))
 		}
 	}
 	section("AGENT", s.ByAgent)
@@ -416,11 +416,11 @@ func (t *tableAudit) end(s auditSummary) error {
 	return nil
 }
 
-func pct(n, total int) string {
-	return strconv.FormatFloat(100*share(n, total), 'f', 1, 64) + "%"
+func auditPct(n, total int) string {
+	return strconv.FormatFloat(100*auditShare(n, total), 'f', 1, 64) + "%"
 }
 
-func clip(s string, n int) string {
+func auditClip(s string, n int) string {
 	if len([]rune(s)) <= n {
 		return s
 	}
@@ -455,7 +455,7 @@ func (c *csvAudit) end(s auditSummary) error {
 	}
 	rows := [][]string{{"record", "key", "commits", "share"}}
 	add := func(record, key string, n int) {
-		rows = append(rows, []string{record, key, strconv.Itoa(n), strconv.FormatFloat(share(n, s.Commits), 'f', 4, 64)})
+		rows = append(rows, []string{record, key, strconv.Itoa(n), strconv.FormatFloat(auditShare(n, s.Commits), 'f', 4, 64)})
 	}
 	add("total", "", s.Commits)
 	add("class", string(detect.ClassAgent), s.AgentCommits)
@@ -530,16 +530,16 @@ func (j *jsonAudit) end(s auditSummary) error {
 	return err
 }
 
-// progress reports how far a long walk has come, on a terminal only.
-type progress struct {
+// auditProgress reports how far a long walk has come, on a terminal only.
+type auditProgress struct {
 	w    io.Writer
 	on   bool
 	last time.Time
 	n    int
 }
 
-func newProgress(w io.Writer) *progress {
-	p := &progress{w: w}
+func newAuditProgress(w io.Writer) *auditProgress {
+	p := &auditProgress{w: w}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.on = true
 		p.last = time.Now()
@@ -547,25 +547,25 @@ func newProgress(w io.Writer) *progress {
 	return p
 }
 
-func (p *progress) tick(n int) {
+func (p *auditProgress) tick(n int) {
 	p.n = n
 	if !p.on || n%1000 != 0 {
 		return
 	}
 	if now := time.Now(); now.Sub(p.last) >= 200*time.Millisecond {
 		p.last = now
-		fmt.Fprintf(p.w, "\rscanned %s commits…", thousands(n))
+		fmt.Fprintf(p.w, "\rscanned %s commits…", auditThousands(n))
 	}
 }
 
-func (p *progress) done() {
+func (p *auditProgress) done() {
 	if p.on && p.n >= 1000 {
 		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 40))
 	}
 }
 
-// thousands formats n with comma separators: 12,000.
-func thousands(n int) string {
+// auditThousands formats n with comma separators: 12,000.
+func auditThousands(n int) string {
 	s := strconv.Itoa(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]

@@ -73,7 +73,7 @@ func runCheck(ctx context.Context, args []string, s streams) int {
 	var src config.Source
 	if *configFile != "" {
 		src = config.Source{Path: *configFile}
-		policy, perr = loadPolicyFile(*configFile)
+		policy, perr = checkPolicyFile(*configFile)
 	} else {
 		src = config.Source{Repo: facts.Repo, Path: config.FileName, Ref: *base}
 		if h, err := repo.Resolve(*base); err == nil {
@@ -89,7 +89,7 @@ func runCheck(ctx context.Context, args []string, s streams) int {
 	}
 	v.Local = true
 
-	if err := writeVerdict(s.out, v, *format, facts); err != nil {
+	if err := checkWriteVerdict(s.out, v, *format, facts); err != nil {
 		return fail(err)
 	}
 	switch v.Conclusion {
@@ -115,8 +115,8 @@ func runCheck(ctx context.Context, args []string, s streams) int {
 	return exitError
 }
 
-// loadPolicyFile reads and parses a policy file from disk.
-func loadPolicyFile(path string) (*config.Policy, error) {
+// checkPolicyFile reads and parses a policy file from disk.
+func checkPolicyFile(path string) (*config.Policy, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -129,9 +129,9 @@ func loadPolicyFile(path string) (*config.Policy, error) {
 	return p, nil
 }
 
-// writeVerdict prints the verdict as text (with a line saying what was
+// checkWriteVerdict prints the verdict as text (with a line saying what was
 // compared) or as the verdict's JSON.
-func writeVerdict(w io.Writer, v *checks.Verdict, format string, f *checks.Facts) error {
+func checkWriteVerdict(w io.Writer, v *checks.Verdict, format string, f *checks.Facts) error {
 	if format == "json" {
 		b, err := v.JSON()
 		if err != nil {
@@ -150,9 +150,9 @@ func writeVerdict(w io.Writer, v *checks.Verdict, format string, f *checks.Facts
 		mb = mb[:7]
 	}
 	fmt.Fprintf(w, "%s (%s) into %s (merge base %s): %d %s, %d changed %s\n",
-		orDash(f.PR.HeadRef), head, orDash(f.PR.BaseRef), mb,
-		len(f.Commits), pluralWord(len(f.Commits), "commit", "commits"),
-		len(f.Files), pluralWord(len(f.Files), "file", "files"))
+		checkOrDash(f.PR.HeadRef), head, checkOrDash(f.PR.BaseRef), mb,
+		len(f.Commits), checkPlural(len(f.Commits), "commit", "commits"),
+		len(f.Files), checkPlural(len(f.Files), "file", "files"))
 	_, err := io.WriteString(w, v.Text())
 	if err == nil && v.Conclusion == checks.ActionRequired {
 		_, err = io.WriteString(w, "(local check: reviews are not known here; this is what a merge would need)\n")
@@ -160,14 +160,14 @@ func writeVerdict(w io.Writer, v *checks.Verdict, format string, f *checks.Facts
 	return err
 }
 
-func orDash(s string) string {
+func checkOrDash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
 }
 
-func pluralWord(n int, one, many string) string {
+func checkPlural(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}
