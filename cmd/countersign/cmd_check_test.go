@@ -164,7 +164,7 @@ func TestCheckHeadCannotLoosenItsOwnGate(t *testing.T) {
 	// The branch deletes the rule from the policy and changes infra.
 	g.Commit("sneaky", "main", gt.Commit{Author: gt.Bob, Message: "Loosen and change infra\n", Change: gt.Change{Write: map[string]string{
 		config.FileName: "protected_paths:\n  presets: []\n",
-		"infra/main.tf":  "resource \"a\" \"c\" {}\n",
+		"infra/main.tf": "resource \"a\" \"c\" {}\n",
 	}}})
 	g.Checkout("sneaky")
 	code, v, _ := checkJSON(t, "--repo", g.Dir)
