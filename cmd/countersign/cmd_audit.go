@@ -369,7 +369,7 @@ type auditWriter interface {
 // tableAudit prints aligned columns for a terminal.
 type tableAudit struct{ w *bufio.Writer }
 
-const auditTableRow = "%-12s %-10s %-24s %-12s %-26s %s\n"
+const auditTableRow = "%-12s %-10s %-22s %-16s %-34s %s\n"
 
 func (t *tableAudit) begin() error {
 	_, err := fmt.Fprintf(t.w, auditTableRow, "COMMIT", "DATE", "AUTHOR", "AGENT", "SIGNAL", "RULES")
@@ -392,7 +392,7 @@ func (t *tableAudit) commit(r *auditRow) error {
 		rules = "(shallow boundary: changes unknown)"
 	}
 	_, err := fmt.Fprintf(t.w, auditTableRow, r.SHA[:min(12, len(r.SHA))], r.Date.UTC().Format("2006-01-02"),
-		auditClip(r.AuthorName, 24), auditClip(who, 12), auditClip(checkOrDash(r.Signal), 26), rules)
+		auditClip(r.AuthorName, 22), auditClip(who, 16), auditClip(checkOrDash(r.Signal), 34), rules)
 	return err
 }
 
