@@ -68,13 +68,13 @@ const globMeta = `*?[]{}\`
 
 // entry kinds: shortcuts that need no doublestar call.
 const (
-	kindExact      = iota // literal path
-	kindBaseLit           // **/L: the path is L or ends in /L
-	kindBaseSuffix        // **/*S: the base name ends in S
-	kindUnder             // P/**: the path is P or starts with P/
-	kindAnyDir            // **/D/**: some segment is D
-	kindGeneric           // prefilter, then doublestar
-	kindOpaque            // doublestar alone
+	kindExact     = iota // literal path
+	kindBaseLit          // **/L: the path is L or ends in /L
+	kindBaseAffix        // **/P*S: the base name starts with P and ends in S
+	kindUnder            // P/**: the path is P or starts with P/
+	kindAnyDir           // **/D/**: some segment is D
+	kindGeneric          // prefilter, then doublestar
+	kindOpaque           // doublestar alone
 )
 
 // entry is one compiled doublestar pattern.
@@ -91,67 +91,186 @@ type entry struct {
 
 // matcher tests a path against many tagged patterns at once. Each pattern
 // sits in one bucket chosen so that only patterns that can match a path are
-// tried: by exact path, by base name, by extension, by first segment, by any
-// segment, or (rarely) always.
+// tried: by a literal segment every match has (its last, an inner or its
+// first segment), by the base name's extension or first byte, or (rarely)
+// always.
 type matcher struct {
 	entries []entry
-	exact   map[string][]int32
-	base    map[string][]int32
-	ext     map[string][]int32
-	first   map[string][]int32
-	anyDir  map[string][]int32
-	always  []int32
-	ntags   int
+	segment bucket // keyed by a segment (any, first or last) the path must have
+	ext     bucket // keyed by the extension the base name must have
+	// baseStart is keyed by the first byte of the base name.
+	baseStart bucket
+	always    []int32
+	ntags     int
 }
 
-func (m *matcher) add(bucket *map[string][]int32, key string, i int32) {
-	if *bucket == nil {
-		*bucket = map[string][]int32{}
+// bucket maps keys to entry indexes. A bit set of key shapes (length,
+// first and last byte) turns most misses away before the map is hashed.
+type bucket struct {
+	shapes [64]uint64
+	m      map[string][]int32
+}
+
+func shape(key string) uint {
+	if key == "" {
+		return 0
 	}
-	(*bucket)[key] = append((*bucket)[key], i)
+	return (uint(len(key))*131 + uint(key[0])*31 + uint(key[len(key)-1])) & 4095
+}
+
+func (b *bucket) add(key string, i int32) {
+	if b.m == nil {
+		b.m = map[string][]int32{}
+	}
+	b.m[key] = append(b.m[key], i)
+	h := shape(key)
+	b.shapes[h>>6] |= 1 << (h & 63)
+}
+
+func (b *bucket) get(key string) []int32 {
+	if b.m == nil {
+		return nil
+	}
+	h := shape(key)
+	if b.shapes[h>>6]&(1<<(h&63)) == 0 {
+		return nil
+	}
+	return b.m[key]
 }
 
 // newMatcher compiles doublestar patterns; tags[i] is reported for
 // patterns[i]. Patterns must be valid (doublestar.ValidatePattern).
 func newMatcher(patterns []string, tags []int) *matcher {
 	m := &matcher{}
-	for i, p := range patterns {
-		e := compileEntry(p, tags[i])
+	for i, pat := range patterns {
 		m.ntags = max(m.ntags, tags[i]+1)
+		for _, p := range expandBraces(pat) {
+			m.addPattern(p, tags[i])
+		}
+	}
+	return m
+}
+
+// maxExpansions bounds how many patterns one glob's braces expand to.
+const maxExpansions = 64
+
+// expandBraces returns the patterns that plain {a,b} alternatives stand
+// for, so each can be bucketed by its own literals; doublestar matches such
+// a pattern exactly when it matches one of them. Patterns with escapes,
+// brackets, other braces or too many alternatives are returned as they are.
+func expandBraces(p string) []string {
+	if strings.ContainsAny(p, `\[`) || !strings.Contains(p, "{") || !utf8.ValidString(p) {
+		return []string{p}
+	}
+	out := []string{p}
+	for i := 0; i < len(out); {
+		q := out[i]
+		open := strings.IndexByte(q, '{')
+		if open < 0 {
+			i++
+			continue
+		}
+		depth, close := 0, -1
+		var commas []int
+	scan:
+		for j := open; j < len(q); j++ {
+			switch q[j] {
+			case '{':
+				depth++
+			case '}':
+				depth--
+				if depth == 0 {
+					close = j
+					break scan
+				}
+			case ',':
+				if depth == 1 {
+					commas = append(commas, j)
+				}
+			}
+		}
+		if close < 0 || len(out)+len(commas) > maxExpansions {
+			return []string{p}
+		}
+		var alts []string
+		start := open + 1
+		for _, c := range append(commas, close) {
+			alt := q[start:c]
+			if alt == "" || strings.ContainsAny(alt, globMeta+"/") {
+				// Only plain alternatives ({yml,yaml}) are expanded:
+				// doublestar has its own ways with empty ones, nested
+				// braces and slashes or stars inside them.
+				return []string{p}
+			}
+			alts = append(alts, q[:open]+q[start:c]+q[close+1:])
+			start = c + 1
+		}
+		out = append(out[:i], append(alts, out[i+1:]...)...)
+	}
+	return out
+}
+
+// innerSegment returns a literal segment of p, other than its first and
+// last, that every matching path has as a whole segment, or "". Patterns
+// with brackets, braces or escapes have none, since those can hide a slash.
+func innerSegment(p string) string {
+	if strings.ContainsAny(p, `[]{}\`) {
+		return ""
+	}
+	segs := strings.Split(p, "/")
+	if len(segs) < 3 {
+		return ""
+	}
+	best := ""
+	for _, s := range segs[1 : len(segs)-1] {
+		if s != "" && !strings.ContainsAny(s, globMeta) && len(s) > len(best) {
+			best = s
+		}
+	}
+	return best
+}
+
+func (m *matcher) addPattern(p string, tag int) {
+	{
+		e := compileEntry(p, tag)
 		idx := int32(len(m.entries))
 		m.entries = append(m.entries, e)
 		switch e.kind {
 		case kindExact:
-			m.add(&m.exact, e.lit, idx)
+			m.segment.add(lastSegment(e.lit), idx)
 		case kindBaseLit:
-			m.add(&m.base, lastSegment(e.lit), idx)
-		case kindBaseSuffix:
-			if x := extension(e.lit); x != "" {
-				m.add(&m.ext, x, idx)
-			} else {
+			m.segment.add(lastSegment(e.lit), idx)
+		case kindBaseAffix:
+			switch {
+			case strings.Contains(e.suffix, "."):
+				m.ext.add(extension(e.suffix), idx)
+			case e.prefix != "":
+				m.baseStart.add(e.prefix[:1], idx)
+			default:
 				m.always = append(m.always, idx)
 			}
 		case kindUnder:
-			m.add(&m.first, firstSegment(e.lit), idx)
+			m.segment.add(firstSegment(e.lit), idx)
 		case kindAnyDir:
-			m.add(&m.anyDir, e.lit, idx)
+			m.segment.add(e.lit, idx)
 		case kindOpaque:
 			m.always = append(m.always, idx)
 		default:
 			last := lastSegment(p)
 			switch {
 			case last != "" && !strings.ContainsAny(last, globMeta):
-				m.add(&m.base, last, idx)
-			case strings.Contains(e.suffix, ".") && !strings.Contains(e.suffix, "/"):
-				m.add(&m.ext, extension(e.suffix), idx)
+				m.segment.add(last, idx)
+			case innerSegment(p) != "":
+				m.segment.add(innerSegment(p), idx)
 			case strings.Contains(p, "/") && !strings.ContainsAny(firstSegment(p), globMeta):
-				m.add(&m.first, firstSegment(p), idx)
+				m.segment.add(firstSegment(p), idx)
+			case strings.Contains(e.suffix, ".") && !strings.Contains(e.suffix, "/"):
+				m.ext.add(extension(e.suffix), idx)
 			default:
 				m.always = append(m.always, idx)
 			}
 		}
 	}
-	return m
 }
 
 func compileEntry(p string, tag int) entry {
@@ -171,8 +290,8 @@ func compileEntry(p string, tag int) entry {
 			e.kind, e.lit = kindBaseLit, rest
 			return e
 		}
-		if s, ok := strings.CutPrefix(rest, "*"); ok && s != "" && !strings.ContainsAny(s, globMeta+"/") {
-			e.kind, e.lit = kindBaseSuffix, s
+		if pre, suf, ok := strings.Cut(rest, "*"); ok && pre+suf != "" && !strings.ContainsAny(pre+suf, globMeta+"/") {
+			e.kind, e.prefix, e.suffix = kindBaseAffix, pre, suf
 			return e
 		}
 		if d, ok := strings.CutSuffix(rest, "/**"); ok && d != "" && !strings.ContainsAny(d, globMeta+"/") {
@@ -186,15 +305,15 @@ func compileEntry(p string, tag int) entry {
 	}
 	// Literals every match must contain. A slash next to ** is dropped,
 	// because ** may match nothing ("a/**" matches "a").
+	// A slash next to any special character is dropped too: {**} acts as **.
 	first := strings.IndexAny(p, globMeta)
-	e.prefix = p[:first]
-	if strings.HasPrefix(p[first:], "**") {
-		e.prefix = strings.TrimSuffix(e.prefix, "/")
-	}
+	e.prefix = strings.TrimSuffix(p[:first], "/")
 	last := strings.LastIndexAny(p, globMeta)
-	e.suffix = p[last+1:]
-	if last >= 1 && p[last] == '*' && p[last-1] == '*' {
-		e.suffix = strings.TrimPrefix(e.suffix, "/")
+	e.suffix = strings.TrimPrefix(p[last+1:], "/")
+	if strings.HasSuffix(p, "/") {
+		// doublestar lets a trailing "*/" match without the slash in
+		// places; policy globs never end in a slash once normalized.
+		e.suffix = ""
 	}
 	if !strings.ContainsAny(p, `[]{}\`) {
 		// Only * and ? are special: the runs between them are literal.
@@ -214,8 +333,8 @@ func (e *entry) match(path, base string) bool {
 		return path == e.lit
 	case kindBaseLit:
 		return path == e.lit || (strings.HasSuffix(path, e.lit) && path[len(path)-len(e.lit)-1] == '/')
-	case kindBaseSuffix:
-		return strings.HasSuffix(base, e.lit)
+	case kindBaseAffix:
+		return len(base) >= len(e.prefix)+len(e.suffix) && strings.HasPrefix(base, e.prefix) && strings.HasSuffix(base, e.suffix)
 	case kindUnder:
 		return path == e.lit || (strings.HasPrefix(path, e.lit) && len(path) > len(e.lit) && path[len(e.lit)] == '/')
 	case kindAnyDir:
@@ -284,33 +403,38 @@ func (m *matcher) visit(idx []int32, path, base string, hits tagSet) {
 // at least ntags bits.
 func (m *matcher) match(path string, hits tagSet) {
 	base := lastSegment(path)
-	if m.exact != nil {
-		m.visit(m.exact[path], path, base, hits)
-	}
-	if m.base != nil {
-		m.visit(m.base[base], path, base, hits)
-	}
-	if m.ext != nil {
+	if m.ext.m != nil {
 		if x := extension(base); x != "" {
-			m.visit(m.ext[x], path, base, hits)
+			if idx := m.ext.get(x); idx != nil {
+				m.visit(idx, path, base, hits)
+			}
 		}
 	}
-	if m.first != nil {
-		m.visit(m.first[firstSegment(path)], path, base, hits)
+	if m.baseStart.m != nil && base != "" {
+		if idx := m.baseStart.get(base[:1]); idx != nil {
+			m.visit(idx, path, base, hits)
+		}
 	}
-	if m.anyDir != nil {
+	if m.segment.m != nil {
 		rest := path
 		for {
 			i := strings.IndexByte(rest, '/')
+			seg := rest
+			if i >= 0 {
+				seg = rest[:i]
+			}
+			if idx := m.segment.get(seg); idx != nil {
+				m.visit(idx, path, base, hits)
+			}
 			if i < 0 {
-				m.visit(m.anyDir[rest], path, base, hits)
 				break
 			}
-			m.visit(m.anyDir[rest[:i]], path, base, hits)
 			rest = rest[i+1:]
 		}
 	}
-	m.visit(m.always, path, base, hits)
+	if m.always != nil {
+		m.visit(m.always, path, base, hits)
+	}
 }
 
 // words returns how many uint64 a tagSet for m needs.
