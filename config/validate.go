@@ -19,6 +19,15 @@ var (
 	idRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 )
 
+// presetAliases maps names people reach for to the preset they mean.
+var presetAliases = map[string]string{
+	"k8s": "kubernetes", "tf": "terraform", "opentofu": "terraform", "tofu": "terraform", "terragrunt": "terraform",
+	"actions": "github-actions", "workflows": "github-actions", "gha": "github-actions",
+	"compose": "docker", "docker-compose": "docker", "dockerfile": "docker", "containers": "docker",
+	"cfn": "cloudformation", "sam": "cloudformation", "database": "migrations", "db": "migrations",
+	"gitlab": "ci", "jenkins": "ci", "circleci": "ci", "codeowner": "codeowners",
+}
+
 var permissions = []string{PermissionRead, PermissionTriage, PermissionWrite, PermissionMaintain, PermissionAdmin}
 
 // validate checks what the types cannot say: formats, references and
@@ -152,7 +161,9 @@ func (d *decoder) validatePresetNames(names []string, path string) {
 	for i, n := range names {
 		if _, ok := LookupPreset(n); !ok && n != PresetAll {
 			msg := fmt.Sprintf("unknown preset %q", n)
-			if s := suggest(n, PresetNames()); s != "" {
+			if s, ok := presetAliases[strings.ToLower(n)]; ok {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			} else if s := suggest(n, PresetNames()); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			d.errorPath(fmt.Sprintf("%s[%d]", path, i), "%s; presets are %s, or %s for every one", msg, strings.Join(PresetNames(), ", "), PresetAll)
