@@ -147,6 +147,11 @@ func New(o Options) (*Server, error) {
 // Registry returns the Prometheus registry served on /metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
+// Handle serves another route on the server's listener, such as the details
+// page (GET /details/...). Call it before Serve; the pattern must not overlap
+// the server's own routes.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
 // ServeHTTP serves POST /webhook, GET /healthz, GET /readyz and GET /metrics.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
