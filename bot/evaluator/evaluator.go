@@ -39,6 +39,13 @@ type Options struct {
 	// PublicURL/details/{owner}/{repo}/{number}/{head_sha}. Turn it on only
 	// when the server serves that page; it needs PublicURL. Default off.
 	DetailsURL bool
+	// DetailsToken, when set, gives the access token appended to the details
+	// URL as ?token=…, bound to the repository, PR number and head.
+	DetailsToken func(owner, repo string, number int, head string) string
+	// OnPublish, when set, is told each verdict the check run now shows
+	// (written, or already showing it), e.g. to serve the details page. It
+	// must return quickly and must not modify the verdict.
+	OnPublish func(owner, repo string, number int, head string, v *checks.Verdict)
 	// FetchGitFacts reads pull requests beyond GitHub's listing limits (3,000
 	// files, 250 commits) with git over HTTPS with the installation token;
 	// nil means gitfacts.FetchFacts.
@@ -165,6 +172,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 	if perr := e.publish(ctx, client, job, run, head, pr.URL, v, log); perr != nil {
 		log.Warn("could not publish the verdict", "conclusion", v.Conclusion, "err", ghapp.Reason(perr))
 		return fmt.Errorf("publishing the verdict on %s: %s", short(head), ghapp.Reason(perr))
+	}
+	if e.opt.OnPublish != nil {
+		e.opt.OnPublish(job.Owner, job.Repo, job.Number, head, v)
 	}
 	outcome = string(v.Conclusion)
 	log.Info("evaluated", "conclusion", v.Conclusion, "title", v.Title, "duration", time.Since(start).Round(time.Millisecond))
@@ -350,7 +360,11 @@ func (e *Evaluator) detailsURL(job server.Job, head string) string {
 	if !e.opt.DetailsURL || e.opt.PublicURL == "" {
 		return ""
 	}
-	return strings.TrimSuffix(e.opt.PublicURL, "/") + "/details/" + url.PathEscape(job.Owner) + "/" + url.PathEscape(job.Repo) + "/" + strconv.Itoa(job.Number) + "/" + head
+	u := strings.TrimSuffix(e.opt.PublicURL, "/") + "/details/" + url.PathEscape(job.Owner) + "/" + url.PathEscape(job.Repo) + "/" + strconv.Itoa(job.Number) + "/" + head
+	if e.opt.DetailsToken != nil {
+		u += "?token=" + url.QueryEscape(e.opt.DetailsToken(job.Owner, job.Repo, job.Number, head))
+	}
+	return u
 }
 
 // OpenPullRequests lists a repository's open pull requests as jobs.
