@@ -413,11 +413,23 @@ func (o *objectReader) inflate(p *packIndex, off int64, size uint64) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, size)
-	if _, err := io.ReadFull(o.zr, out); err != nil {
+	if size <= 64<<20 {
+		out := make([]byte, size)
+		if _, err := io.ReadFull(o.zr, out); err != nil {
+			return nil, fmt.Errorf("inflating: %w", err)
+		}
+		return out, nil
+	}
+	// A large object: let the buffer grow with what really inflates rather
+	// than trust the header's size.
+	var buf bytes.Buffer
+	if _, err := io.Copy(&buf, io.LimitReader(o.zr, int64(size))); err != nil {
 		return nil, fmt.Errorf("inflating: %w", err)
 	}
-	return out, nil
+	if uint64(buf.Len()) != size {
+		return nil, fmt.Errorf("inflating: %d bytes, the header says %d", buf.Len(), size)
+	}
+	return buf.Bytes(), nil
 }
 
 // patchDelta applies a git delta to base.
@@ -444,10 +456,12 @@ func patchDelta(base, delta []byte) ([]byte, error) {
 		return nil, bad
 	}
 	dstSize, ok := varint()
-	if !ok {
+	// Each instruction yields at most 16 MiB (a copy) and takes a byte, so a
+	// larger claimed size is a lie; never allocate on its word alone.
+	if !ok || dstSize > uint64(len(delta))<<24 {
 		return nil, bad
 	}
-	out := make([]byte, 0, dstSize)
+	out := make([]byte, 0, min(dstSize, 64<<20))
 	for len(delta) > 0 {
 		c := delta[0]
 		delta = delta[1:]
