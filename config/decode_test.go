@@ -74,6 +74,8 @@ func TestParseErrors(t *testing.T) {
 		{"agent multi-line marker", "agents:\n  custom:\n    - id: acme\n      markers: [\"a\\nb\"]\n", 4, 17, "agents.custom[0].markers[0]", `one non-empty line`},
 		{"automation no fingerprint", "agents:\n  automation:\n    - id: release-robot\n", 3, 7, "agents.automation[0]", `automation bot "release-robot" has no fingerprint`},
 		{"unknown disabled agent", "agents:\n  disable: [no-such-agent]\n", 2, 13, "agents.disable[0]", `"no-such-agent" is not a built-in agent`},
+		{"disabled agent suggests", "agents:\n  disable: [aider, claude]\n", 2, 20, "agents.disable[1]", `"claude" is not a built-in agent; did you mean "claude-code"?`},
+		{"custom agent reuses a built-in id", "agents:\n  custom:\n    - id: aider\n      logins: [acme-bot]\n", 3, 11, "agents.custom[0].id", `"aider" is the id of a built-in agent`},
 		{"not a mapping", "- review\n", 1, 1, "", `must be a mapping of keys`},
 		{"two documents", "review: {}\n---\nagents: {}\n", 2, 1, "", `more than one YAML document`},
 		{"alias", "review:\n  agent: &req\n    approvals: 2\n  human: *req\n", 4, 10, "review.human", `YAML aliases (*req) are not supported`},
@@ -206,6 +208,11 @@ func TestParseValid(t *testing.T) {
 			}
 		}},
 		{"bot logins", "overrides:\n  users: [\"release-bot[bot]\", Alice-Smith]\n", nil},
+		{"built-in agent switched off", "agents:\n  disable: [aider, devin]\n", func(t *testing.T, p *Policy) {
+			if got := p.Agents.DetectOptions().Disable; len(got) != 2 || got[1] != "devin" {
+				t.Errorf("Disable = %v", got)
+			}
+		}},
 		{"all in presets", "protected_paths:\n  presets: [all]\n", func(t *testing.T, p *Policy) {
 			if len(p.Rules()) != len(presets) {
 				t.Errorf("all: %d rules", len(p.Rules()))

@@ -87,6 +87,11 @@ func knownAgentsHint(id string) string {
 	if len(ids) == 0 {
 		return ""
 	}
+	for _, known := range ids {
+		if strings.HasPrefix(known, strings.ToLower(id)+"-") {
+			return fmt.Sprintf("; did you mean %q?", known)
+		}
+	}
 	if s := suggest(id, ids); s != "" {
 		return fmt.Sprintf("; did you mean %q?", s)
 	}
