@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"strconv"
+
+	"github.com/google/go-github/v62/github"
 )
 
 // Job asks for one pull request to be evaluated at its current state.
@@ -20,6 +22,12 @@ type Job struct {
 	Reason string
 	// DeliveryID is the X-GitHub-Delivery of the triggering webhook, for logs.
 	DeliveryID string
+	// Snapshot is the pull request as the triggering delivery carried it. The
+	// intake sets it only when the delivery is the newest seen for the pull
+	// request and happened after this process started (never for a delivery
+	// it redelivered itself), so the backend may use it instead of reading
+	// the pull request again; nil means read it.
+	Snapshot *github.PullRequest
 }
 
 // Key identifies the pull request a job is for; jobs with the same key are
