@@ -21,7 +21,7 @@ var presets = []Preset{
 	},
 	{
 		Name:        "kubernetes",
-		Description: "Kubernetes manifests in k8s/, kubernetes/, manifests/ and deploy/ directories, and *.k8s.yaml files",
+		Description: "Kubernetes manifests in k8s/, kubernetes/, manifests/ and deploy/ directories, and .k8s.yaml files",
 		Paths: []string{
 			"**/k8s/**/*.yaml", "**/k8s/**/*.yml", "**/k8s/**/*.json",
 			"**/kubernetes/**/*.yaml", "**/kubernetes/**/*.yml", "**/kubernetes/**/*.json",
