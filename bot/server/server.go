@@ -71,6 +71,7 @@ type Server struct {
 	m        *metrics
 	q        *queue
 	seen     *dedup
+	snaps    *snapshots
 	handlers map[string]eventHandler
 	mux      *http.ServeMux
 
@@ -127,6 +128,7 @@ func New(o Options) (*Server, error) {
 		reg:      o.Registry,
 		m:        m,
 		seen:     newDedup(o.DedupTTL, o.DedupSize, o.Now),
+		snaps:    newSnapshots(o.DedupSize, o.Now()),
 		handlers: map[string]eventHandler{},
 	}
 	for _, h := range eventHandlers() {
@@ -368,6 +370,7 @@ func writeText(w http.ResponseWriter, status int, msg string) {
 
 // evalTask is the task evaluating one pull request.
 func (s *Server) evalTask(j Job) task {
+	j = s.snaps.admit(j)
 	return task{key: j.Key(), kind: kindEvaluate, job: j, run: func(ctx context.Context) error {
 		return s.backend.Evaluate(ctx, j)
 	}}
