@@ -107,7 +107,7 @@ func repoOf(r *github.Repository) (string, string, error) {
 }
 
 // prJob builds the evaluation task of one pull request.
-func (s *Server) prJob(d *delivery, inst *github.Installation, repo *github.Repository, number int, head string) ([]task, error) {
+func (s *Server) prJob(d *delivery, inst *github.Installation, repo *github.Repository, number int, head string, snap *github.PullRequest) ([]task, error) {
 	id, err := installationID(inst)
 	if err != nil {
 		return nil, err
@@ -120,7 +120,7 @@ func (s *Server) prJob(d *delivery, inst *github.Installation, repo *github.Repo
 		return nil, payloadError("no pull request number")
 	}
 	return []task{s.evalTask(Job{Installation: id, Owner: owner, Repo: name, Number: number,
-		HeadSHA: head, Reason: d.reason(), DeliveryID: d.id})}, nil
+		HeadSHA: head, Reason: d.reason(), DeliveryID: d.id, Snapshot: snap})}, nil
 }
 
 func handlePullRequest(s *Server, d *delivery, ev any) ([]task, error) {
@@ -130,13 +130,13 @@ func handlePullRequest(s *Server, d *delivery, ev any) ([]task, error) {
 	if number == 0 {
 		number = e.GetNumber()
 	}
-	return s.prJob(d, e.GetInstallation(), e.GetRepo(), number, pr.GetHead().GetSHA())
+	return s.prJob(d, e.GetInstallation(), e.GetRepo(), number, pr.GetHead().GetSHA(), pr)
 }
 
 func handlePullRequestReview(s *Server, d *delivery, ev any) ([]task, error) {
 	e := ev.(*github.PullRequestReviewEvent)
 	pr := e.GetPullRequest()
-	return s.prJob(d, e.GetInstallation(), e.GetRepo(), pr.GetNumber(), pr.GetHead().GetSHA())
+	return s.prJob(d, e.GetInstallation(), e.GetRepo(), pr.GetNumber(), pr.GetHead().GetSHA(), pr)
 }
 
 // checkPRs builds the jobs of the pull requests a check run or suite lists.
@@ -148,7 +148,7 @@ func (s *Server) checkPRs(d *delivery, inst *github.Installation, repo *github.R
 		if sha == "" {
 			sha = head
 		}
-		t, err := s.prJob(d, inst, repo, pr.GetNumber(), sha)
+		t, err := s.prJob(d, inst, repo, pr.GetNumber(), sha, nil)
 		if err != nil {
 			return nil, err
 		}
