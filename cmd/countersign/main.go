@@ -34,6 +34,7 @@ func commands() []command {
 		{"audit", "backtest the policy over a branch's history", runAudit},
 		{"detect", "classify GitHub REST pull-request or commit JSON read on stdin", runDetect},
 		{"config", "validate or print the policy file, list presets", runConfig},
+		{"setup", "register the GitHub App from app.yml (GitHub's manifest flow)", runSetup},
 	}
 }
 
