@@ -387,7 +387,6 @@ func writeClose(f *os.File, data []byte, name string) error {
 	return nil
 }
 
-
 // Summary writes what was registered and what to do next, without secrets.
 func Summary(w io.Writer, c *Credentials, where string) {
 	fmt.Fprintf(w, "Registered the GitHub App %q (app id %s).\n", c.Slug, strconv.FormatInt(c.AppID, 10))
