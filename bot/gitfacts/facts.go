@@ -1,6 +1,7 @@
 package gitfacts
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -51,13 +52,13 @@ func (r *Repo) Facts(ctx context.Context, base, head string) (*checks.Facts, err
 
 // factsBetween computes the commits and files of base..head.
 func (r *Repo) factsBetween(ctx context.Context, baseHash, headHash plumbing.Hash) (*checks.Facts, error) {
-	rng, err := r.rangeAndBase(ctx, baseHash, headHash)
+	rng, err := r.rangeAndBase(ctx, baseHash, headHash, r.goGitCommit)
 	if err != nil {
 		return nil, err
 	}
 	f := &checks.Facts{Commits: make([]detect.Commit, 0, len(rng.commits))}
 	for _, c := range rng.commits {
-		f.Commits = append(f.Commits, CommitFacts(c))
+		f.Commits = append(f.Commits, c.facts())
 	}
 	headCommit, err := r.commit(headHash)
 	if err != nil {
@@ -110,6 +111,16 @@ func baseRefName(base string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(base, "refs/heads/"), "refs/remotes/")
 }
 
+// goGitCommit reads a commit through go-git's storage.
+func (r *Repo) goGitCommit(h plumbing.Hash) (*rawCommit, error) {
+	c, err := r.commit(h)
+	if err != nil {
+		return nil, err
+	}
+	return &rawCommit{hash: c.Hash, tree: c.TreeHash, parents: c.ParentHashes, author: c.Author, committer: c.Committer,
+		signature: SignatureKind(c.PGPSignature), message: c.Message}, nil
+}
+
 // CommitFacts converts a go-git commit to what detection reads.
 func CommitFacts(c *object.Commit) detect.Commit {
 	return detect.Commit{
@@ -157,7 +168,7 @@ const slop = 8
 // commitRange is what one paint walk finds.
 type commitRange struct {
 	mergeBase plumbing.Hash
-	commits   []*object.Commit // head-only commits, parents before children
+	commits   []*rawCommit // head-only commits, parents before children
 }
 
 // rangeAndBase walks back from base and head at once in commit-date order,
@@ -166,23 +177,25 @@ type commitRange struct {
 // other covers is the merge base. Commits painted by head alone are the
 // range base..head. Only the history above the merge base (plus a small
 // margin) is read, never the whole repository.
-func (r *Repo) rangeAndBase(ctx context.Context, baseHash, headHash plumbing.Hash) (*commitRange, error) {
+//
+// read loads a commit; the audit walk passes its fast reader, Facts go-git.
+func (r *Repo) rangeAndBase(ctx context.Context, baseHash, headHash plumbing.Hash, read func(plumbing.Hash) (*rawCommit, error)) (*commitRange, error) {
 	flags := map[plumbing.Hash]uint8{}
-	commits := map[plumbing.Hash]*object.Commit{}
+	commits := map[plumbing.Hash]*rawCommit{}
 	q := &commitQueue{}
-	push := func(c *object.Commit) {
-		if flags[c.Hash]&queued != 0 {
+	push := func(c *rawCommit) {
+		if flags[c.hash]&queued != 0 {
 			return
 		}
-		flags[c.Hash] |= queued
+		flags[c.hash] |= queued
 		q.seq++
 		heap.Push(q, queueItem{c: c, seq: q.seq})
 	}
-	load := func(h plumbing.Hash) (*object.Commit, error) {
+	load := func(h plumbing.Hash) (*rawCommit, error) {
 		if c, ok := commits[h]; ok {
 			return c, nil
 		}
-		c, err := r.commit(h)
+		c, err := read(h)
 		if err != nil {
 			return nil, fmt.Errorf("reading commit %s: %w", h, err)
 		}
@@ -202,10 +215,10 @@ func (r *Repo) rangeAndBase(ctx context.Context, baseHash, headHash plumbing.Has
 	push(hc)
 	push(bc)
 
-	var bases []*object.Commit
+	var bases []*rawCommit
 	live := func() bool { // anything in the queue not yet known to be common
 		for _, it := range q.items {
-			if flags[it.c.Hash]&stale == 0 {
+			if flags[it.c.hash]&stale == 0 {
 				return true
 			}
 		}
@@ -225,14 +238,14 @@ func (r *Repo) rangeAndBase(ctx context.Context, baseHash, headHash plumbing.Has
 			extra--
 		}
 		c := heap.Pop(q).(queueItem).c
-		f := flags[c.Hash] &^ queued
-		flags[c.Hash] = f
+		f := flags[c.hash] &^ queued
+		flags[c.hash] = f
 		if f&(fromHead|fromBase) == fromHead|fromBase && f&stale == 0 {
 			bases = append(bases, c)
 			f |= stale
-			flags[c.Hash] = f
+			flags[c.hash] = f
 		}
-		for _, ph := range c.ParentHashes {
+		for _, ph := range c.parents {
 			pf := flags[ph]
 			nf := pf | (f & (fromHead | fromBase | stale))
 			if nf == pf {
@@ -252,63 +265,69 @@ func (r *Repo) rangeAndBase(ctx context.Context, baseHash, headHash plumbing.Has
 	if len(bases) == 0 {
 		return nil, fmt.Errorf("%s and %s have no common history", short(baseHash), short(headHash))
 	}
-	mb := bases[0]
+	mb := bases[0].hash
 	if len(bases) > 1 {
-		ind, err := object.Independents(bases)
-		if err == nil && len(ind) > 0 {
-			mb = ind[0]
+		// Several candidates (criss-cross merges): keep one no other reaches.
+		var cs []*object.Commit
+		for _, b := range bases {
+			if c, err := r.commit(b.hash); err == nil {
+				cs = append(cs, c)
+			}
+		}
+		if ind, err := object.Independents(cs); err == nil && len(ind) > 0 {
+			mb = ind[0].Hash
 		}
 	}
-	var sel []*object.Commit
+	var sel []*rawCommit
 	for h, f := range flags {
 		if f&(fromHead|fromBase) == fromHead {
 			sel = append(sel, commits[h])
 		}
 	}
-	return &commitRange{mergeBase: mb.Hash, commits: topoOldestFirst(sel)}, nil
+	return &commitRange{mergeBase: mb, commits: topoOldestFirst(sel)}, nil
 }
 
 // topoOldestFirst orders commits so that parents come before children,
 // taking the oldest ready commit first (GitHub lists a PR's commits so).
-func topoOldestFirst(cs []*object.Commit) []*object.Commit {
-	in := make(map[plumbing.Hash]*object.Commit, len(cs))
+func topoOldestFirst(cs []*rawCommit) []*rawCommit {
+	in := make(map[plumbing.Hash]*rawCommit, len(cs))
 	for _, c := range cs {
-		in[c.Hash] = c
+		in[c.hash] = c
 	}
 	pending := make(map[plumbing.Hash]int, len(cs)) // parents in the set not yet emitted
-	children := map[plumbing.Hash][]*object.Commit{}
+	children := map[plumbing.Hash][]*rawCommit{}
 	for _, c := range cs {
-		for _, p := range c.ParentHashes {
+		for _, p := range c.parents {
 			if _, ok := in[p]; ok {
-				pending[c.Hash]++
+				pending[c.hash]++
 				children[p] = append(children[p], c)
 			}
 		}
 	}
-	older := func(a, b *object.Commit) bool {
-		if !a.Committer.When.Equal(b.Committer.When) {
-			return a.Committer.When.Before(b.Committer.When)
+	older := func(a, b *rawCommit) bool {
+		if !a.committer.When.Equal(b.committer.When) {
+			return a.committer.When.Before(b.committer.When)
 		}
-		if !a.Author.When.Equal(b.Author.When) {
-			return a.Author.When.Before(b.Author.When)
+		if !a.author.When.Equal(b.author.When) {
+			return a.author.When.Before(b.author.When)
 		}
-		return a.Hash.String() < b.Hash.String()
+		return bytes.Compare(a.hash[:], b.hash[:]) < 0
 	}
-	var ready []*object.Commit
+	var ready []*rawCommit
 	for _, c := range cs {
-		if pending[c.Hash] == 0 {
+		if pending[c.hash] == 0 {
 			ready = append(ready, c)
 		}
 	}
-	out := make([]*object.Commit, 0, len(cs))
+	out := make([]*rawCommit, 0, len(cs))
 	for len(ready) > 0 {
 		sort.Slice(ready, func(i, j int) bool { return older(ready[i], ready[j]) })
 		c := ready[0]
 		ready = ready[1:]
 		out = append(out, c)
-		for _, ch := range children[c.Hash] {
-			pending[ch.Hash]--
-			if pending[ch.Hash] == 0 {
+		for _, ch := range children[c.hash] {
+			pending[ch.hash]--
+			if pending[ch.hash] == 0 {
 				ready = append(ready, ch)
 			}
 		}
@@ -318,7 +337,7 @@ func topoOldestFirst(cs []*object.Commit) []*object.Commit {
 
 // queueItem is a commit waiting in the paint walk.
 type queueItem struct {
-	c   *object.Commit
+	c   *rawCommit
 	seq int
 }
 
@@ -332,8 +351,8 @@ type commitQueue struct {
 func (q *commitQueue) Len() int { return len(q.items) }
 func (q *commitQueue) Less(i, j int) bool {
 	a, b := q.items[i], q.items[j]
-	if !a.c.Committer.When.Equal(b.c.Committer.When) {
-		return a.c.Committer.When.After(b.c.Committer.When)
+	if !a.c.committer.When.Equal(b.c.committer.When) {
+		return a.c.committer.When.After(b.c.committer.When)
 	}
 	return a.seq < b.seq
 }

@@ -34,13 +34,18 @@ type AuditCommit struct {
 	// Changes are the paths changed against the first parent, in tree order;
 	// for a root commit, every file.
 	Changes []Change
+	// Merged are, for a merge commit, the commits it brought onto the
+	// first-parent line (reachable from its other parents and not from its
+	// first), oldest first: the pull request a merge commit stands for.
+	Merged []detect.Commit
 	// Boundary is true when the commit's parents are not in the repository
 	// (a shallow clone): its changes are unknown and the walk ends there.
 	Boundary bool
 }
 
 // Walk calls fn for each commit of ref's first-parent history, newest first,
-// with the paths each changed against its first parent. It stops at the
+// with the paths each changed against its first parent and, for a merge, the
+// commits it merged. It stops at the
 // first commit whose commit date is before since (when since is not zero),
 // at the root, at a shallow boundary, or when fn returns an error (which
 // Walk returns; return ErrStop to end the walk without one).
@@ -68,7 +73,24 @@ func (r *Repo) Walk(ctx context.Context, ref string, since time.Time, fn func(Au
 	}
 	objs := newObjectReader(packs, r.objects())
 	w := &treeWalker{objs: objs, cur: map[plumbing.Hash][]treeEntry{}, prev: map[plumbing.Hash][]treeEntry{}}
-	c, err := readCommit(objs, h)
+	// Recent commits, for the merges' range walks, which go over the commits
+	// just walked and the ones about to be.
+	recent := map[plumbing.Hash]*rawCommit{}
+	cached := func(h plumbing.Hash) (*rawCommit, error) {
+		if c, ok := recent[h]; ok {
+			return c, nil
+		}
+		c, err := readCommit(objs, h)
+		if err != nil {
+			return nil, err
+		}
+		if len(recent) >= 4096 {
+			clear(recent)
+		}
+		recent[h] = c
+		return c, nil
+	}
+	c, err := cached(h)
 	if err != nil {
 		return err
 	}
@@ -85,7 +107,7 @@ func (r *Repo) Walk(ctx context.Context, ref string, since time.Time, fn func(Au
 		var parent *rawCommit
 		parentTree := plumbing.ZeroHash
 		if len(c.parents) > 0 && !shallow[c.hash] {
-			parent, err = readCommit(objs, c.parents[0])
+			parent, err = cached(c.parents[0])
 			if errors.Is(err, plumbing.ErrObjectNotFound) {
 				parent, err = nil, nil
 				ac.Boundary = true
@@ -105,6 +127,17 @@ func (r *Repo) Walk(ctx context.Context, ref string, since time.Time, fn func(Au
 			ac.Changes = append([]Change(nil), w.out...)
 		}
 		w.step()
+		if len(c.parents) > 1 && !ac.Boundary {
+			rng, err := r.rangeAndBase(ctx, c.parents[0], c.hash, cached)
+			if err != nil {
+				return fmt.Errorf("commits merged by %s: %w", short(c.hash), err)
+			}
+			for _, m := range rng.commits {
+				if m.hash != c.hash {
+					ac.Merged = append(ac.Merged, m.facts())
+				}
+			}
+		}
 		if err := fn(ac); err != nil {
 			if errors.Is(err, ErrStop) {
 				return nil

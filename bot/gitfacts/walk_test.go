@@ -105,6 +105,17 @@ func TestWalkMatchesGoGitsTreeDiff(t *testing.T) {
 	if len(got) != 7 {
 		t.Errorf("%d commits walked, want the 7 of the first-parent line (not side's)", len(got))
 	}
+	// The merge knows the commit it merged.
+	var merged []string
+	err := r.Walk(context.Background(), "main", time.Time{}, func(c gitfacts.AuditCommit) error {
+		for _, m := range c.Merged {
+			merged = append(merged, c.Commit.SHA[:7]+"<-"+m.SHA[:7])
+		}
+		return nil
+	})
+	if err != nil || len(merged) != 1 || merged[0] != g.Resolve("main~3").String()[:7]+"<-"+g.Resolve("side").String()[:7] {
+		t.Errorf("merged = %v, %v", merged, err)
+	}
 	// The root commit lists every file as added.
 	if root := got[len(got)-1]; strings.Count(root, "\nA ") != 6 {
 		t.Errorf("root commit = %q", root)

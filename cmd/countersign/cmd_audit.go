@@ -42,6 +42,10 @@ type auditRow struct {
 	Automation string `json:"automation"`
 	// Signal is the deciding signal, "kind: match", or "" for a human commit.
 	Signal string `json:"signal"`
+	// Via is, for a merge commit classified by a commit it merged, that commit's id.
+	Via string `json:"via,omitempty"`
+	// Merged counts the commits a merge commit brought in.
+	Merged int `json:"merged,omitempty"`
 	// Rules are the protected-path rules that apply to the commit's changes.
 	Rules []string `json:"rules"`
 	// Files counts the paths the commit changed against its first parent.
@@ -220,8 +224,9 @@ type auditor struct {
 
 // row judges one commit.
 func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
-	d := a.det.Commit(c.Commit)
+	d, via := a.classify(c)
 	row := auditRow{
+		Via: via, Merged: len(c.Merged),
 		SHA: c.Commit.SHA, Date: c.CommitDate,
 		AuthorName: c.Commit.AuthorName, AuthorEmail: c.Commit.AuthorEmail,
 		Subject: auditSubject(c.Commit.Message),
@@ -238,6 +243,9 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 	}
 	if d.Class != detect.ClassHuman && len(d.Signals) > 0 {
 		row.Signal = d.Signals[0].Kind + ": " + d.Signals[0].Match
+		if via != "" {
+			row.Signal = "via " + via[:min(7, len(via))] + ": " + row.Signal
+		}
 	}
 	if cap(a.seen) < len(a.rules) {
 		a.seen = make([]bool, len(a.rules))
@@ -291,6 +299,38 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 		a.byRule[r]++
 	}
 	return row
+}
+
+// classify detects who wrote a commit. A merge commit stands for the
+// commits it merged: it is an agent's when any of them is, and automation's
+// when all of them are (a bot's pull request merged by a human); via names
+// the merged commit that decided.
+func (a *auditor) classify(c gitfacts.AuditCommit) (d detect.Detection, via string) {
+	d = a.det.Commit(c.Commit)
+	if d.IsAgent() || len(c.Merged) == 0 {
+		return d, ""
+	}
+	var firstBot *detect.Detection
+	allBots := true
+	botSHA := ""
+	for i := len(c.Merged) - 1; i >= 0; i-- { // newest first, as the walk goes
+		m := c.Merged[i]
+		dm := a.det.Commit(m)
+		if dm.IsAgent() {
+			return dm, m.SHA
+		}
+		if dm.Class == detect.ClassAutomation {
+			if firstBot == nil {
+				firstBot, botSHA = &dm, m.SHA
+			}
+		} else {
+			allBots = false
+		}
+	}
+	if d.Class == detect.ClassHuman && allBots && firstBot != nil {
+		return *firstBot, botSHA
+	}
+	return d, ""
 }
 
 // summary returns the totals, each list sorted by count, then key.

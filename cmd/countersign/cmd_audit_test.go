@@ -233,3 +233,30 @@ func TestParseAuditSince(t *testing.T) {
 		t.Error("auditThousands")
 	}
 }
+
+func TestAuditMergeCommitsStandForWhatTheyMerged(t *testing.T) {
+	g := gt.New(t)
+	g.Commit("main", "", gt.Commit{Author: gt.Alice, Change: gt.Change{Write: map[string]string{"README.md": "r\n", "infra/a.tf": "a\n"}}})
+	agent := g.Commit("claude/x", "main", gt.Commit{Author: gt.Alice, Message: gt.Msg("agent work", gt.ClaudeTrailer), Change: gt.Change{Write: map[string]string{"infra/a.tf": "b\n"}}})
+	g.Commit("claude/x", "", gt.Commit{Author: gt.Alice, Message: "human touch\n", Change: gt.Change{Write: map[string]string{"README.md": "s\n"}}})
+	g.Commit("deps", "main", gt.Commit{Author: gt.Dependabot, Message: "Bump\n", Change: gt.Change{Write: map[string]string{"go.sum": "1\n"}}})
+	g.Commit("main", "", gt.Commit{Author: gt.Bob, Message: "Merge pull request #1 from claude/x\n", Merge: []string{"claude/x"},
+		Change: gt.Change{Write: map[string]string{"infra/a.tf": "b\n", "README.md": "s\n"}}})
+	g.Commit("main", "", gt.Commit{Author: gt.Bob, Message: "Merge pull request #2 from deps\n", Merge: []string{"deps"},
+		Change: gt.Change{Write: map[string]string{"go.sum": "1\n"}}})
+	a := auditJSON(t, "--repo", g.Dir, "--branch", "main")
+	if len(a.Commits) != 3 {
+		t.Fatalf("%d first-parent commits, want 3", len(a.Commits))
+	}
+	deps, pr := a.Commits[0], a.Commits[1]
+	if pr.Agent == nil || *pr.Agent != "claude-code" || pr.Via != agent.String() || pr.Merged != 2 ||
+		!strings.HasPrefix(pr.Signal, "via "+agent.String()[:7]+": trailer") || strings.Join(pr.Rules, ",") != "terraform" {
+		t.Errorf("merge of the agent's branch = %+v", pr)
+	}
+	if deps.Class != "automation" || deps.Automation != "dependabot" || deps.Merged != 1 {
+		t.Errorf("merge of Dependabot's branch = %+v", deps)
+	}
+	if a.Summary.AgentCommits != 1 || a.Summary.AutomationCommits != 1 {
+		t.Errorf("summary = %+v", a.Summary)
+	}
+}
