@@ -68,6 +68,27 @@ func (c *Cache) Put(key string, val any) {
 	}
 }
 
+// GetOrPut returns the value cached under key and true, or caches val under
+// key and returns it and false, atomically.
+func (c *Cache) GetOrPut(key string, val any) (any, bool) {
+	if c == nil {
+		return val, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.idx[key]; ok {
+		c.ll.MoveToFront(el)
+		return el.Value.(*cacheItem).val, true
+	}
+	c.idx[key] = c.ll.PushFront(&cacheItem{key: key, val: val})
+	for c.ll.Len() > c.max {
+		old := c.ll.Back()
+		c.ll.Remove(old)
+		delete(c.idx, old.Value.(*cacheItem).key)
+	}
+	return val, false
+}
+
 // Len returns the number of cached items.
 func (c *Cache) Len() int {
 	c.mu.Lock()

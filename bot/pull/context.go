@@ -37,8 +37,13 @@ type PR struct {
 	// State is "open" or "closed"; Merged is true once merged.
 	State  string
 	Merged bool
-	// ChangedFiles and Commits are GitHub's counts, which may exceed what it lists.
+	// ChangedFiles and Commits are GitHub's counts, which may exceed what it
+	// lists; CountsKnown is false when the source (a review delivery's
+	// snapshot) did not carry them.
 	ChangedFiles, Commits int
+	CountsKnown           bool
+	// UpdatedAt is when GitHub last updated the pull request.
+	UpdatedAt time.Time
 	// CloneURL is the base repository's HTTPS clone URL.
 	CloneURL string
 }

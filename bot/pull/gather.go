@@ -110,6 +110,9 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 	if UsesCodeOwners(policy) {
 		p.Go(func() { owners, ownersErr = c.CodeOwners(ctx) })
 	}
+	if tp, ok := c.(teamPrefetcher); ok {
+		p.Go(func() { tp.prefetchTeams(ctx, policy) })
+	}
 	p.Wait()
 	if err := errors.Join(commentErr, ownersErr); err != nil {
 		return g, err
@@ -140,6 +143,12 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 		}
 	}
 	return g, nil
+}
+
+// teamPrefetcher is a Context that can read the member lists of the teams a
+// policy names ahead of need.
+type teamPrefetcher interface {
+	prefetchTeams(ctx context.Context, p *config.Policy)
 }
 
 // merge turns `/countersign approve` and `/countersign override` comments into

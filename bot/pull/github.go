@@ -43,6 +43,10 @@ type GitHubOptions struct {
 	FetchGitFacts FetchGitFacts
 	// Logger receives warnings; nil means slog.Default().
 	Logger *slog.Logger
+	// Snapshot is the pull request as the triggering delivery carried it;
+	// when set, PR answers from it instead of reading the pull request.
+	// Set it only when nothing newer is known (server.Job.Snapshot).
+	Snapshot *github.PullRequest
 }
 
 // GitHub is a Context read from GitHub's REST API. Use one per evaluation.
@@ -51,6 +55,8 @@ type GitHub struct {
 	log *slog.Logger
 
 	pr       memo[*PR]
+	full     memo[*PR]
+	cmp      memo[*comparison]
 	files    memo[[]checks.File]
 	commits  memo[[]detect.Commit]
 	git      memo[*checks.Facts]
@@ -86,51 +92,159 @@ func (g *GitHub) key(kind string, parts ...string) string {
 	return kind + "\x00" + g.Repo() + "\x00" + strings.Join(parts, "\x00")
 }
 
-// PR reads the pull request.
+// PR returns the pull request: the snapshot the delivery carried when there
+// is one, else it is read from GitHub.
 func (g *GitHub) PR(ctx context.Context) (*PR, error) {
 	return g.pr.get(func() (*PR, error) {
+		if g.o.Snapshot != nil {
+			return prFacts(g.o.Snapshot, g.o.Owner, g.o.Repo, g.Repo(), g.o.Number)
+		}
+		return g.readPR(ctx)
+	})
+}
+
+// readPR reads the pull request from GitHub, once per evaluation.
+func (g *GitHub) readPR(ctx context.Context) (*PR, error) {
+	return g.full.get(func() (*PR, error) {
 		pr, _, err := g.o.Client.PullRequests.Get(ctx, g.o.Owner, g.o.Repo, g.o.Number)
 		if err != nil {
 			return nil, err
 		}
-		if pr.GetHead().GetSHA() == "" || pr.GetBase().GetSHA() == "" {
-			return nil, fmt.Errorf("pull request %s#%d has no head or base commit", g.Repo(), g.o.Number)
-		}
-		labels := make([]string, 0, len(pr.Labels))
-		for _, l := range pr.Labels {
-			labels = append(labels, l.GetName())
-		}
-		return &PR{
-			PullRequest: checks.PullRequest{
-				PullRequest: detect.PullRequest{
-					Number:      pr.GetNumber(),
-					AuthorLogin: pr.GetUser().GetLogin(),
-					AuthorType:  pr.GetUser().GetType(),
-					AuthorID:    pr.GetUser().GetID(),
-					HeadRef:     pr.GetHead().GetRef(),
-					Title:       pr.GetTitle(),
-					Body:        pr.GetBody(),
-					Labels:      labels,
-				},
-				HeadSHA: pr.GetHead().GetSHA(),
-				BaseRef: pr.GetBase().GetRef(),
-				BaseSHA: pr.GetBase().GetSHA(),
-				Draft:   pr.GetDraft(),
-				URL:     pr.GetHTMLURL(),
-			},
-			Owner:        g.o.Owner,
-			Repo:         g.o.Repo,
-			State:        pr.GetState(),
-			Merged:       pr.GetMerged(),
-			ChangedFiles: pr.GetChangedFiles(),
-			Commits:      pr.GetCommits(),
-			CloneURL:     pr.GetBase().GetRepo().GetCloneURL(),
-		}, nil
+		return prFacts(pr, g.o.Owner, g.o.Repo, g.Repo(), g.o.Number)
 	})
 }
 
-// Files lists the changed files, every page at once; beyond GitHub's
-// listing limit it reads them with git.
+// prFacts turns GitHub's pull request (from the API or a webhook) into a PR.
+func prFacts(pr *github.PullRequest, owner, repo, full string, number int) (*PR, error) {
+	if pr.GetHead().GetSHA() == "" || pr.GetBase().GetSHA() == "" {
+		return nil, fmt.Errorf("pull request %s#%d has no head or base commit", full, number)
+	}
+	labels := make([]string, 0, len(pr.Labels))
+	for _, l := range pr.Labels {
+		labels = append(labels, l.GetName())
+	}
+	return &PR{
+		PullRequest: checks.PullRequest{
+			PullRequest: detect.PullRequest{
+				Number:      pr.GetNumber(),
+				AuthorLogin: pr.GetUser().GetLogin(),
+				AuthorType:  pr.GetUser().GetType(),
+				AuthorID:    pr.GetUser().GetID(),
+				HeadRef:     pr.GetHead().GetRef(),
+				Title:       pr.GetTitle(),
+				Body:        pr.GetBody(),
+				Labels:      labels,
+			},
+			HeadSHA: pr.GetHead().GetSHA(),
+			BaseRef: pr.GetBase().GetRef(),
+			BaseSHA: pr.GetBase().GetSHA(),
+			Draft:   pr.GetDraft(),
+			URL:     pr.GetHTMLURL(),
+		},
+		Owner:        owner,
+		Repo:         repo,
+		State:        pr.GetState(),
+		Merged:       pr.GetMerged(),
+		ChangedFiles: pr.GetChangedFiles(),
+		Commits:      pr.GetCommits(),
+		CountsKnown:  pr.ChangedFiles != nil && pr.Commits != nil,
+		UpdatedAt:    pr.GetUpdatedAt().Time,
+		CloneURL:     pr.GetBase().GetRepo().GetCloneURL(),
+	}, nil
+}
+
+// counted returns the pull request with GitHub's file and commit counts:
+// a snapshot from a review delivery has none, so then it is read, and it
+// must still be at the snapshot's base and head.
+func (g *GitHub) counted(ctx context.Context) (*PR, error) {
+	pr, err := g.PR(ctx)
+	if err != nil || pr.CountsKnown {
+		return pr, err
+	}
+	full, err := g.readPR(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if full.HeadSHA != pr.HeadSHA || full.BaseSHA != pr.BaseSHA {
+		return nil, fmt.Errorf("the pull request moved from %s to %s: %w", short(pr.HeadSHA), short(full.HeadSHA), ErrChanged)
+	}
+	return full, nil
+}
+
+// Compare limits: the compare API lists at most MaxCompareFiles files, and
+// Countersign reads its commits in one page of at most MaxCompareCommits.
+const (
+	MaxCompareFiles   = 300
+	MaxCompareCommits = perPage
+)
+
+// comparison is the commits and files of base...head read in one call, or
+// whole=false when the compare API could not list them all.
+type comparison struct {
+	commits []detect.Commit
+	files   []checks.File
+	whole   bool
+}
+
+// compare reads the commits and files between the base and head commits in
+// one call (GET /repos/{o}/{r}/compare/{base}...{head}, pinned to SHAs). It
+// is whole only when it lists fewer files than its cap, every commit on one
+// page, the head among them, and it agrees with the pull request's counts
+// when those are known; otherwise the listings (or git) are used.
+func (g *GitHub) compare(ctx context.Context, pr *PR) (*comparison, error) {
+	return g.cmp.get(func() (*comparison, error) {
+		if pr.CountsKnown && (pr.ChangedFiles >= MaxCompareFiles || pr.Commits > MaxCompareCommits) {
+			return &comparison{}, nil
+		}
+		c, _, err := g.o.Client.Repositories.CompareCommits(ctx, g.o.Owner, g.o.Repo, pr.BaseSHA, pr.HeadSHA, &github.ListOptions{PerPage: MaxCompareCommits})
+		if err != nil {
+			var er *github.ErrorResponse
+			if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode < 500 && er.Response.StatusCode != http.StatusForbidden && er.Response.StatusCode != http.StatusTooManyRequests {
+				// Compare refused (e.g. a diff too large to compute): use the listings.
+				g.log.Debug("compare refused; using the listings", "repo", g.Repo(), "pr", g.o.Number, "err", ghapp.Reason(err))
+				return &comparison{}, nil
+			}
+			return nil, err
+		}
+		total := c.GetTotalCommits()
+		if len(c.Files) >= MaxCompareFiles || total > MaxCompareCommits || len(c.Commits) != total {
+			return &comparison{}, nil
+		}
+		if pr.CountsKnown && (len(c.Files) != pr.ChangedFiles || total != pr.Commits) {
+			return &comparison{}, nil
+		}
+		out := &comparison{commits: make([]detect.Commit, 0, total), files: make([]checks.File, 0, len(c.Files))}
+		sawHead := false
+		for _, rc := range c.Commits {
+			out.commits = append(out.commits, commitFacts(rc))
+			sawHead = sawHead || rc.GetSHA() == pr.HeadSHA
+		}
+		if total > 0 && !sawHead {
+			return &comparison{}, nil
+		}
+		for _, f := range c.Files {
+			out.files = append(out.files, fileFacts(f))
+		}
+		out.whole = true
+		g.o.Cache.Put(g.key("commits", pr.BaseSHA, pr.HeadSHA), out.commits)
+		g.o.Cache.Put(g.key("files", pr.BaseSHA, pr.HeadSHA), out.files)
+		return out, nil
+	})
+}
+
+func fileFacts(f *github.CommitFile) checks.File {
+	return checks.File{
+		Path:         f.GetFilename(),
+		PreviousPath: f.GetPreviousFilename(),
+		Status:       f.GetStatus(),
+		Additions:    f.GetAdditions(),
+		Deletions:    f.GetDeletions(),
+	}
+}
+
+// Files lists the changed files: from the cache, else one compare call when
+// the pull request is small enough, else every page of the listing at once;
+// beyond GitHub's listing limit it reads them with git.
 func (g *GitHub) Files(ctx context.Context) ([]checks.File, error) {
 	return g.files.get(func() ([]checks.File, error) {
 		pr, err := g.PR(ctx)
@@ -140,6 +254,16 @@ func (g *GitHub) Files(ctx context.Context) ([]checks.File, error) {
 		key := g.key("files", pr.BaseSHA, pr.HeadSHA)
 		if v, ok := g.o.Cache.Get(key); ok {
 			return v.([]checks.File), nil
+		}
+		c, err := g.compare(ctx, pr)
+		if err != nil {
+			return nil, err
+		}
+		if c.whole {
+			return c.files, nil
+		}
+		if pr, err = g.counted(ctx); err != nil {
+			return nil, err
 		}
 		if pr.ChangedFiles > MaxListedFiles || pr.Commits > MaxListedCommits {
 			f, err := g.gitFacts(ctx, pr)
@@ -156,13 +280,7 @@ func (g *GitHub) Files(ctx context.Context) ([]checks.File, error) {
 		}
 		files := make([]checks.File, 0, len(pages))
 		for _, f := range pages {
-			files = append(files, checks.File{
-				Path:         f.GetFilename(),
-				PreviousPath: f.GetPreviousFilename(),
-				Status:       f.GetStatus(),
-				Additions:    f.GetAdditions(),
-				Deletions:    f.GetDeletions(),
-			})
+			files = append(files, fileFacts(f))
 		}
 		if len(files) != pr.ChangedFiles {
 			return nil, fmt.Errorf("GitHub listed %d of the %d changed files: %w", len(files), pr.ChangedFiles, ErrChanged)
@@ -172,8 +290,9 @@ func (g *GitHub) Files(ctx context.Context) ([]checks.File, error) {
 	})
 }
 
-// Commits lists the commits, every page at once; beyond GitHub's listing
-// limit it reads them with git.
+// Commits lists the commits: from the cache, else one compare call when the
+// pull request is small enough, else every page of the listing at once;
+// beyond GitHub's listing limit it reads them with git.
 func (g *GitHub) Commits(ctx context.Context) ([]detect.Commit, error) {
 	return g.commits.get(func() ([]detect.Commit, error) {
 		pr, err := g.PR(ctx)
@@ -183,6 +302,16 @@ func (g *GitHub) Commits(ctx context.Context) ([]detect.Commit, error) {
 		key := g.key("commits", pr.BaseSHA, pr.HeadSHA)
 		if v, ok := g.o.Cache.Get(key); ok {
 			return v.([]detect.Commit), nil
+		}
+		c, err := g.compare(ctx, pr)
+		if err != nil {
+			return nil, err
+		}
+		if c.whole {
+			return c.commits, nil
+		}
+		if pr, err = g.counted(ctx); err != nil {
+			return nil, err
 		}
 		if pr.ChangedFiles > MaxListedFiles || pr.Commits > MaxListedCommits {
 			f, err := g.gitFacts(ctx, pr)
@@ -646,6 +775,23 @@ func containsStr(ss []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// prefetchTeams reads the member lists of the teams the policy names, so
+// that the first review does not pay for them: a member list is then
+// revalidated with a conditional request (a 304 GitHub does not charge)
+// rather than read. Errors are memoised and surface if a reviewer needs the
+// team; otherwise they do not matter.
+func (g *GitHub) prefetchTeams(ctx context.Context, p *config.Policy) {
+	teams := NamedTeams(p)
+	if len(teams) == 0 {
+		return
+	}
+	wp := pool.New().WithMaxGoroutines(4)
+	for _, t := range teams {
+		wp.Go(func() { _, _ = g.teamMembers(ctx, t) })
+	}
+	wp.Wait()
 }
 
 // teamMembers lists a team's members (lower-case logins) once per evaluation.
