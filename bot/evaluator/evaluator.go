@@ -101,6 +101,7 @@ func New(o Options) *Evaluator {
 		return pull.NewGitHub(pull.GitHubOptions{
 			Client: client, Owner: job.Owner, Repo: job.Repo, Number: job.Number,
 			Cache: e.cache, Token: token, FetchGitFacts: e.opt.FetchGitFacts, Logger: e.log,
+			Snapshot: job.Snapshot,
 		})
 	}
 	return e
@@ -133,7 +134,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 		log.Warn("could not read the pull request", "err", ghapp.Reason(err))
 		if job.HeadSHA != "" {
 			// The head the event saw gets a failing check rather than none.
-			if run, rerr := e.run(ctx, client, job.Owner, job.Repo, job.HeadSHA, log); rerr == nil {
+			if run, rerr := e.run(ctx, client, job.Owner, job.Repo, job.HeadSHA, false, log); rerr == nil {
 				e.publish(ctx, client, job, run, job.HeadSHA, "", failed(job, job.HeadSHA, err), log)
 			}
 		}
@@ -147,7 +148,12 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 		return nil
 	}
 
-	run, err := e.run(ctx, client, job.Owner, job.Repo, head, log)
+	// A head first met in a pull_request.opened or synchronize delivery
+	// newer than this process (the intake keeps the snapshot only then)
+	// cannot carry a check run yet, so its lookup is skipped.
+	newHead := job.Snapshot != nil && job.Snapshot.GetHead().GetSHA() == head &&
+		(job.Reason == "pull_request.opened" || job.Reason == "pull_request.synchronize")
+	run, err := e.run(ctx, client, job.Owner, job.Repo, head, newHead, log)
 	if err != nil {
 		log.Warn("could not start the check run", "err", ghapp.Reason(err))
 		return fmt.Errorf("starting the check run on %s: %s", short(head), ghapp.Reason(err))
@@ -220,20 +226,18 @@ func short(sha string) string {
 }
 
 // run returns the check run of a head, creating it in_progress when there is
-// none. Its id is looked up once per head and cached. An existing run that
+// none. Its id is looked up once per head and cached; the lookup is skipped
+// for a newHead this process has not met before (a failed create leaves the
+// head known, so it is looked up next time). An existing run that
 // last said success is set back to in_progress, so a re-evaluation that dies
 // half-way never leaves a stale pass behind.
-func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo, head string, log *slog.Logger) (*runState, error) {
+func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo, head string, newHead bool, log *slog.Logger) (*runState, error) {
 	key := owner + "/" + repo + "@" + head
-	var rs *runState
-	if v, ok := e.runs.Get(key); ok {
-		rs = v.(*runState)
-	} else {
-		rs = &runState{}
-	}
+	v, known := e.runs.GetOrPut(key, &runState{})
+	rs := v.(*runState)
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	if rs.id == 0 {
+	if rs.id == 0 && (known || !newHead) {
 		appID := int64(0)
 		if e.opt.App != nil {
 			appID = e.opt.App.ID()
