@@ -3,9 +3,11 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -278,4 +280,30 @@ func FuzzParse(f *testing.F) {
 		}
 		assertRoundTrip(t, p)
 	})
+}
+
+func TestRulesCacheIsReleased(t *testing.T) {
+	count := func() (n int) {
+		cache.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	before := count()
+	type holder struct {
+		name string
+		p    Policy // an interior pointer works too
+	}
+	for i := 0; i < 200; i++ {
+		h := &holder{p: Policy{ProtectedPaths: ProtectedPaths{Presets: []string{"docker"}}}}
+		if len(h.p.Rules()) != 1 {
+			t.Fatal("rules")
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for count() > before+20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("compiled rules of unreachable policies are kept: %d entries, %d before", count(), before)
+		}
+		runtime.GC()
+		runtime.Gosched()
+	}
 }
