@@ -113,6 +113,8 @@ type App struct {
 	mu    sync.Mutex
 	insts map[int64]*installation
 	rl    map[int64]time.Time // installation -> primary rate limit exhausted until
+	// remaining is the latest primary rate-limit state per installation.
+	remaining map[int64]RateLimit
 }
 
 type installation struct {
@@ -146,6 +148,8 @@ func New(o Options) (*App, error) {
 		cache:   newETagCache(o.CacheEntries, o.CacheMaxBody),
 		insts:   map[int64]*installation{},
 		rl:      map[int64]time.Time{},
+
+		remaining: map[int64]RateLimit{},
 	}
 	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.stack(0), o.AppID, key)
 	atr.BaseURL = strings.TrimSuffix(o.BaseURL, "/")

@@ -248,17 +248,28 @@ func TestServerErrorsAreRetriedThenGiveUp(t *testing.T) {
 		fmt.Fprint(w, `{"id":5}`)
 	}, nil)
 	c, _ := a.Client(1)
-	run, _, err := c.Checks.CreateCheckRun(context.Background(), "o", "r", github.CreateCheckRunOptions{Name: "countersign", HeadSHA: "abc"})
-	if err != nil || run.GetID() != 5 {
-		t.Fatalf("after two 502s: %v %v", run, err)
+	pr, _, err := c.PullRequests.Get(context.Background(), "o", "r", 7)
+	if err != nil || pr.GetID() != 5 {
+		t.Fatalf("after two 502s: %v %v", pr, err)
 	}
-	if n := f.count("POST /repos/o/r/check-runs"); n != 3 {
-		t.Errorf("POSTs = %d, want 3", n)
+	if n := f.count("GET /repos/o/r/pulls/7"); n != 3 {
+		t.Errorf("GETs = %d, want 3", n)
+	}
+
+	// A POST may have been carried out before the 502: it is not repeated
+	// in place (a second check run), the caller looks before creating again.
+	fails.Store(1)
+	_, _, err = c.Checks.CreateCheckRun(context.Background(), "o", "r", github.CreateCheckRunOptions{Name: "countersign", HeadSHA: "abc"})
+	var er *github.ErrorResponse
+	if !errors.As(err, &er) || er.Response.StatusCode != http.StatusBadGateway {
+		t.Fatalf("POST after a 502: %v, want the 502", err)
+	}
+	if n := f.count("POST /repos/o/r/check-runs"); n != 1 {
+		t.Errorf("POSTs = %d, want 1", n)
 	}
 
 	fails.Store(100)
 	_, _, err = c.PullRequests.Get(context.Background(), "o", "r", 1)
-	var er *github.ErrorResponse
 	if !errors.As(err, &er) || er.Response.StatusCode != http.StatusBadGateway {
 		t.Fatalf("persistent 502: %v", err)
 	}

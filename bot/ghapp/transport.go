@@ -141,7 +141,7 @@ func (t *transport) retry(req *http.Request, route string) (*http.Response, erro
 		}
 		switch {
 		case resp.StatusCode >= 500 && resp.StatusCode <= 599:
-			if last || (req.Body != nil && req.GetBody == nil) {
+			if last || (req.Body != nil && req.GetBody == nil) || !retryOn5xx(req.Method, route) {
 				return resp, nil
 			}
 			drain(resp)
@@ -171,6 +171,7 @@ func (t *transport) retry(req *http.Request, route string) (*http.Response, erro
 			}
 			continue
 		}
+		t.a.noteRemaining(t.inst, resp.Header)
 		if resp.Header.Get("X-RateLimit-Remaining") == "0" {
 			// The last call of the hour succeeded; the next would not.
 			if reset := parseReset(resp.Header); !reset.IsZero() && isCore(resp.Header) {
@@ -281,6 +282,14 @@ func rewind(req *http.Request) (*http.Request, error) {
 	return r, nil
 }
 
+// retryOn5xx reports whether a server error may be retried in place. A POST
+// may have been carried out before GitHub failed to answer (a check run or a
+// comment created twice), so it is left to the caller, whose next attempt
+// looks before it creates; an installation token is the exception.
+func retryOn5xx(method, route string) bool {
+	return method != http.MethodPost || route == "/app/installations/{installation_id}/access_tokens"
+}
+
 // retryableNetError reports whether a transport error may be retried. A
 // request that timed out may have been carried out, so only idempotent
 // methods are retried then; a refused or reset connection is retried always.
@@ -344,4 +353,38 @@ func (a *App) setLimited(inst int64, until time.Time) {
 	if until.After(a.rl[inst]) {
 		a.rl[inst] = until
 	}
+}
+
+// RateLimit is what the latest response said of an installation's primary
+// rate limit.
+type RateLimit struct {
+	// Remaining and Limit are X-RateLimit-Remaining and X-RateLimit-Limit.
+	Remaining, Limit int
+	// Reset is when the window resets.
+	Reset time.Time
+	// At is when the response came.
+	At time.Time
+}
+
+// RateLimit returns what the latest response said of an installation's
+// (0: the app's own) core rate limit; ok is false before any response.
+func (a *App) RateLimit(installationID int64) (RateLimit, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rl, ok := a.remaining[installationID]
+	return rl, ok
+}
+
+func (a *App) noteRemaining(inst int64, h http.Header) {
+	if !isCore(h) || h.Get("X-From-Cache") != "" {
+		return
+	}
+	rem, err1 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
+	lim, err2 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
+	if err1 != nil || err2 != nil || lim <= 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.remaining[inst] = RateLimit{Remaining: rem, Limit: lim, Reset: parseReset(h), At: a.opt.Now()}
 }
