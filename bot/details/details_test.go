@@ -157,7 +157,7 @@ func TestPageShowsTheVerdict(t *testing.T) {
 		t.Fatalf("fixture: alice's approval should satisfy both requirements: %s %q", v.Conclusion, v.Title)
 	}
 	want := []struct{ what, text string }{
-		{"the conclusion", `id="conclusion">✅ success`},
+		{"the conclusion", `id="conclusion">✓ success`},
 		{"the PR link", `href="https://github.example/acme/platform/pull/7"`},
 		{"the head", "5d6e7f8"},
 		{"the agent requirement", "agent-review"},

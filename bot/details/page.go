@@ -9,11 +9,11 @@ var pageTemplate = template.Must(template.New("details").Funcs(template.FuncMap{
 	"icon": func(c string) string {
 		switch c {
 		case "success":
-			return "✅"
+			return "✓"
 		case "action_required":
-			return "⏳"
+			return "●"
 		}
-		return "❌"
+		return "✗"
 	},
 }).Parse(`<!doctype html>
 <html lang="en">
@@ -89,7 +89,7 @@ The check run on the pull request still shows it in full, and the next evaluatio
 <h2>Requirements</h2>
 {{range .Reqs}}
 <section class="card {{if .Met}}met{{else}}unmet{{end}}" id="req-{{.Name}}">
-<h3>{{if .Met}}✅{{else}}❌{{end}} {{.Name}}</h3>
+<h3>{{if .Met}}✓{{else}}✗{{end}} {{.Name}}</h3>
 <div class="muted">{{.Reason}}</div>
 <dl>
 <dt>Approvals</dt><dd>{{.Have}} of {{.Needed}}</dd>
