@@ -1,0 +1,249 @@
+// Package sandbox runs Countersign against the embedded GitHub simulator in
+// one process, seeded with an organization, teams, users, agent bots, a
+// repository of infrastructure code and four pull requests, and serves a
+// web page (server-rendered forms, no JavaScript) to act as any simulated
+// user and watch the countersign check change.
+//
+// Every action goes the way it goes on GitHub: the simulator changes its
+// state and sends a signed webhook, the bot's server verifies and queues it,
+// the evaluator reads the pull request through the REST API and writes the
+// check run back.
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/countersign/countersign/bot/details"
+	"github.com/countersign/countersign/bot/evaluator"
+	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/githubsim"
+	"github.com/countersign/countersign/bot/server"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultListen is where the sandbox listens unless told otherwise: this
+// machine only, since anyone who reaches it can act as any simulated user.
+const DefaultListen = "127.0.0.1:8080"
+
+// Options configures a sandbox.
+type Options struct {
+	// Listen is the address to serve on; DefaultListen when empty.
+	Listen string
+	// Logger receives the bot's and the sandbox's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Sandbox is the simulator and the bot, wired as on GitHub.
+type Sandbox struct {
+	// Sim is the seeded GitHub simulator.
+	Sim *githubsim.Sim
+	// Server is the bot's webhook intake; its listener also serves the sandbox pages.
+	Server *server.Server
+	// Store holds the verdicts the details pages show.
+	Store *details.Store
+	// Signer makes the details pages' tokens.
+	Signer *details.Signer
+
+	log     *slog.Logger
+	url     string
+	secret  string
+	cancel  context.CancelFunc
+	done    chan error
+	actions *actionLog
+
+	mu  sync.Mutex
+	prs []prRef // pull requests opened through the sandbox, in order
+}
+
+type prRef struct {
+	repo   string
+	number int
+}
+
+// Start listens, starts the simulator and the bot, seeds the simulator
+// (waiting until the bot has judged every seeded pull request) and serves
+// until Close.
+func Start(ctx context.Context, o Options) (*Sandbox, error) {
+	if o.Listen == "" {
+		o.Listen = DefaultListen
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: listening on %s: %w", o.Listen, err)
+	}
+	base := "http://" + reachable(ln.Addr().String()) + "/"
+
+	secret := randomHex(32)
+	sim := githubsim.New(githubsim.Options{WebhookSecret: secret, AppSlug: "countersign"})
+	apiBase := sim.Start()
+
+	reg := prometheus.NewRegistry()
+	app, err := ghapp.New(ghapp.Options{
+		AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), BaseURL: apiBase,
+		Registerer: reg, Logger: log, RetryBaseDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second,
+	})
+	if err != nil {
+		ln.Close()
+		sim.Close()
+		return nil, fmt.Errorf("sandbox: GitHub App client: %w", err)
+	}
+	sb := &Sandbox{
+		Sim: sim, Store: details.NewStore(0), Signer: details.NewSigner([]byte(secret)),
+		log: log, url: base, secret: secret, done: make(chan error, 1), actions: &actionLog{},
+	}
+	ev := evaluator.New(evaluator.Options{
+		App: app, PublicURL: base, Logger: log, Registerer: reg,
+		DetailsURL: true, DetailsToken: sb.Signer.Token, OnPublish: sb.Store.Put,
+	})
+	srv, err := server.New(server.Options{
+		Backend: ev, WebhookSecret: []byte(secret), Logger: log, Registry: reg,
+		Retry: server.RetryPolicy{Attempts: 5, Initial: 200 * time.Millisecond, Max: 2 * time.Second},
+	})
+	if err != nil {
+		ln.Close()
+		sim.Close()
+		return nil, fmt.Errorf("sandbox: server: %w", err)
+	}
+	sb.Server = srv
+	srv.Handle(details.Pattern, details.Handler(details.Options{
+		Signer: sb.Signer, Store: sb.Store, Logger: log,
+		PRURL: func(owner, repo string, number int) string { return sb.prPage(owner+"/"+repo, number) },
+	}))
+	sb.routes()
+
+	sctx, cancel := context.WithCancel(context.Background())
+	sb.cancel = cancel
+	go func() { sb.done <- srv.Serve(sctx, ln, 10*time.Second) }()
+
+	// As with a real app: the state exists first, then the webhook is set.
+	sim.SetWebhook(base+"webhook", secret)
+	if err := sb.seed(ctx); err != nil {
+		sb.Close()
+		return nil, err
+	}
+	return sb, nil
+}
+
+// Run starts the sandbox, prints its address to out and serves until ctx is done.
+func Run(ctx context.Context, o Options, out io.Writer) error {
+	sb, err := Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Countersign sandbox: open %s\n", sb.URL())
+	fmt.Fprintf(out, "  the bot and a simulated GitHub (organization acme, repository %s, %d pull requests); Ctrl-C stops it\n", seedRepo, len(sb.pullRequests()))
+	<-ctx.Done()
+	return sb.Close()
+}
+
+// URL is the sandbox's address, ending in "/".
+func (sb *Sandbox) URL() string { return sb.url }
+
+// Close stops the bot (draining its queue) and the simulator.
+func (sb *Sandbox) Close() error {
+	sb.cancel()
+	err := <-sb.done
+	sb.Sim.Close()
+	return err
+}
+
+// Settle waits until the simulator has delivered every webhook and the bot
+// has nothing queued or running, or ctx is done.
+func (sb *Sandbox) Settle(ctx context.Context) error {
+	for {
+		if err := sb.Sim.WaitDeliveries(ctx); err != nil {
+			return err
+		}
+		n := len(sb.Sim.Deliveries())
+		if sb.gauge("countersign_queue_depth") == 0 && sb.gauge("countersign_evaluations_in_flight") == 0 {
+			// The bot's own writes announce themselves as webhooks too; settled
+			// means nothing new arrived while the queue was empty.
+			if err := sb.Sim.WaitDeliveries(ctx); err != nil {
+				return err
+			}
+			if len(sb.Sim.Deliveries()) == n && sb.gauge("countersign_queue_depth") == 0 {
+				return nil
+			}
+			continue
+		}
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
+func (sb *Sandbox) gauge(name string) float64 {
+	mfs, err := sb.Server.Registry().Gather()
+	if err != nil {
+		return -1
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			sum := 0.0
+			for _, m := range mf.GetMetric() {
+				sum += m.GetGauge().GetValue()
+			}
+			return sum
+		}
+	}
+	return 0
+}
+
+func (sb *Sandbox) addPR(repo string, number int) {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	sb.prs = append(sb.prs, prRef{repo: repo, number: number})
+}
+
+func (sb *Sandbox) pullRequests() []prRef {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	return append([]prRef(nil), sb.prs...)
+}
+
+func (sb *Sandbox) hasPR(repo string, number int) bool {
+	for _, p := range sb.pullRequests() {
+		if strings.EqualFold(p.repo, repo) && p.number == number {
+			return true
+		}
+	}
+	return false
+}
+
+// reachable turns a listener address into one a browser can open.
+func reachable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(errors.New("sandbox: no randomness: " + err.Error()))
+	}
+	return hex.EncodeToString(b)
+}
