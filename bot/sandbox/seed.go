@@ -265,7 +265,7 @@ spec:
     - port: 80
       targetPort: 8080
 `,
-		"docs/runbook.md": "# Runbook\n\n## The API is down\n\n1. `kubectl -n platform get pods -l app=api`\n2. Check the last deploy.\n",
+		"docs/runbook.md":      "# Runbook\n\n## The API is down\n\n1. `kubectl -n platform get pods -l app=api`\n2. Check the last deploy.\n",
 		"docs/architecture.md": "# Architecture\n\nOne stateless API behind a GKE ingress; state lives in Cloud SQL.\n",
 	}
 }

@@ -290,9 +290,9 @@ func (sb *Sandbox) checkActions(id int64) []checkAction {
 // prView is one pull request as the pages show it.
 type prView struct {
 	Repo, Title, Author, Branch, HeadSHA, Short, Body, State, Page string
-	Number                                                      int
-	Writer                                                      string
-	Check                                                       *checkView
+	Number                                                         int
+	Writer                                                         string
+	Check                                                          *checkView
 }
 
 type checkView struct {
