@@ -30,11 +30,13 @@ func eventHandlers() []eventHandler {
 	return []eventHandler{
 		{"pull_request", []string{"opened", "reopened", "synchronize", "edited", "ready_for_review", "labeled", "unlabeled"}, handlePullRequest},
 		{"pull_request_review", []string{"submitted", "edited", "dismissed"}, handlePullRequestReview},
-		{"check_run", []string{"rerequested"}, handleCheckRun},
+		{"check_run", []string{"rerequested", "requested_action"}, handleCheckRun},
 		{"check_suite", []string{"rerequested"}, handleCheckSuite},
 		{"installation", []string{"created", "new_permissions_accepted", "unsuspend"}, handleInstallation},
 		{"installation_repositories", []string{"added"}, handleInstallationRepositories},
 		{"push", nil, handlePush},
+		{"issue_comment", []string{"created", "edited"}, handleIssueComment},
+		{"merge_group", []string{"checks_requested"}, handleMergeGroup},
 	}
 }
 
@@ -162,6 +164,9 @@ func (s *Server) checkPRs(d *delivery, inst *github.Installation, repo *github.R
 
 func handleCheckRun(s *Server, d *delivery, ev any) ([]task, error) {
 	e := ev.(*github.CheckRunEvent)
+	if d.action == "requested_action" {
+		return handleRequestedAction(s, d, e)
+	}
 	cr := e.GetCheckRun()
 	return s.checkPRs(d, e.GetInstallation(), e.GetRepo(), cr.PullRequests, cr.GetHeadSHA())
 }
