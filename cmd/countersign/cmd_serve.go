@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 
+	"github.com/countersign/countersign/bot/details"
 	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/server"
@@ -24,6 +25,9 @@ func runServe(ctx context.Context, args []string, s streams) int {
 // serve is runServe with the environment and, for tests, a hook told the
 // listening address once the server is ready.
 func serve(ctx context.Context, args []string, getenv func(string) string, s streams, listening func(addr string)) int {
+	if sandboxRequested(args) {
+		return serveSandbox(ctx, args, getenv, s, listening)
+	}
 	set, err := server.LoadSettings(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		server.SettingsUsage(s.out)
@@ -48,11 +52,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 		log.Error("cannot set up the GitHub App client", slog.Any("error", err))
 		return exitError
 	}
+	// The details page: linked from each check run when a public URL is set.
+	detailsSigner := details.NewSigner(set.WebhookSecret)
+	detailsStore := details.NewStore(0)
 	backend := evaluator.New(evaluator.Options{
-		App:        app,
-		PublicURL:  set.PublicURL,
-		Logger:     log,
-		Registerer: reg,
+		App:          app,
+		PublicURL:    set.PublicURL,
+		Logger:       log,
+		Registerer:   reg,
+		DetailsURL:   set.PublicURL != "",
+		DetailsToken: detailsSigner.Token,
+		OnPublish:    detailsStore.Put,
 	})
 	srv, err := server.New(server.Options{
 		Backend:       backend,
@@ -66,6 +76,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 		log.Error("cannot set up the server", slog.Any("error", err))
 		return exitError
 	}
+	srv.Handle(details.Pattern, details.Handler(details.Options{
+		Signer: detailsSigner, Store: detailsStore, Logger: log,
+		PRURL: details.PRURLUnder(details.WebURL(set.GitHubURL)),
+	}))
 	ln, err := net.Listen("tcp", set.Listen)
 	if err != nil {
 		log.Error("cannot listen", slog.String("listen", set.Listen), slog.Any("error", err))
@@ -75,6 +89,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 	}
 	if listening != nil {
 		listening(ln.Addr().String())
+	}
+	if set.RedeliverWindow > 0 {
+		go srv.RedeliverFailed(ctx, set.RedeliverWindow)
+	}
+	if set.SweepInterval > 0 {
+		go srv.RunSweeps(ctx, server.SweepOptions{Interval: set.SweepInterval})
 	}
 	if err := srv.Serve(ctx, ln, set.DrainTimeout); err != nil {
 		log.Error("server stopped with an error", slog.Any("error", err))
