@@ -138,18 +138,6 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	return sb, nil
 }
 
-// Run starts the sandbox, prints its address to out and serves until ctx is done.
-func Run(ctx context.Context, o Options, out io.Writer) error {
-	sb, err := Start(ctx, o)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "Countersign sandbox: open %s\n", sb.URL())
-	fmt.Fprintf(out, "  the bot and a simulated GitHub (organization acme, repository %s, %d pull requests); Ctrl-C stops it\n", seedRepo, len(sb.pullRequests()))
-	<-ctx.Done()
-	return sb.Close()
-}
-
 // URL is the sandbox's address, ending in "/".
 func (sb *Sandbox) URL() string { return sb.url }
 
