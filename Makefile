@@ -11,7 +11,7 @@ all: build
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/countersign
 
-## run: the server (or, before credentials exist, a check of this repository)
+## run: the server when COUNTERSIGN_APP_ID is set, else the sandbox (bot + simulated GitHub, no credentials)
 run: build
 	./scripts/run.sh
 

@@ -1,5 +1,12 @@
 #!/usr/bin/env bash
-# `make run`: until the server lands, evaluate this repository's own branch.
+# `make run`: the GitHub App server when credentials are set
+# (COUNTERSIGN_APP_ID, with the private key and webhook secret, see
+# docs/configuration.md); otherwise the sandbox: the bot and a simulated
+# GitHub in one process, on http://127.0.0.1:8080/ (COUNTERSIGN_LISTEN).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec ./bin/countersign check --repo . "$@"
+if [[ -n "${COUNTERSIGN_APP_ID:-}" ]]; then
+  exec ./bin/countersign serve "$@"
+fi
+echo "COUNTERSIGN_APP_ID is not set: starting the sandbox (no GitHub needed)." >&2
+exec ./bin/countersign serve --sandbox "$@"
