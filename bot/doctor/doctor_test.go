@@ -1,0 +1,311 @@
+package doctor_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/countersign/countersign/bot/doctor"
+	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/githubsim"
+	"github.com/google/go-github/v62/github"
+)
+
+const repo = "acme/infra"
+
+type env struct {
+	sim  *githubsim.Sim
+	base string
+}
+
+func newEnv(t *testing.T, files map[string]string) *env {
+	t.Helper()
+	sim := githubsim.New(githubsim.Options{})
+	t.Cleanup(sim.Close)
+	base := sim.Start()
+	sim.AddOrg("acme")
+	if files == nil {
+		files = map[string]string{".github/countersign.yml": "review:\n  agent:\n    approvals: 1\n"}
+	}
+	files["README.md"] = "# infra\n"
+	sim.AddRepo(repo, files)
+	sim.AddRepo("acme/other", map[string]string{"README.md": "x\n"})
+	sim.Install("acme", repo)
+	return &env{sim: sim, base: base}
+}
+
+func (e *env) app(t *testing.T, base string, key []byte) *ghapp.App {
+	t.Helper()
+	if key == nil {
+		key = e.sim.PrivateKeyPEM()
+	}
+	a, err := ghapp.New(ghapp.Options{AppID: e.sim.AppID(), PrivateKeyPEM: key, BaseURL: base,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (e *env) run(t *testing.T, r string) (*doctor.Report, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rep := doctor.Run(ctx, doctor.Options{App: e.app(t, e.base, nil), Repo: r})
+	var b bytes.Buffer
+	rep.Write(&b)
+	return rep, b.String()
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func classic(appID *int64, contexts []string, prs bool) *github.Protection {
+	p := &github.Protection{EnforceAdmins: &github.AdminEnforcement{Enabled: true}}
+	switch {
+	case contexts != nil:
+		p.RequiredStatusChecks = &github.RequiredStatusChecks{Contexts: &contexts}
+	default:
+		p.RequiredStatusChecks = &github.RequiredStatusChecks{Checks: &[]*github.RequiredStatusCheck{{Context: "countersign", AppID: appID}}}
+	}
+	if prs {
+		p.RequiredPullRequestReviews = &github.PullRequestReviewsEnforcement{RequiredApprovingReviewCount: 1}
+	}
+	return p
+}
+
+func rules(t *testing.T, integration *int64, prs bool) []*github.RepositoryRule {
+	t.Helper()
+	raw := func(v any) *json.RawMessage {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := json.RawMessage(b)
+		return &m
+	}
+	out := []*github.RepositoryRule{{Type: "required_status_checks", Parameters: raw(github.RequiredStatusChecksRuleParameters{
+		RequiredStatusChecks: []github.RuleRequiredStatusChecks{{Context: "countersign", IntegrationID: integration}}})}}
+	if prs {
+		out = append(out, &github.RepositoryRule{Type: "pull_request", Parameters: raw(github.PullRequestRuleParameters{RequiredApprovingReviewCount: 1})})
+	}
+	return out
+}
+
+// result finds a check's result; it fails the test when the check is absent.
+func result(t *testing.T, rep *doctor.Report, out, check string) doctor.Result {
+	t.Helper()
+	for _, r := range rep.Results {
+		if r.Check == check {
+			return r
+		}
+	}
+	t.Fatalf("no %q check in:\n%s", check, out)
+	return doctor.Result{}
+}
+
+func TestDoctorBranchProtection(t *testing.T) {
+	other := int64(424242)
+	for _, tc := range []struct {
+		name    string
+		setup   func(t *testing.T, e *env)
+		ok      bool
+		status  doctor.Status
+		mention string
+	}{
+		{"classic pinned to the app", func(t *testing.T, e *env) {
+			e.sim.SetBranchProtection(repo, "main", classic(ptr(e.sim.AppID()), nil, true))
+		}, true, doctor.OK, "pinned to this app"},
+		{"ruleset pinned to the app", func(t *testing.T, e *env) {
+			e.sim.SetRules(repo, "main", rules(t, ptr(e.sim.AppID()), true))
+		}, true, doctor.OK, "ruleset"},
+		{"classic legacy contexts", func(t *testing.T, e *env) {
+			e.sim.SetBranchProtection(repo, "main", classic(nil, []string{"build", "countersign"}, true))
+		}, true, doctor.Warn, "not from this app"},
+		{"no protection", func(t *testing.T, e *env) {}, false, doctor.Fail, "merges into main are not blocked"},
+		{"classic from another app", func(t *testing.T, e *env) {
+			e.sim.SetBranchProtection(repo, "main", classic(&other, nil, true))
+		}, false, doctor.Fail, "from app 424242"},
+		{"ruleset from another app", func(t *testing.T, e *env) {
+			e.sim.SetRules(repo, "main", rules(t, &other, true))
+		}, false, doctor.Fail, "from app 424242"},
+		{"protected without the check", func(t *testing.T, e *env) {
+			e.sim.SetBranchProtection(repo, "main", &github.Protection{RequiredPullRequestReviews: &github.PullRequestReviewsEnforcement{RequiredApprovingReviewCount: 1}})
+		}, false, doctor.Fail, "no branch protection or ruleset requires"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			tc.setup(t, e)
+			rep, out := e.run(t, repo)
+			if rep.OK() != tc.ok {
+				t.Errorf("OK() = %v, want %v:\n%s", rep.OK(), tc.ok, out)
+			}
+			r := result(t, rep, out, "branch protection")
+			if r.Status != tc.status || !strings.Contains(r.Detail, tc.mention) {
+				t.Errorf("branch protection: %v %q; want status %v mentioning %q\n%s", r.Status, r.Detail, tc.status, tc.mention, out)
+			}
+			if r.Status != doctor.OK && r.Fix == "" {
+				t.Errorf("no fix for a failure:\n%s", out)
+			}
+			for _, must := range []string{"✓ credentials", "✓ installation:", "✓ policy"} {
+				if !strings.Contains(out, must) {
+					t.Errorf("report lacks %q:\n%s", must, out)
+				}
+			}
+		})
+	}
+}
+
+func TestDoctorRequiresPullRequests(t *testing.T) {
+	e := newEnv(t, nil)
+	e.sim.SetRules(repo, "main", rules(t, ptr(e.sim.AppID()), false))
+	rep, out := e.run(t, repo)
+	if rep.OK() {
+		t.Errorf("passes though direct pushes skip the check:\n%s", out)
+	}
+	if r := result(t, rep, out, "pull requests required"); r.Status != doctor.Fail || !strings.Contains(r.Detail, "direct push") {
+		t.Errorf("%+v", r)
+	}
+}
+
+func TestDoctorPolicy(t *testing.T) {
+	t.Run("invalid", func(t *testing.T) {
+		e := newEnv(t, map[string]string{".github/countersign.yml": "review:\n  agent:\n    approvals: two\n"})
+		rep, out := e.run(t, repo)
+		r := result(t, rep, out, "policy")
+		if r.Status != doctor.Fail || !strings.Contains(r.Detail, "countersign.yml:3") {
+			t.Errorf("policy: %+v\n%s", r, out)
+		}
+	})
+	t.Run("absent", func(t *testing.T) {
+		e := newEnv(t, map[string]string{})
+		rep, out := e.run(t, repo)
+		if r := result(t, rep, out, "policy"); r.Status != doctor.OK || !strings.Contains(r.Detail, "built-in default") {
+			t.Errorf("policy: %+v", r)
+		}
+	})
+}
+
+func TestDoctorInstallationAndCredentials(t *testing.T) {
+	e := newEnv(t, nil)
+	rep, out := e.run(t, "acme/other")
+	if r := result(t, rep, out, "installation"); r.Status != doctor.Fail || !strings.Contains(r.Fix, "/installations/new") {
+		t.Errorf("not installed: %+v", r)
+	}
+	k, _ := rsa.GenerateKey(rand.Reader, 2048)
+	wrong := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	rep = doctor.Run(context.Background(), doctor.Options{App: e.app(t, e.base, wrong), Repo: repo})
+	var b bytes.Buffer
+	rep.Write(&b)
+	if r := result(t, rep, b.String(), "credentials"); r.Status != doctor.Fail || !strings.Contains(r.Fix, "private key") {
+		t.Errorf("wrong key: %+v", r)
+	}
+	if strings.Contains(b.String(), "PRIVATE KEY-----") {
+		t.Error("the report shows a key")
+	}
+}
+
+// The simulator grants every installation the app's permissions; an
+// installation whose owner has not accepted new ones is modelled by a proxy
+// in front of it that answers the installation without members and push.
+func TestDoctorReportsPermissionsNotAccepted(t *testing.T) {
+	e := newEnv(t, nil)
+	e.sim.SetRules(repo, "main", rules(t, ptr(e.sim.AppID()), true))
+	target, _ := url.Parse(e.base)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), r.Method, target.Scheme+"://"+target.Host+r.URL.RequestURI(), r.Body)
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if strings.HasSuffix(r.URL.Path, "/installation") && resp.StatusCode == 200 {
+			var m map[string]any
+			json.Unmarshal(body, &m)
+			delete(m["permissions"].(map[string]any), "members")
+			var evs []any
+			for _, ev := range m["events"].([]any) {
+				if ev != "push" {
+					evs = append(evs, ev)
+				}
+			}
+			m["events"] = evs
+			body, _ = json.Marshal(m)
+		}
+		for k, v := range resp.Header {
+			if k != "Content-Length" && k != "Etag" {
+				w.Header()[k] = v
+			}
+		}
+		w.WriteHeader(resp.StatusCode)
+		w.Write(body)
+	}))
+	defer proxy.Close()
+	rep := doctor.Run(context.Background(), doctor.Options{App: e.app(t, proxy.URL+"/", nil), Repo: repo})
+	var b bytes.Buffer
+	rep.Write(&b)
+	out := b.String()
+	r := result(t, rep, out, "installation permissions and events")
+	if r.Status != doctor.Fail || !strings.Contains(r.Detail, "members: read") || !strings.Contains(r.Detail, "push") ||
+		!strings.Contains(r.Fix, "has not accepted") {
+		t.Errorf("installation grant: %+v\n%s", r, out)
+	}
+	if rep.OK() {
+		t.Errorf("passes with permissions not accepted:\n%s", out)
+	}
+}
+
+func TestEvaluateCombinations(t *testing.T) {
+	const app = int64(7)
+	other := int64(8)
+	raw := func(v any) *json.RawMessage { b, _ := json.Marshal(v); m := json.RawMessage(b); return &m }
+	rs := func(id *int64) *github.RepositoryRule {
+		return &github.RepositoryRule{Type: "required_status_checks", RulesetID: 3, RulesetSource: "acme/infra", Parameters: raw(github.RequiredStatusChecksRuleParameters{
+			RequiredStatusChecks: []github.RuleRequiredStatusChecks{{Context: "countersign", IntegrationID: id}}})}
+	}
+	prRule := &github.RepositoryRule{Type: "pull_request"}
+	worst := func(res []doctor.Result) doctor.Status {
+		s := doctor.OK
+		for _, r := range res {
+			s = max(s, r.Status)
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name string
+		p    doctor.Protection
+		want doctor.Status
+	}{
+		{"ruleset pinned", doctor.Protection{Rules: []*github.RepositoryRule{rs(ptr(app)), prRule}}, doctor.OK},
+		{"ruleset any source", doctor.Protection{Rules: []*github.RepositoryRule{rs(nil), prRule}}, doctor.Warn},
+		{"pinned here, another app there", doctor.Protection{Rules: []*github.RepositoryRule{rs(ptr(app)), rs(&other), prRule}}, doctor.Fail},
+		{"classic without enforce admins", doctor.Protection{Classic: &github.Protection{
+			RequiredStatusChecks:       &github.RequiredStatusChecks{Checks: &[]*github.RequiredStatusCheck{{Context: "countersign", AppID: ptr(app)}}},
+			RequiredPullRequestReviews: &github.PullRequestReviewsEnforcement{}}}, doctor.Warn},
+		{"other contexts only", doctor.Protection{Classic: &github.Protection{
+			RequiredStatusChecks:       &github.RequiredStatusChecks{Contexts: &[]string{"build"}},
+			RequiredPullRequestReviews: &github.PullRequestReviewsEnforcement{}, EnforceAdmins: &github.AdminEnforcement{Enabled: true}}}, doctor.Fail},
+		{"any-app sentinel -1", doctor.Protection{Rules: []*github.RepositoryRule{rs(ptr(int64(-1))), prRule}}, doctor.Warn},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := doctor.Evaluate(tc.p, app, "acme/infra", "main")
+			if got := worst(res); got != tc.want {
+				t.Errorf("worst status %v, want %v: %+v", got, tc.want, res)
+			}
+		})
+	}
+}
