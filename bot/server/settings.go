@@ -48,6 +48,10 @@ type Settings struct {
 	LogFormat string
 	// DrainTimeout bounds the drain of queued work at shutdown.
 	DrainTimeout time.Duration
+	// SweepInterval is how often open pull requests are swept; 0 disables the sweep.
+	SweepInterval time.Duration
+	// RedeliverWindow is how far back failed deliveries are redelivered at start; 0 disables it.
+	RedeliverWindow time.Duration
 }
 
 // LogValue shows the settings without their secrets.
@@ -64,6 +68,8 @@ func (s *Settings) LogValue() slog.Value {
 		slog.String("log_level", s.LogLevel.String()),
 		slog.String("log_format", s.LogFormat),
 		slog.Duration("drain_timeout", s.DrainTimeout),
+		slog.Duration("sweep_interval", s.SweepInterval),
+		slog.Duration("redeliver_window", s.RedeliverWindow),
 	)
 }
 
@@ -94,6 +100,8 @@ var settingsTable = []setting{
 	{"log-level", "COUNTERSIGN_LOG_LEVEL", "info", "debug|info|warn|error"},
 	{"log-format", "COUNTERSIGN_LOG_FORMAT", "json", "json|text"},
 	{"drain-timeout", "COUNTERSIGN_DRAIN_TIMEOUT", DefaultDrainTimeout.String(), "how long to finish queued work at shutdown"},
+	{"sweep-interval", "COUNTERSIGN_SWEEP_INTERVAL", DefaultSweepInterval.String(), "how often to re-evaluate open PRs whose check is missing or stale (0 disables)"},
+	{"redeliver-window", "COUNTERSIGN_REDELIVER_WINDOW", DefaultRedeliverWindow.String(), "at start, redeliver failed webhook deliveries this recent (0 disables)"},
 }
 
 // envPrivateKey holds the PEM itself; it has no flag, so the key never
@@ -242,6 +250,18 @@ func LoadSettings(args []string, getenv func(string) string) (*Settings, error) 
 		errs = append(errs, settingError(by["drain-timeout"], "%q is not a positive duration (such as 30s)", dt))
 	} else {
 		s.DrainTimeout = d
+	}
+
+	for _, n := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"sweep-interval", &s.SweepInterval}, {"redeliver-window", &s.RedeliverWindow}} {
+		v, _ := get(n.name)
+		if d, err := time.ParseDuration(strings.TrimSpace(v)); err != nil || d < 0 {
+			errs = append(errs, settingError(by[n.name], "%q is not a duration of 0 or more (such as 15m; 0 disables)", v))
+		} else {
+			*n.dst = d
+		}
 	}
 
 	if len(errs) > 0 {
