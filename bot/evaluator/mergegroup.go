@@ -1,0 +1,180 @@
+package evaluator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/server"
+	"github.com/countersign/countersign/checks"
+	"github.com/google/go-github/v62/github"
+)
+
+var (
+	// queueRef is a merge group's branch: gh-readonly-queue/{base}/pr-{N}-{sha}.
+	queueRef = regexp.MustCompile(`^(?:refs/heads/)?gh-readonly-queue/.+/pr-([0-9]+)-[0-9a-f]{7,64}$`)
+	// mergeLine is the subject GitHub gives a merge commit of a pull request.
+	mergeLine = regexp.MustCompile(`^Merge pull request #([0-9]+)(?:\s|$)`)
+	// squashSubject ends the subject of a squashed pull request: "Title (#N)".
+	squashSubject = regexp.MustCompile(`\(#([0-9]+)\)\s*$`)
+)
+
+// MergeGroupPRs returns the numbers of the pull requests a merge group
+// holds, in ascending order: the one its head ref names
+// (gh-readonly-queue/{base}/pr-{N}-{sha}), every "Merge pull request #N"
+// commit subject, and the "(#N)" suffix of the subjects of squashed or
+// rebased commits that GitHub committed, among the group's commits (the head
+// commit's message included).
+func MergeGroupPRs(headRef string, commits []*github.RepositoryCommit, headMessage string) []int {
+	var out []int
+	add := func(s string) {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if m := queueRef.FindStringSubmatch(headRef); m != nil {
+		add(m[1])
+	}
+	subject := func(msg string, byGitHub bool) {
+		first, _, _ := strings.Cut(msg, "\n")
+		first = strings.TrimSpace(first)
+		if m := mergeLine.FindStringSubmatch(first); m != nil {
+			add(m[1])
+		} else if m := squashSubject.FindStringSubmatch(first); m != nil && byGitHub {
+			add(m[1])
+		}
+	}
+	subject(headMessage, true)
+	for _, c := range commits {
+		cm := c.GetCommit()
+		subject(cm.GetMessage(), strings.EqualFold(cm.GetCommitter().GetEmail(), "noreply@github.com"))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// MergeGroup evaluates every pull request of a merge group now (never
+// assuming an earlier verdict still holds) and publishes the countersign
+// check run on the group's head commit: success only when each of them
+// evaluates to success, else failure naming those that do not.
+func (e *Evaluator) MergeGroup(ctx context.Context, job server.MergeGroupJob) error {
+	log := e.log.With("installation", job.Installation, "repo", job.Owner+"/"+job.Repo, "merge_group", job.HeadRef,
+		"head_sha", job.HeadSHA, "delivery", job.DeliveryID)
+	client, err := e.client(job.Installation)
+	if err != nil {
+		return err
+	}
+	var commits []*github.RepositoryCommit
+	var listErr error
+	if job.BaseSHA != "" {
+		commits, listErr = groupCommits(ctx, client, job)
+	}
+	numbers := MergeGroupPRs(job.HeadRef, commits, job.HeadMessage)
+
+	type result struct {
+		n     int
+		ok    bool
+		title string
+	}
+	var results []result
+	var retry error
+	if listErr != nil {
+		retry = listErr
+	} else {
+		for _, n := range numbers {
+			pj := server.Job{Installation: job.Installation, Owner: job.Owner, Repo: job.Repo, Number: n, Reason: job.Reason, DeliveryID: job.DeliveryID}
+			j, err := e.judge(ctx, client, pj)
+			switch {
+			case err != nil:
+				results = append(results, result{n, false, "could not evaluate: " + ghapp.Reason(err)})
+				retry = errors.Join(retry, err)
+			case j.pr.State != "" && j.pr.State != "open":
+				results = append(results, result{n, false, "the pull request is " + j.pr.State})
+			default:
+				results = append(results, result{n, j.v.Conclusion == checks.Success, string(j.v.Conclusion) + ": " + j.v.Title})
+			}
+		}
+	}
+
+	conclusion := checks.Success
+	var bad []string
+	var lines []string
+	for _, r := range results {
+		mark := "✅"
+		if !r.ok {
+			mark = "❌"
+			bad = append(bad, "#"+strconv.Itoa(r.n))
+		}
+		lines = append(lines, fmt.Sprintf("- %s #%d — %s", mark, r.n, r.title))
+	}
+	var title string
+	switch {
+	case listErr != nil:
+		conclusion, title = checks.Failure, "Could not list the merge group's pull requests: "+listErr.Error()
+	case len(results) == 0:
+		conclusion, title = checks.Failure, "No pull request found in the merge group"
+	case len(bad) > 0:
+		conclusion = checks.Failure
+		title = fmt.Sprintf("Not approved: %s", strings.Join(bad, ", "))
+		for _, r := range results {
+			if !r.ok {
+				title += fmt.Sprintf(" (#%d %s)", r.n, r.title)
+				break
+			}
+		}
+	default:
+		names := make([]string, len(results))
+		for i, r := range results {
+			names[i] = "#" + strconv.Itoa(r.n)
+		}
+		title = "Every pull request in the merge group is approved: " + strings.Join(names, ", ")
+	}
+	summary := "### Merge group `" + strings.TrimPrefix(job.HeadRef, "refs/heads/") + "`\n\nEach pull request of the group was evaluated again at the time of this check.\n\n" + strings.Join(lines, "\n") + "\n"
+	_, _, err = client.Checks.CreateCheckRun(ctx, job.Owner, job.Repo, github.CreateCheckRunOptions{
+		Name:        checks.CheckName,
+		HeadSHA:     job.HeadSHA,
+		Status:      github.String("completed"),
+		Conclusion:  github.String(string(conclusion)),
+		StartedAt:   &github.Timestamp{Time: time.Now()},
+		CompletedAt: &github.Timestamp{Time: time.Now()},
+		Output: &github.CheckRunOutput{
+			Title:   github.String(clip(title, checks.MaxTitleRunes)),
+			Summary: github.String(clip(summary, checks.MaxSummary)),
+		},
+	})
+	if err != nil {
+		log.Warn("could not publish the merge group's check", "err", ghapp.Reason(err))
+		return fmt.Errorf("publishing the merge group check on %s: %s", short(job.HeadSHA), ghapp.Reason(err))
+	}
+	log.Info("merge group evaluated", "conclusion", conclusion, "pull_requests", numbers, "title", title)
+	if retry != nil {
+		return fmt.Errorf("merge group %s: %s", short(job.HeadSHA), ghapp.Reason(retry))
+	}
+	return nil
+}
+
+// groupCommits lists the commits between a merge group's base and head.
+func groupCommits(ctx context.Context, client *github.Client, job server.MergeGroupJob) ([]*github.RepositoryCommit, error) {
+	var out []*github.RepositoryCommit
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		cmp, resp, err := client.Repositories.CompareCommits(ctx, job.Owner, job.Repo, job.BaseSHA, job.HeadSHA, opt)
+		if err != nil {
+			return nil, errors.New(ghapp.Reason(err))
+		}
+		out = append(out, cmp.Commits...)
+		if resp.NextPage == 0 || len(cmp.Commits) == 0 {
+			if total := cmp.GetTotalCommits(); total > len(out) {
+				return nil, fmt.Errorf("the merge group has %d commits; %d were listed", total, len(out))
+			}
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
