@@ -98,11 +98,11 @@ func New(o Options) *Evaluator {
 		if e.opt.App != nil {
 			token = func(ctx context.Context) (string, error) { return e.opt.App.Token(ctx, job.Installation) }
 		}
-		return pull.NewGitHub(pull.GitHubOptions{
+		return withoutEdited(pull.NewGitHub(pull.GitHubOptions{
 			Client: client, Owner: job.Owner, Repo: job.Repo, Number: job.Number,
 			Cache: e.cache, Token: token, FetchGitFacts: e.opt.FetchGitFacts, Logger: e.log,
 			Snapshot: job.Snapshot,
-		})
+		}), client, job)
 	}
 	return e
 }
@@ -329,6 +329,7 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 		Conclusion:  github.String(conclusion),
 		CompletedAt: &github.Timestamp{Time: time.Now()},
 		Output:      &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
+		Actions:     checkRunActions(conclusion),
 	}
 	if u := e.detailsURL(job, head); u != "" {
 		opt.DetailsURL = github.String(u)
