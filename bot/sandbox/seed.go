@@ -75,8 +75,9 @@ func commitSpec(writer string, p Person, message string, files map[string]string
 		return githubsim.CommitSpec{Author: identity(p), Files: files,
 			Message: message + "\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n"}
 	case WriterCopilot:
+		// The coding agent credits who assigned it by their noreply address.
 		return githubsim.CommitSpec{Author: copilotIdentity, Files: files,
-			Message: message + "\n\nCo-authored-by: " + p.Name + " <" + p.Email + ">\n"}
+			Message: message + "\n\nCo-authored-by: " + p.Login + " <" + p.Login + "@users.noreply.github.com>\n"}
 	}
 	return githubsim.CommitSpec{Author: identity(p), Message: message + "\n", Files: files}
 }
