@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/bot/appmanifest"
+	"github.com/countersign/countersign/bot/doctor"
 	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
@@ -30,6 +31,8 @@ var eventPermission = map[string][]string{
 	"pull_request":              {"pull_requests"},
 	"pull_request_review":       {"pull_requests"},
 	"push":                      {"contents"},
+	"issue_comment":             {"issues"},
+	"merge_group":               {"merge_queues"},
 	"installation":              {""},
 	"installation_repositories": {""},
 }
@@ -80,6 +83,12 @@ var routePermission = map[string][]string{
 	"GET /repos/{owner}/{repo}/check-runs/{check_run_id}":                {"checks:read"},
 	"POST /repos/{owner}/{repo}/check-runs":                              {"checks:write"},
 	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}":              {"checks:write"},
+}
+
+// reservedPermission lists permission levels app.yml asks for that no
+// route of the scenario needs yet, each with the feature that needs it.
+var reservedPermission = map[string]string{
+	"pull_requests:write": "requesting reviews and answering /countersign comment commands (reactions, replies), whose endpoints take pull_requests or issues write",
 }
 
 func mustDefault(t *testing.T) *appmanifest.Manifest {
@@ -137,9 +146,9 @@ func TestManifestGrantsWhatEachEventNeeds(t *testing.T) {
 // TestManifestPermissionsCoverEveryRouteTheBotCalls runs the bot against the
 // simulator through a scenario that reaches its features (installation,
 // agent and human pull requests, approvals by a team member, re-run
-// requests, policy pushes, repositories added, re-delivery of the events),
-// then holds every REST route called (the simulator records the OpenAPI
-// template) to a listed permission.
+// requests, a comment command, a merge queue, policy pushes, repositories
+// added, and countersign doctor), then holds every REST route called (the
+// simulator records the OpenAPI template) to a listed permission.
 func TestManifestPermissionsCoverEveryRouteTheBotCalls(t *testing.T) {
 	m := mustDefault(t)
 	calls := runScenario(t)
@@ -175,11 +184,35 @@ func TestManifestPermissionsCoverEveryRouteTheBotCalls(t *testing.T) {
 			t.Errorf("the bot calls %s, which needs one of %v; app.yml grants %v", r, need, m.DefaultPermissions)
 		}
 	}
+	// Least privilege: every permission level asked for is needed by a
+	// route called, an event handled, or a feature named in reservedPermission.
+	for perm, level := range m.DefaultPermissions {
+		key := perm + ":" + level
+		used := false
+		for _, r := range routes {
+			for _, alt := range routePermission[r] {
+				used = used || alt == key
+			}
+		}
+		for ev := range server.HandledEvents() {
+			used = used || (level == "read" && slices.Contains(eventPermission[ev], perm))
+		}
+		if perm == "metadata" {
+			used = true // GitHub grants it to every app
+		}
+		if !used {
+			if why, ok := reservedPermission[key]; ok {
+				t.Logf("%s: not reached by the scenario; kept for %s", key, why)
+				continue
+			}
+			t.Errorf("app.yml asks for %s, which no route the bot calls and no handled event needs: remove it, or name the feature in reservedPermission", key)
+		}
+	}
 	t.Logf("routes called: %d distinct, %d calls\n%s", len(routes), len(calls), strings.Join(routes, "\n"))
 	// The scenario must reach what makes the check: if it stops writing
 	// check runs, it no longer tests the permissions that matter.
-	for _, must := range []string{"POST /repos/{owner}/{repo}/check-runs", "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
-		"GET /repos/{owner}/{repo}/contents/{path}"} {
+	for _, must := range []string{"POST /repos/{owner}/{repo}/check-runs", "GET /repos/{owner}/{repo}/pulls/{pull_number}",
+		"GET /repos/{owner}/{repo}/contents/{path}", "GET /repos/{owner}/{repo}/branches/{branch}/protection"} {
 		if seen[must] == 0 {
 			t.Errorf("the scenario never called %s; it no longer exercises the bot", must)
 		}
@@ -253,6 +286,9 @@ func runScenario(t *testing.T) []githubsim.Call {
 	sim.EditPR(repo, n, "Resize the cluster", "Written with Claude Code")
 	sim.Comment(repo, n, "bob", "/countersign explain")
 	idle(t, sim, srv)
+	// The approved pull request enters a merge queue.
+	sim.EnqueueMergeGroup(repo, n, "bob")
+	idle(t, sim, srv)
 	// A human's documentation change.
 	sim.Push(repo, "docs", githubsim.CommitSpec{Author: dave, Message: "Typo", Files: map[string]string{"README.md": "# Infra\n"}})
 	sim.OpenPR(repo, githubsim.PRSpec{Author: "dave", Head: "docs", Base: "main", Title: "Typo"})
@@ -267,7 +303,12 @@ func runScenario(t *testing.T) []githubsim.Call {
 	sim.Push(repo, "main", githubsim.CommitSpec{Author: dave, Message: "Policy", Files: map[string]string{".github/countersign.yml": policy + "\n"}})
 	sim.AddInstallationRepos(inst, "acme/app")
 	idle(t, sim, srv)
-	_ = github.String // go-github is what the simulator and bot speak
+	// countersign doctor runs with the same app: its calls count too.
+	sim.SetBranchProtection(repo, "main", &github.Protection{RequiredStatusChecks: &github.RequiredStatusChecks{
+		Checks: &[]*github.RequiredStatusCheck{{Context: "countersign", AppID: github.Int64(sim.AppID())}}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	doctor.Run(ctx, doctor.Options{App: app, Repo: repo})
 	return sim.Calls()
 }
 
