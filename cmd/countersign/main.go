@@ -35,6 +35,7 @@ func commands() []command {
 		{"detect", "classify GitHub REST pull-request or commit JSON read on stdin", runDetect},
 		{"config", "validate or print the policy file, list presets", runConfig},
 		{"setup", "register the GitHub App from app.yml (GitHub's manifest flow)", runSetup},
+		{"loadtest", "drive the server against the GitHub simulator at a target rate, with faults", runLoadtest},
 	}
 }
 

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign/bot/loadtest"
+)
+
+// runLoadtest runs 'countersign loadtest': the server, evaluator and GitHub
+// App client in-process against the GitHub simulator on loopback, driven at
+// a target rate of webhook deliveries, optionally under a fault profile.
+func runLoadtest(ctx context.Context, args []string, s streams) int {
+	fs := flag.NewFlagSet("countersign loadtest", flag.ContinueOnError)
+	fs.SetOutput(s.err)
+	var o loadtest.Options
+	var format string
+	var quiet, serverLog bool
+	fs.IntVar(&o.Repos, "repos", 10, "repositories (each in its own organization and installation)")
+	fs.IntVar(&o.PRs, "prs", 100, "pull requests open before the measured run")
+	fs.Float64Var(&o.Rate, "rate", 100, "target webhook deliveries per second")
+	fs.DurationVar(&o.Duration, "duration", 0, "length of the measured run (default 10s unless --deliveries is set)")
+	fs.IntVar(&o.Deliveries, "deliveries", 0, "end the measured run after this many deliveries")
+	fs.IntVar(&o.Workers, "workers", 4, "the server's --workers")
+	fs.IntVar(&o.QueueSize, "queue-size", 0, "the server's --queue-size (default max(1000, 2 x --prs))")
+	fs.IntVar(&o.Drivers, "drivers", 4, "goroutines changing the simulator's state")
+	fs.Int64Var(&o.Seed, "seed", 1, "seed of the activity mix and of the simulator's faults")
+	fs.StringVar(&o.Faults, "faults", "none", "fault profile: "+strings.Join(loadtest.ProfileNames(), ", "))
+	fs.DurationVar(&o.SettleTimeout, "settle-timeout", 2*time.Minute, "how long the server may take to go idle after the run")
+	fs.StringVar(&format, "format", "table", "table or json")
+	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
+	fs.BoolVar(&serverLog, "server-log", false, "the server's warnings on stderr")
+	fs.Usage = func() {
+		fmt.Fprintln(s.err, "Usage: countersign loadtest [flags]")
+		fmt.Fprintln(s.err)
+		fmt.Fprintln(s.err, "Runs the server, evaluator and GitHub App client in-process against the GitHub")
+		fmt.Fprintln(s.err, "simulator on loopback and replays pull-request activity at a target rate.")
+		fmt.Fprintln(s.err, "Exits 1 when a check run is wrong (a pass that needed approval, or a final")
+		fmt.Fprintln(s.err, "verdict that is not the engine's for the final state), 2 on a usage error.")
+		fmt.Fprintln(s.err)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitError
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(s.err, "countersign loadtest: unexpected argument %q\n", fs.Arg(0))
+		return exitError
+	}
+	if format != "table" && format != "json" {
+		fmt.Fprintf(s.err, "countersign loadtest: --format %q is not table or json\n", format)
+		return exitError
+	}
+	if _, ok := loadtest.Profiles[o.Faults]; !ok {
+		fmt.Fprintf(s.err, "countersign loadtest: --faults %q is not one of %s\n", o.Faults, strings.Join(loadtest.ProfileNames(), ", "))
+		return exitError
+	}
+	if o.Repos < 1 || o.PRs < 1 || o.Rate <= 0 || o.Workers < 1 || o.Workers > 1024 {
+		fmt.Fprintln(s.err, "countersign loadtest: --repos, --prs, --rate and --workers must be positive (--workers at most 1024)")
+		return exitError
+	}
+	if !quiet {
+		o.Progress = s.err
+	}
+	if serverLog {
+		o.Log = s.err
+	}
+	rep, err := loadtest.Run(ctx, o)
+	if err != nil {
+		fmt.Fprintf(s.err, "countersign loadtest: %v\n", err)
+		return exitError
+	}
+	if format == "json" {
+		err = rep.WriteJSON(s.out)
+	} else {
+		err = rep.WriteTable(s.out)
+	}
+	if err != nil {
+		fmt.Fprintf(s.err, "countersign loadtest: %v\n", err)
+		return exitError
+	}
+	if rep.Failed() {
+		return exitRequired
+	}
+	return exitOK
+}
