@@ -98,7 +98,7 @@ func New(o Options) *Evaluator {
 		if e.opt.App != nil {
 			token = func(ctx context.Context) (string, error) { return e.opt.App.Token(ctx, job.Installation) }
 		}
-		return withoutEdited(pull.NewGitHub(pull.GitHubOptions{
+		return e.withoutEdited(pull.NewGitHub(pull.GitHubOptions{
 			Client: client, Owner: job.Owner, Repo: job.Repo, Number: job.Number,
 			Cache: e.cache, Token: token, FetchGitFacts: e.opt.FetchGitFacts, Logger: e.log,
 			Snapshot: job.Snapshot,
@@ -324,12 +324,11 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 		summary = summary[:cut] + "…"
 	}
 	opt := github.UpdateCheckRunOptions{
-		Name:        checks.CheckName,
-		Status:      github.String("completed"),
-		Conclusion:  github.String(conclusion),
-		CompletedAt: &github.Timestamp{Time: time.Now()},
-		Output:      &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
-		Actions:     checkRunActions(conclusion),
+		Name:       checks.CheckName,
+		Status:     github.String("completed"),
+		Conclusion: github.String(conclusion),
+		Output:     &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
+		Actions:    checkRunActions(conclusion),
 	}
 	if u := e.detailsURL(job, head); u != "" {
 		opt.DetailsURL = github.String(u)
@@ -342,7 +341,11 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	if rs.status == "completed" && rs.conclusion == conclusion && rs.digest == digest {
+	// completed_at is left to GitHub's clock, which stamps updated_at too: the
+	// sweep compares them. A sweep's evaluation always writes, so that a
+	// check completed in the same second as the change it judged is not
+	// found stale again.
+	if rs.status == "completed" && rs.conclusion == conclusion && rs.digest == digest && !strings.HasPrefix(job.Reason, "sweep") {
 		log.Debug("check run already says this; not written again", "check_run", rs.id)
 		return nil
 	}
