@@ -45,12 +45,18 @@ func (e *Evaluator) Command(ctx context.Context, job server.CommandJob) (reevalu
 		return false, err
 	}
 	cmds := checks.ParseCommands(job.Body)
+	if job.Edited {
+		// The comment's approval or override, if any, is void from now on:
+		// the server evaluates the pull request once this returns.
+		e.voidComment(job.Owner, job.Repo, job.CommentID)
+		if len(cmds) == 0 {
+			return true, nil
+		}
+		log.Info("commands in an edited comment are not carried out")
+		return true, e.reply(ctx, client, job.Job, fmt.Sprintf("@%s an edited comment's commands are not carried out, and an edited approval or override no longer counts. Write a new comment instead.", job.Login))
+	}
 	if len(cmds) == 0 {
 		return false, nil
-	}
-	if job.Edited {
-		log.Info("commands in an edited comment are not carried out")
-		return false, e.reply(ctx, client, job.Job, fmt.Sprintf("@%s an edited comment's commands are not carried out, and an edited approval or override no longer counts. Write a new comment instead.", job.Login))
 	}
 
 	var (

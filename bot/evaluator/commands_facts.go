@@ -3,6 +3,8 @@ package evaluator
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,15 +23,29 @@ type unedited struct {
 	client      *github.Client
 	owner, repo string
 	number      int
+	voided      *pull.Cache
 
 	once     sync.Once
 	comments []pull.Comment
 	err      error
 }
 
-// withoutEdited wraps a pull request's facts so that edited comments are dropped.
-func withoutEdited(g *pull.GitHub, client *github.Client, job server.Job) pull.Context {
-	return &unedited{GitHub: g, client: client, owner: job.Owner, repo: job.Repo, number: job.Number}
+// withoutEdited wraps a pull request's facts so that edited comments are
+// dropped: those GitHub shows as updated after they were written, and those
+// an issue_comment.edited delivery named (GitHub's timestamps have one
+// second of precision, so an edit within the second shows no change).
+func (e *Evaluator) withoutEdited(g *pull.GitHub, client *github.Client, job server.Job) pull.Context {
+	return &unedited{GitHub: g, client: client, owner: job.Owner, repo: job.Repo, number: job.Number, voided: e.cache}
+}
+
+// voidKey is the cache key recording that a comment was edited.
+func voidKey(owner, repo string, id int64) string {
+	return "edited-comment\x00" + strings.ToLower(owner+"/"+repo) + "\x00" + strconv.FormatInt(id, 10)
+}
+
+// voidComment records that a comment was edited, so its commands never count.
+func (e *Evaluator) voidComment(owner, repo string, id int64) {
+	e.cache.Put(voidKey(owner, repo, id), true)
 }
 
 // Comments lists the issue comments that were never edited, oldest first.
@@ -43,7 +59,7 @@ func (u *unedited) Comments(ctx context.Context) ([]pull.Comment, error) {
 				return
 			}
 			for _, c := range cs {
-				if edited(c) {
+				if _, void := u.voided.Get(voidKey(u.owner, u.repo, c.GetID())); void || edited(c) {
 					continue
 				}
 				u.comments = append(u.comments, pull.Comment{ID: c.GetID(), Login: c.GetUser().GetLogin(),

@@ -85,8 +85,9 @@ func isBotUser(u *github.User) bool {
 // comments. Comments on issues, comments by bots (the app's own included)
 // and comments without a command are ignored. A created comment whose
 // commands may change the verdict (approve, override) re-evaluates the pull
-// request at once; an edited comment that held or holds a command
-// re-evaluates it too, since an edited command is void.
+// request at once. An edited comment that held or holds a command goes to
+// the backend, which voids it and then asks for the re-evaluation, so that
+// the evaluation cannot run before the comment is known to be void.
 func handleIssueComment(s *Server, d *delivery, ev any) ([]task, error) {
 	e := ev.(*github.IssueCommentEvent)
 	if !e.GetIssue().IsPullRequest() {
@@ -111,11 +112,12 @@ func handleIssueComment(s *Server, d *delivery, ev any) ([]task, error) {
 		return nil, err
 	}
 	job := base[0].job
+	ib, interacts := s.backend.(Interactions)
 	var out []task
-	if d.action == "edited" || changesVerdict(cmds) {
+	if changesVerdict(cmds) || (d.action == "edited" && !interacts) {
 		out = append(out, base...)
 	}
-	if ib, ok := s.backend.(Interactions); ok && len(cmds) > 0 {
+	if interacts {
 		cj := CommandJob{Job: job, CommentID: c.GetID(), Login: c.GetUser().GetLogin(), UserType: c.GetUser().GetType(),
 			Body: c.GetBody(), Edited: d.action == "edited", CreatedAt: c.GetCreatedAt().Time}
 		out = append(out, s.interactionTask("comment:"+job.Key()+":"+itoa(cj.CommentID), job, func(ctx context.Context) (int, error) {
