@@ -13,10 +13,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/bot/appmanifest"
 	"github.com/countersign/countersign/bot/doctor"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
@@ -26,8 +28,9 @@ import (
 const repo = "acme/infra"
 
 type env struct {
-	sim  *githubsim.Sim
-	base string
+	sim      *githubsim.Sim
+	base     string
+	manifest *appmanifest.Manifest
 }
 
 func newEnv(t *testing.T, files map[string]string) *env {
@@ -43,7 +46,37 @@ func newEnv(t *testing.T, files map[string]string) *env {
 	sim.AddRepo(repo, files)
 	sim.AddRepo("acme/other", map[string]string{"README.md": "x\n"})
 	sim.Install("acme", repo)
-	return &env{sim: sim, base: base}
+	e := &env{sim: sim, base: base}
+	e.manifest = e.grantable(t)
+	return e
+}
+
+// grantable is app.yml without what the simulator cannot grant: its apps
+// have a fixed set of permissions and events (bot/githubsim appPermissions),
+// which lacks merge_queues. Grant comparison is tested through a proxy in
+// TestDoctorReportsPermissionsNotAccepted.
+func (e *env) grantable(t *testing.T) *appmanifest.Manifest {
+	t.Helper()
+	m, err := appmanifest.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.app(t, e.base, nil).AppClient()
+	req, _ := c.NewRequest("GET", "app", nil)
+	var app struct {
+		Permissions map[string]string `json:"permissions"`
+		Events      []string          `json:"events"`
+	}
+	if _, err := c.Do(context.Background(), req, &app); err != nil {
+		t.Fatal(err)
+	}
+	s := m.Compare(app.Permissions, app.Events)
+	for _, p := range s.MissingPermissions {
+		name, _, _ := strings.Cut(p, ":")
+		delete(m.DefaultPermissions, name)
+	}
+	m.DefaultEvents = slices.DeleteFunc(m.DefaultEvents, func(ev string) bool { return slices.Contains(s.MissingEvents, ev) })
+	return m
 }
 
 func (e *env) app(t *testing.T, base string, key []byte) *ghapp.App {
@@ -63,7 +96,7 @@ func (e *env) run(t *testing.T, r string) (*doctor.Report, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	rep := doctor.Run(ctx, doctor.Options{App: e.app(t, e.base, nil), Repo: r})
+	rep := doctor.Run(ctx, doctor.Options{App: e.app(t, e.base, nil), Repo: r, Manifest: e.manifest})
 	var b bytes.Buffer
 	rep.Write(&b)
 	return rep, b.String()
@@ -205,7 +238,7 @@ func TestDoctorInstallationAndCredentials(t *testing.T) {
 	}
 	k, _ := rsa.GenerateKey(rand.Reader, 2048)
 	wrong := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
-	rep = doctor.Run(context.Background(), doctor.Options{App: e.app(t, e.base, wrong), Repo: repo})
+	rep = doctor.Run(context.Background(), doctor.Options{App: e.app(t, e.base, wrong), Repo: repo, Manifest: e.manifest})
 	var b bytes.Buffer
 	rep.Write(&b)
 	if r := result(t, rep, b.String(), "credentials"); r.Status != doctor.Fail || !strings.Contains(r.Fix, "private key") {
@@ -255,7 +288,7 @@ func TestDoctorReportsPermissionsNotAccepted(t *testing.T) {
 		w.Write(body)
 	}))
 	defer proxy.Close()
-	rep := doctor.Run(context.Background(), doctor.Options{App: e.app(t, proxy.URL+"/", nil), Repo: repo})
+	rep := doctor.Run(context.Background(), doctor.Options{App: e.app(t, proxy.URL+"/", nil), Repo: repo, Manifest: e.manifest})
 	var b bytes.Buffer
 	rep.Write(&b)
 	out := b.String()
@@ -307,5 +340,29 @@ func TestEvaluateCombinations(t *testing.T) {
 				t.Errorf("worst status %v, want %v: %+v", got, tc.want, res)
 			}
 		})
+	}
+}
+
+func TestDoctorReportsAppMissingPermission(t *testing.T) {
+	e := newEnv(t, nil)
+	e.sim.SetRules(repo, "main", rules(t, ptr(e.sim.AppID()), true))
+	m := *e.manifest
+	m.DefaultPermissions = map[string]string{"workflows": "write"}
+	for k, v := range e.manifest.DefaultPermissions {
+		m.DefaultPermissions[k] = v
+	}
+	rep := doctor.Run(context.Background(), doctor.Options{App: e.app(t, e.base, nil), Repo: repo, Manifest: &m})
+	var b bytes.Buffer
+	rep.Write(&b)
+	out := b.String()
+	r := result(t, rep, out, "app permissions and events")
+	if r.Status != doctor.Fail || !strings.Contains(r.Detail, "workflows: write") || !strings.Contains(r.Fix, "/settings/apps/countersign/permissions") {
+		t.Errorf("app grant: %+v\n%s", r, out)
+	}
+	if ir := result(t, rep, out, "installation permissions and events"); ir.Status != doctor.Fail || !strings.Contains(ir.Fix, "app's own permissions") {
+		t.Errorf("installation grant: %+v", ir)
+	}
+	if rep.OK() {
+		t.Errorf("passes with a permission missing:\n%s", out)
 	}
 }

@@ -36,6 +36,7 @@ func commands() []command {
 		{"config", "validate or print the policy file, list presets", runConfig},
 		{"setup", "register the GitHub App from app.yml (GitHub's manifest flow)", runSetup},
 		{"loadtest", "drive the server against the GitHub simulator at a target rate, with faults", runLoadtest},
+		{"doctor", "check the app's credentials, grants, policy and branch protection", runDoctor},
 	}
 }
 

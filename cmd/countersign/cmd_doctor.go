@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign/bot/appmanifest"
+	"github.com/countersign/countersign/bot/doctor"
+	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/server"
+)
+
+// runDoctor runs 'countersign doctor': check, with serve's settings, that
+// the app can do its job on a repository and that merges wait for it.
+func runDoctor(ctx context.Context, args []string, s streams) int {
+	return doctorCmd(ctx, args, os.Getenv, s)
+}
+
+// splitRepo takes --repo (and -h) out of args; the rest are serve's settings.
+func splitRepo(args []string) (repo string, help bool, rest []string, err error) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-h" || a == "--help" || a == "-help":
+			help = true
+		case a == "--repo" || a == "-repo":
+			if i+1 >= len(args) {
+				return "", false, nil, errors.New("--repo needs OWNER/NAME")
+			}
+			repo = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--repo=") || strings.HasPrefix(a, "-repo="):
+			_, repo, _ = strings.Cut(a, "=")
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return repo, help, rest, nil
+}
+
+func doctorUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: countersign doctor [--repo OWNER/NAME] [serve's settings flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Checks, with the settings 'countersign serve' uses (COUNTERSIGN_* variables or flags):")
+	fmt.Fprintln(w, "the app's credentials, the permissions and events GitHub granted against app.yml, and with")
+	fmt.Fprintln(w, "--repo the installation, the policy file on the default branch, and whether the default")
+	fmt.Fprintln(w, "branch's protection or rulesets require the countersign check from this app and pull requests.")
+	fmt.Fprintln(w, "Exits 0 when everything holds, 1 otherwise. Settings:")
+	fmt.Fprintln(w)
+	server.SettingsUsage(w)
+}
+
+// doctorManifest is what the app should be granted; nil means app.yml.
+// Tests against the simulator narrow it to what the simulator can grant.
+var doctorManifest *appmanifest.Manifest
+
+func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s streams) int {
+	repo, help, rest, err := splitRepo(args)
+	if help {
+		doctorUsage(s.out)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(s.err, "countersign doctor: %v\n", err)
+		return exitError
+	}
+	set, err := server.LoadSettings(rest, getenv)
+	if err != nil {
+		fmt.Fprintf(s.out, "✗ settings: %s\n    fix them as docs/configuration.md says ('countersign doctor -h' lists them)\n",
+			strings.ReplaceAll(err.Error(), "\n", "\n    "))
+		return exitRequired
+	}
+	fmt.Fprintf(s.out, "✓ settings: app %d, GitHub %s\n", set.AppID, set.GitHubURL)
+	app, err := ghapp.New(ghapp.Options{AppID: set.AppID, PrivateKeyPEM: set.PrivateKeyPEM, BaseURL: set.GitHubURL,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxAttempts: 2, MaxRateLimitWait: 5 * time.Second})
+	if err != nil {
+		fmt.Fprintf(s.out, "✗ settings: %v\n", err)
+		return exitRequired
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	rep := doctor.Run(cctx, doctor.Options{App: app, Repo: repo, Manifest: doctorManifest})
+	rep.Write(s.out)
+	if !rep.OK() {
+		return exitRequired
+	}
+	return exitOK
+}
