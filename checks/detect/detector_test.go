@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -724,4 +726,22 @@ func invariants(det Detection) string {
 		return "empty operator"
 	}
 	return ""
+}
+
+// docs/detection.md must list every agent of the catalogue in its table.
+func TestDocsListCatalogue(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "detection.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range Catalogue() {
+		if !strings.Contains(string(doc), "| `"+a.ID+"` | "+a.Name+" |") {
+			t.Errorf("docs/detection.md has no catalogue row for %q (%s)", a.ID, a.Name)
+		}
+	}
+	for _, b := range builtinBots {
+		if !strings.Contains(string(doc), "`"+b.id+"`") {
+			t.Errorf("docs/detection.md does not name automation bot %q", b.id)
+		}
+	}
 }
