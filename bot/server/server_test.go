@@ -609,11 +609,13 @@ func TestHandledEventsIsTheTable(t *testing.T) {
 	want := map[string][]string{
 		"pull_request":              {"opened", "reopened", "synchronize", "edited", "ready_for_review", "labeled", "unlabeled"},
 		"pull_request_review":       {"submitted", "edited", "dismissed"},
-		"check_run":                 {"rerequested"},
+		"check_run":                 {"rerequested", "requested_action"},
 		"check_suite":               {"rerequested"},
 		"installation":              {"created", "new_permissions_accepted", "unsuspend"},
 		"installation_repositories": {"added"},
 		"push":                      {},
+		"issue_comment":             {"created", "edited"},
+		"merge_group":               {"checks_requested"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("HandledEvents = %v", got)
