@@ -61,6 +61,8 @@ type Sandbox struct {
 	done    chan error
 	actions *actionLog
 
+	installation int64 // the app's installation on acme
+
 	mu  sync.Mutex
 	prs []prRef // pull requests opened through the sandbox, in order
 }

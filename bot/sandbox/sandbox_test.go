@@ -7,12 +7,15 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
 	"github.com/countersign/countersign/checks"
+	"github.com/google/go-github/v62/github"
 )
 
 func start(t *testing.T) *Sandbox {
@@ -285,3 +288,38 @@ func TestBadActionsAreRefused(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// The check run's buttons (requested actions) are shown and clicking one is
+// a check_run.requested_action webhook from the acting user.
+func TestCheckRunButtonsAreWebhooks(t *testing.T) {
+	sb := start(t)
+	app, err := ghapp.New(ghapp.Options{AppID: sb.Sim.AppID(), PrivateKeyPEM: sb.Sim.PrivateKeyPEM(), BaseURL: sb.Sim.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh, err := app.Client(sb.installation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := sb.Sim.PR(seedRepo, 1).GetHead().GetSHA()
+	cr := sb.Sim.LatestCheckRun(seedRepo, head, checks.CheckName)
+	ctx := context.Background()
+	// As the bot would: offer a button on the check run.
+	if _, _, err := gh.Checks.UpdateCheckRun(ctx, "acme", "platform", cr.GetID(), github.UpdateCheckRunOptions{
+		Name: checks.CheckName, Actions: []*github.CheckRunAction{{Label: "Request review", Description: "Ask @acme/sre", Identifier: "request-review"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, sb)
+	if code, body := c.get(sb.URL() + "sandbox/acme/platform/pull/1"); code != http.StatusOK || !strings.Contains(body, `name="identifier" value="request-review"`) || !strings.Contains(body, ">Request review</button>") {
+		t.Fatalf("the page does not offer the check's button: %d", code)
+	}
+	before := len(sb.Sim.Deliveries())
+	if code, _ := c.post("/sandbox/acme/platform/pull/1/requested-action", url.Values{"as": {"dave"}, "check_run_id": {strconv.FormatInt(cr.GetID(), 10)}, "identifier": {"request-review"}}); code != http.StatusOK {
+		t.Fatalf("click: %d", code)
+	}
+	d := find(newDeliveries(sb, before), "check_run", "requested_action", "dave")
+	if d == nil || !strings.Contains(string(d.Body), `"identifier":"request-review"`) || d.Status == 0 {
+		t.Fatalf("the click was not delivered as check_run.requested_action: %+v", d)
+	}
+}

@@ -312,7 +312,7 @@ func (sb *Sandbox) seed(ctx context.Context) error {
 	for _, p := range People {
 		sim.SetPermission(seedRepo, p.Login, p.Permission)
 	}
-	sim.Install(seedOrg)
+	sb.installation = sim.Install(seedOrg)
 
 	alice, _ := person("alice")
 	dave, _ := person("dave")
