@@ -324,11 +324,12 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 		summary = summary[:cut] + "…"
 	}
 	opt := github.UpdateCheckRunOptions{
-		Name:       checks.CheckName,
-		Status:     github.String("completed"),
-		Conclusion: github.String(conclusion),
-		Output:     &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
-		Actions:    checkRunActions(conclusion),
+		Name:        checks.CheckName,
+		Status:      github.String("completed"),
+		Conclusion:  github.String(conclusion),
+		CompletedAt: &github.Timestamp{Time: time.Now()},
+		Output:      &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
+		Actions:     checkRunActions(conclusion),
 	}
 	if u := e.detailsURL(job, head); u != "" {
 		opt.DetailsURL = github.String(u)
@@ -341,10 +342,10 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	// completed_at is left to GitHub's clock, which stamps updated_at too: the
-	// sweep compares them. A sweep's evaluation always writes, so that a
-	// check completed in the same second as the change it judged is not
-	// found stale again.
+	// The sweep compares completed_at with the pull request's updated_at, in
+	// whole seconds: a sweep's evaluation always writes, so that a check
+	// completed in the same second as the change it judged (or stamped by a
+	// clock behind GitHub's) is judged once more, not on every sweep.
 	if rs.status == "completed" && rs.conclusion == conclusion && rs.digest == digest && !strings.HasPrefix(job.Reason, "sweep") {
 		log.Debug("check run already says this; not written again", "check_run", rs.id)
 		return nil
