@@ -120,7 +120,9 @@ func (e *Evaluator) staleness(ctx context.Context, client *github.Client, owner,
 		return "check run " + latest.GetStatus(), nil
 	case latest.GetConclusion() == string(checks.Failure) && strings.HasPrefix(latest.GetOutput().GetTitle(), couldNotEvaluate):
 		return "check run could not evaluate", nil
-	case latest.GetCompletedAt().Time.Before(updated):
+	case !latest.GetCompletedAt().Time.Truncate(time.Second).After(updated):
+		// Both are stamped by GitHub in whole seconds: a change in the same
+		// second as the verdict may have come after it.
 		return "check run older than the pull request's last change", nil
 	}
 	return "", nil
