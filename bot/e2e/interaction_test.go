@@ -277,6 +277,11 @@ func TestInteractionExplainRecheckUnknown(t *testing.T) {
 	}
 	recheck := e.sim.Comment(repo, n, "tina", "/countersign recheck")
 	e.reacted(recheck, "+1")
+	ask := e.sim.Comment(repo, n, "tina", "/countersign request-review")
+	e.reacted(ask, "+1")
+	if users, teams := e.requested(n); !slices.Equal(users, []string{"frank"}) || !slices.Equal(teams, []string{"infra"}) {
+		t.Fatalf("request-review asked users %v teams %v, want [frank] [infra]", users, teams)
+	}
 
 	outsider := e.sim.Comment(repo, n, "mallory", "/countersign explain")
 	e.reply(n, "@mallory", "needs triage permission", "no access")
