@@ -515,7 +515,7 @@ func (d *Detector) PullRequest(pr PullRequest) Detection {
 	case pr.AuthorID != 0 && d.ids[pr.AuthorID].strength != "":
 		r := d.ids[pr.AuthorID]
 		st.addRule(SignalLogin, login+" (id "+strconv.FormatInt(pr.AuthorID, 10)+")", r, strengthAt(r, posPRAuthor))
-	case isBotType || strings.HasSuffix(ll, "[bot]"):
+	case ll != "" && (isBotType || strings.HasSuffix(ll, "[bot]")):
 		st.addRule(SignalLogin, login, rule{automation: ll}, Medium)
 	case login != "":
 		st.prHuman = Identity{Login: login}
@@ -704,6 +704,11 @@ func (d *Detector) trailer(st *state, key, value, line string) {
 	case keyDeclared:
 		if id, name, ok := d.declared(value); ok {
 			st.add(found{Signal: Signal{Kind: SignalTrailer, Match: line, Agent: id, Strength: Medium}, name: name})
+		}
+	case keyMadeWith:
+		// Cursor's "Made-with: Cursor"; "Made-with: love" is not a declaration.
+		if id, _, ok := d.declared(value); ok && id != OtherAgent {
+			st.addRule(SignalTrailer, line, rule{agent: id}, Medium)
 		}
 	case keyClaudeSession:
 		if d.agents["claude-code"].Builtin {
@@ -1013,12 +1018,13 @@ const (
 	keyClaudeSession
 	keyAmpThread
 	keyEntire
+	keyMadeWith
 )
 
 var trailerKeys = map[string]int{
 	"co-authored-by": keyCoAuthoredBy, "signed-off-by": keySignedOffBy,
 	"assisted-by": keyDeclared, "generated-by": keyDeclared, "co-authored-by-ai": keyDeclared,
-	"entire-agent": keyDeclared, "made-with": keyDeclared,
+	"entire-agent": keyDeclared, "made-with": keyMadeWith,
 	"claude-session": keyClaudeSession, "amp-thread-id": keyAmpThread,
 	"entire-session": keyEntire, "entire-checkpoint": keyEntire,
 }

@@ -258,6 +258,9 @@ var commitCases = []struct {
 	{"declared/made-with-cursor-trailer", human("Dev", "dev@example.org", "fix\n\nMade-with: Cursor"),
 		want{class: ClassAgent, agent: "cursor"}},
 
+	{"declared/made-with-love-is-not-a-tool", human("Dev", "dev@example.org", "fix\n\nMade-with: love"),
+		want{class: ClassHuman, noSignals: true}},
+
 	// --- Automation ---
 	{"automation/dependabot", Commit{AuthorName: "dependabot[bot]", AuthorEmail: "49699333+dependabot[bot]@users.noreply.github.com", CommitterName: webFlowName, CommitterEmail: webFlowEmail,
 		Message: "chore(deps): bump lodash from 4.17.20 to 4.17.21\n\nBumps [lodash](https://github.com/lodash/lodash) from 4.17.20 to 4.17.21.\n\n---\nupdated-dependencies:\n- dependency-name: lodash\n  dependency-type: direct:production\n...\n\nSigned-off-by: dependabot[bot] <support@github.com>"},
