@@ -35,7 +35,7 @@ func eventHandlers() []eventHandler {
 		{"installation", []string{"created", "new_permissions_accepted", "unsuspend"}, handleInstallation},
 		{"installation_repositories", []string{"added"}, handleInstallationRepositories},
 		{"push", nil, handlePush},
-		{"issue_comment", []string{"created", "edited"}, handleIssueComment},
+		{"issue_comment", []string{"created", "edited", "deleted"}, handleIssueComment},
 		{"merge_group", []string{"checks_requested"}, handleMergeGroup},
 	}
 }
