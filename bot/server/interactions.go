@@ -85,7 +85,7 @@ func isBotUser(u *github.User) bool {
 // comments. Comments on issues, comments by bots (the app's own included)
 // and comments without a command are ignored. A created comment whose
 // commands may change the verdict (approve, override) re-evaluates the pull
-// request at once. An edited comment that held or holds a command goes to
+// request at once, and so does deleting one. An edited comment that held or holds a command goes to
 // the backend, which voids it and then asks for the re-evaluation, so that
 // the evaluation cannot run before the comment is known to be void.
 func handleIssueComment(s *Server, d *delivery, ev any) ([]task, error) {
@@ -110,6 +110,13 @@ func handleIssueComment(s *Server, d *delivery, ev any) ([]task, error) {
 	base, err := s.prJob(d, e.GetInstallation(), e.GetRepo(), e.GetIssue().GetNumber(), "", nil)
 	if err != nil {
 		return nil, err
+	}
+	if d.action == "deleted" {
+		// A deleted approval or override no longer counts: judge again.
+		if changesVerdict(cmds) {
+			return base, nil
+		}
+		return nil, nil
 	}
 	job := base[0].job
 	ib, interacts := s.backend.(Interactions)

@@ -614,7 +614,7 @@ func TestHandledEventsIsTheTable(t *testing.T) {
 		"installation":              {"created", "new_permissions_accepted", "unsuspend"},
 		"installation_repositories": {"added"},
 		"push":                      {},
-		"issue_comment":             {"created", "edited"},
+		"issue_comment":             {"created", "edited", "deleted"},
 		"merge_group":               {"checks_requested"},
 	}
 	if len(got) != len(want) {
