@@ -147,6 +147,10 @@ spec:
 {{else}}<p>No check run yet.</p>{{end}}
 </div>
 
+{{if or $.ReviewUsers $.ReviewTeams}}<p id="requested-reviewers">Review requested from {{range $.ReviewUsers}}@{{.}} {{end}}{{range $.ReviewTeams}}@{{.}} {{end}}</p>{{end}}
+{{with $.Comments}}<h2>Conversation</h2>
+{{range .}}<div class="card comment"><div class="muted">@{{.Login}} · {{.At}}</div><pre>{{.Body}}</pre></div>{{end}}{{end}}
+
 <div class="grid">
 <div><h2>Review as @{{$.As.Login}}</h2>
 <form class="stack card" method="post" action="/sandbox/{{.Repo}}/pull/{{.Number}}/review" id="review">

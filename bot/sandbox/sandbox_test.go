@@ -323,3 +323,28 @@ func TestCheckRunButtonsAreWebhooks(t *testing.T) {
 		t.Fatalf("the click was not delivered as check_run.requested_action: %+v", d)
 	}
 }
+
+// A /countersign command is answered by the bot on the pull request, and the page shows the conversation.
+func TestCommandsAreAnsweredOnThePage(t *testing.T) {
+	sb := start(t)
+	c := newClient(t, sb)
+	code, body := c.post("/sandbox/acme/platform/pull/1/comment", url.Values{"as": {"bob"}, "body": {"/countersign explain"}})
+	if code != http.StatusOK {
+		t.Fatalf("comment: %d", code)
+	}
+	if !strings.Contains(body, "<pre>/countersign explain</pre>") {
+		t.Errorf("the page does not show bob's comment")
+	}
+	var bot bool
+	for _, cm := range sb.Sim.Comments(seedRepo, 1) {
+		if cm.GetUser().GetLogin() == "countersign[bot]" {
+			bot = true
+			if !strings.Contains(body, "@countersign[bot]") {
+				t.Errorf("the page does not show the bot's answer")
+			}
+		}
+	}
+	if !bot {
+		t.Error("the bot did not answer /countersign explain")
+	}
+}

@@ -340,6 +340,8 @@ func checkViewOf(cr *github.CheckRun) *checkView {
 	return c
 }
 
+type commentView struct{ Login, Body, At string }
+
 type deliveryView struct{ At, Event, Sender, Target, Status string }
 
 // deliveries returns the newest webhook deliveries, optionally those of one pull request.
@@ -439,9 +441,23 @@ func (sb *Sandbox) prPageHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	data := struct {
 		pageBase
-		PR         prView
-		Deliveries []deliveryView
+		PR                       prView
+		Deliveries               []deliveryView
+		Comments                 []commentView
+		ReviewUsers, ReviewTeams []string
 	}{pageBase: sb.base(r), PR: sb.view(repo, n, true), Deliveries: sb.deliveries(repo, n, 20)}
+	for _, c := range sb.Sim.Comments(repo, n) {
+		data.Comments = append(data.Comments, commentView{Login: c.GetUser().GetLogin(), Body: c.GetBody(), At: c.GetCreatedAt().Local().Format("15:04:05")})
+	}
+	users, teams := sb.Sim.RequestedReviewers(repo, n)
+	data.ReviewUsers = users
+	owner, _, _ := strings.Cut(repo, "/")
+	for _, t := range teams {
+		if !strings.Contains(t, "/") {
+			t = owner + "/" + t // GitHub lists a team by its slug
+		}
+		data.ReviewTeams = append(data.ReviewTeams, t)
+	}
 	data.Pending = data.PR.State == "open" && (data.PR.Check == nil || data.PR.Check.Status != "completed")
 	sb.render(w, "pr", data)
 }
