@@ -1,0 +1,186 @@
+// Package fence orders the check-run writes of several Countersign replicas
+// behind one load balancer, so that no replica publishes an older verdict
+// over a newer one for the same pull request.
+//
+// Every evaluation takes a token from a per-pull-request counter before it
+// reads any fact (Begin). A verdict is published under the pull request's
+// lock, and only when no evaluation with a greater token has published yet
+// (Publish): the check run always shows the verdict of the latest-started
+// evaluation that finished, never one that started before it. The counter,
+// the last published token and the lock live in Redis.
+package fence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults of Options.
+const (
+	// DefaultLease bounds how long a replica holds a pull request's lock
+	// while it writes the check run; a write must finish well within it.
+	DefaultLease = 30 * time.Second
+	// DefaultPrefix begins every key.
+	DefaultPrefix = "countersign:fence:"
+	// keyTTL lets a quiet pull request's keys expire (a month).
+	keyTTL = 30 * 24 * time.Hour
+)
+
+// ErrSuperseded is returned by Publish when a newer evaluation has already
+// published for the pull request: the caller's verdict is older and was not written.
+var ErrSuperseded = errors.New("fence: a newer evaluation has already published")
+
+// Options configures a Redis fence.
+type Options struct {
+	// Client is the Redis client; required.
+	Client redis.UniversalClient
+	// Prefix begins every key; default DefaultPrefix.
+	Prefix string
+	// Lease bounds how long the lock is held; default DefaultLease.
+	Lease time.Duration
+}
+
+// Redis is a fence kept in Redis. It is safe for concurrent use, by any
+// number of replicas sharing the Redis.
+type Redis struct {
+	rdb    redis.UniversalClient
+	prefix string
+	lease  time.Duration
+}
+
+// New returns a Redis fence.
+func New(o Options) (*Redis, error) {
+	if o.Client == nil {
+		return nil, errors.New("fence: no Redis client")
+	}
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if o.Lease <= 0 {
+		o.Lease = DefaultLease
+	}
+	return &Redis{rdb: o.Client, prefix: o.Prefix, lease: o.Lease}, nil
+}
+
+// Dial parses a redis:// or rediss:// URL and returns a fence on it, after
+// checking that Redis answers.
+func Dial(ctx context.Context, url string) (*Redis, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		// go-redis quotes the URL, which may carry a password.
+		return nil, errors.New("fence: the Redis URL is not redis://[user:password@]host:port[/db] or rediss://…")
+	}
+	c := redis.NewClient(opt)
+	if err := c.Ping(ctx).Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("fence: Redis at %s does not answer: %v", opt.Addr, err)
+	}
+	return New(Options{Client: c})
+}
+
+// Close closes the Redis client.
+func (f *Redis) Close() error { return f.rdb.Close() }
+
+func (f *Redis) keys(key string) (seq, pub, lock string) {
+	// The braces make one pull request's keys one hash slot (Redis Cluster).
+	base := f.prefix + "{" + key + "}:"
+	return base + "seq", base + "pub", base + "lock"
+}
+
+// Begin returns the next token of key (a pull request, "owner/repo#n"):
+// greater than any token Begin returned for key before, on any replica.
+// Call it before reading any fact.
+func (f *Redis) Begin(ctx context.Context, key string) (int64, error) {
+	seq, _, _ := f.keys(key)
+	pipe := f.rdb.TxPipeline()
+	n := pipe.Incr(ctx, seq)
+	pipe.Expire(ctx, seq, keyTTL)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, fmt.Errorf("fence: taking a token for %s: %w", key, err)
+	}
+	return n.Val(), nil
+}
+
+// release deletes the lock only if it still holds our value.
+var release = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end
+return 0`)
+
+// commit records the published token only while the lock is still ours
+// and the token is newer than the recorded one.
+var commit = redis.NewScript(`
+if redis.call("GET", KEYS[1]) ~= ARGV[1] then return -1 end
+local cur = tonumber(redis.call("GET", KEYS[2]) or "0")
+if tonumber(ARGV[2]) <= cur then return 0 end
+redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[3])
+return 1`)
+
+// Publish runs write, which publishes the verdict of the evaluation that
+// took token, while holding key's lock, unless an evaluation with a greater
+// token has already published: then it returns ErrSuperseded without
+// running write. write gets a context that ends before the lock's lease;
+// if write fails, nothing is recorded and its error is returned.
+func (f *Redis) Publish(ctx context.Context, key string, token int64, write func(ctx context.Context) error) error {
+	_, pub, lock := f.keys(key)
+	owner := strconv.FormatInt(token, 10) + ":" + strconv.FormatUint(rand.Uint64(), 36)
+	if err := f.lock(ctx, lock, owner); err != nil {
+		return fmt.Errorf("fence: locking %s: %w", key, err)
+	}
+	// Release with a context of its own: the caller's may be done by now.
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		release.Run(rctx, f.rdb, []string{lock}, owner)
+	}()
+	cur, err := f.rdb.Get(ctx, pub).Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("fence: reading the last published token of %s: %w", key, err)
+	}
+	if cur > token {
+		return ErrSuperseded
+	}
+	// The write must end while the lock is certainly still ours.
+	wctx, cancel := context.WithTimeout(ctx, f.lease*2/3)
+	err = write(wctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	res, err := commit.Run(ctx, f.rdb, []string{lock, pub}, owner, token, keyTTL.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("fence: recording the published token of %s: %w", key, err)
+	}
+	if res < 0 {
+		return fmt.Errorf("fence: the lock of %s expired during the write", key)
+	}
+	return nil
+}
+
+// lock takes the lock, waiting (with jittered backoff) while another
+// replica holds it, until ctx is done.
+func (f *Redis) lock(ctx context.Context, lock, owner string) error {
+	wait := 2 * time.Millisecond
+	for {
+		ok, err := f.rdb.SetNX(ctx, lock, owner, f.lease).Result()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		t := time.NewTimer(wait/2 + rand.N(wait/2+1))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(wait*2, 200*time.Millisecond)
+	}
+}

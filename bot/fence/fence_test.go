@@ -1,0 +1,156 @@
+package fence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startRedis runs redis-server on a free loopback port, or skips the test
+// when it is not installed.
+func startRedis(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed (apt-get install -y redis-server): the fence needs a real Redis")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f, err := Dial(context.Background(), url)
+		if err == nil {
+			f.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server did not answer: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPublishOrder: evaluations on two replicas take tokens, take random
+// time, and publish. The check run's writes must come in token order: no
+// write of an evaluation that began before the last written one.
+func TestPublishOrder(t *testing.T) {
+	url := startRedis(t)
+	ctx := context.Background()
+	var replicas []*Redis
+	for range 2 {
+		f, err := Dial(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		replicas = append(replicas, f)
+	}
+	var mu sync.Mutex
+	var written []int64
+	superseded := 0
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := replicas[i%2]
+			tok, err := f.Begin(ctx, "acme/infra#1")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(time.Duration(rand.IntN(20)) * time.Millisecond)
+			err = f.Publish(ctx, "acme/infra#1", tok, func(context.Context) error {
+				mu.Lock()
+				written = append(written, tok)
+				mu.Unlock()
+				return nil
+			})
+			if errors.Is(err, ErrSuperseded) {
+				mu.Lock()
+				superseded++
+				mu.Unlock()
+			} else if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := 1; i < len(written); i++ {
+		if written[i] <= written[i-1] {
+			t.Fatalf("write %d published token %d after token %d: %v", i, written[i], written[i-1], written)
+		}
+	}
+	if len(written)+superseded != 60 || len(written) == 0 {
+		t.Errorf("%d written, %d superseded, want 60 in all", len(written), superseded)
+	}
+	if written[len(written)-1] != 60 {
+		t.Errorf("the last write is token %d, want the newest (60)", written[len(written)-1])
+	}
+	t.Logf("%d written in order, %d superseded", len(written), superseded)
+}
+
+// TestFailedWriteIsNotRecorded: a write GitHub refused does not count as
+// published, so an older evaluation may still publish after it.
+func TestFailedWriteIsNotRecorded(t *testing.T) {
+	url := startRedis(t)
+	ctx := context.Background()
+	f, err := Dial(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	old, _ := f.Begin(ctx, "k")
+	newer, _ := f.Begin(ctx, "k")
+	boom := errors.New("github: 502")
+	if err := f.Publish(ctx, "k", newer, func(context.Context) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("Publish returned %v, want the write's error", err)
+	}
+	ran := false
+	if err := f.Publish(ctx, "k", old, func(context.Context) error { ran = true; return nil }); err != nil || !ran {
+		t.Fatalf("the older evaluation could not publish after a failed newer write: ran=%v err=%v", ran, err)
+	}
+	if err := f.Publish(ctx, "k", newer, func(context.Context) error { return nil }); err != nil {
+		t.Fatalf("the newer evaluation's retry could not publish: %v", err)
+	}
+	if err := f.Publish(ctx, "k", old, func(context.Context) error { return nil }); !errors.Is(err, ErrSuperseded) {
+		t.Errorf("the older evaluation published after the newer one: %v", err)
+	}
+}
+
+// TestDialRefusesBadURLWithoutEchoingIt: a malformed URL's error does not
+// repeat the URL (it may carry a password).
+func TestDialRefusesBadURLWithoutEchoingIt(t *testing.T) {
+	_, err := Dial(context.Background(), "http://user:s3cret@host/")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if want := "s3cret"; contains(err.Error(), want) {
+		t.Errorf("the error shows the password: %v", err)
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
