@@ -52,6 +52,10 @@ type Options struct {
 	FetchGitFacts pull.FetchGitFacts
 	// CacheEntries bounds the cross-evaluation caches; 0 means pull.DefaultCacheEntries.
 	CacheEntries int
+	// Fence, when set, orders the check-run writes of several replicas so
+	// that none publishes an older verdict over a newer one (bot/fence, in
+	// Redis). Nil means one replica, whose queue already orders them.
+	Fence Fence
 }
 
 // Evaluator evaluates pull requests and publishes their check runs. It is
@@ -128,6 +132,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 	if err != nil {
 		return err
 	}
+	ctx = e.beginFence(ctx, job, log)
 	pc := e.newContext(client, job)
 	pr, err := pc.PR(ctx)
 	if err != nil {
@@ -346,11 +351,14 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 	// whole seconds: a sweep's evaluation always writes, so that a check
 	// completed in the same second as the change it judged (or stamped by a
 	// clock behind GitHub's) is judged once more, not on every sweep.
-	if rs.status == "completed" && rs.conclusion == conclusion && rs.digest == digest && !strings.HasPrefix(job.Reason, "sweep") {
+	if rs.status == "completed" && rs.conclusion == conclusion && rs.digest == digest && !strings.HasPrefix(job.Reason, "sweep") && e.opt.Fence == nil {
 		log.Debug("check run already says this; not written again", "check_run", rs.id)
 		return nil
 	}
-	_, _, err := client.Checks.UpdateCheckRun(ctx, job.Owner, job.Repo, rs.id, opt)
+	err := e.fencedWrite(ctx, job, conclusion, log, func(ctx context.Context) error {
+		_, _, err := client.Checks.UpdateCheckRun(ctx, job.Owner, job.Repo, rs.id, opt)
+		return err
+	})
 	if err != nil {
 		var er *github.ErrorResponse
 		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == 404 {

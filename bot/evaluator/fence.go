@@ -1,0 +1,83 @@
+package evaluator
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/countersign/countersign/bot/fence"
+	"github.com/countersign/countersign/bot/server"
+	"github.com/countersign/countersign/checks"
+)
+
+// Fence orders the check-run writes of several replicas, so that none
+// publishes an older verdict over a newer one (bot/fence keeps it in Redis).
+type Fence interface {
+	// Begin returns a token greater than every earlier one for key, on any replica.
+	Begin(ctx context.Context, key string) (int64, error)
+	// Publish runs write under key's lock unless an evaluation with a
+	// greater token has published; then it returns fence.ErrSuperseded.
+	Publish(ctx context.Context, key string, token int64, write func(context.Context) error) error
+}
+
+type fenceTokenKey struct{}
+
+// beginFence takes the evaluation's token before any fact is read. Without
+// one (the fence's store is down), the evaluation may still publish a
+// verdict that blocks the merge, never a pass.
+func (e *Evaluator) beginFence(ctx context.Context, job server.Job, log *slog.Logger) context.Context {
+	if e.opt.Fence == nil {
+		return ctx
+	}
+	token, err := e.opt.Fence.Begin(ctx, job.Key())
+	if err != nil {
+		log.Warn("fence: no token; this evaluation will not publish a pass", "err", err)
+		token = 0
+	}
+	return context.WithValue(ctx, fenceTokenKey{}, token)
+}
+
+// errNoFence refuses to publish a pass without the fence.
+var errNoFence = errors.New("the replicas' fence (Redis) is unavailable; a pass is not published without it")
+
+// fencedWrite runs write, through the fence when there is one. A verdict
+// superseded by a newer evaluation's is not written, and that is no error.
+func (e *Evaluator) fencedWrite(ctx context.Context, job server.Job, conclusion string, log *slog.Logger, write func(context.Context) error) error {
+	if e.opt.Fence == nil {
+		return write(ctx)
+	}
+	token, _ := ctx.Value(fenceTokenKey{}).(int64)
+	if token == 0 {
+		if conclusion == string(checks.Success) {
+			return errNoFence
+		}
+		return write(ctx) // a verdict that blocks may always be written
+	}
+	err := e.opt.Fence.Publish(ctx, job.Key(), token, func(ctx context.Context) error {
+		if err := write(ctx); err != nil {
+			return writeError{err}
+		}
+		return nil
+	})
+	var werr writeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fence.ErrSuperseded):
+		log.Info("fence: a newer evaluation has already published; this verdict is not written", "token", token)
+		return nil
+	case errors.As(err, &werr):
+		return werr.err // GitHub refused the write
+	case conclusion != string(checks.Success) && ctx.Err() == nil:
+		// The fence's store failed, not GitHub: a blocking verdict is still safe to write.
+		log.Warn("fence: unavailable; writing the blocking verdict without it", "err", err)
+		return write(ctx)
+	}
+	return err
+}
+
+// writeError marks an error of the write itself (GitHub), as opposed to the fence's store.
+type writeError struct{ err error }
+
+func (w writeError) Error() string { return w.err.Error() }
+func (w writeError) Unwrap() error { return w.err }
