@@ -52,6 +52,10 @@ type Settings struct {
 	SweepInterval time.Duration
 	// RedeliverWindow is how far back failed deliveries are redelivered at start; 0 disables it.
 	RedeliverWindow time.Duration
+	// RedisURL, when set, is the Redis that replicas behind one load
+	// balancer share to order their check-run writes (bot/fence); empty
+	// means one replica. It may carry a password: it is never logged.
+	RedisURL string
 }
 
 // LogValue shows the settings without their secrets.
@@ -70,6 +74,7 @@ func (s *Settings) LogValue() slog.Value {
 		slog.Duration("drain_timeout", s.DrainTimeout),
 		slog.Duration("sweep_interval", s.SweepInterval),
 		slog.Duration("redeliver_window", s.RedeliverWindow),
+		slog.Bool("redis", s.RedisURL != ""),
 	)
 }
 
@@ -102,6 +107,7 @@ var settingsTable = []setting{
 	{"drain-timeout", "COUNTERSIGN_DRAIN_TIMEOUT", DefaultDrainTimeout.String(), "how long to finish queued work at shutdown"},
 	{"sweep-interval", "COUNTERSIGN_SWEEP_INTERVAL", DefaultSweepInterval.String(), "how often to re-evaluate open PRs whose check is missing or stale (0 disables)"},
 	{"redeliver-window", "COUNTERSIGN_REDELIVER_WINDOW", DefaultRedeliverWindow.String(), "at start, redeliver failed webhook deliveries this recent (0 disables)"},
+	{"redis-url", "COUNTERSIGN_REDIS_URL", "", "redis:// URL shared by replicas behind one load balancer (optional; unset: one replica)"},
 }
 
 // envPrivateKey holds the PEM itself; it has no flag, so the key never
@@ -261,6 +267,15 @@ func LoadSettings(args []string, getenv func(string) string) (*Settings, error) 
 			errs = append(errs, settingError(by[n.name], "%q is not a duration of 0 or more (such as 15m; 0 disables)", v))
 		} else {
 			*n.dst = d
+		}
+	}
+
+	if v, ok := get("redis-url"); ok && v != "" {
+		// The URL may carry a password: errors never quote it.
+		if u, err := url.Parse(strings.TrimSpace(v)); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			errs = append(errs, settingError(by["redis-url"], "not a redis://host:port[/db] or rediss:// URL"))
+		} else {
+			s.RedisURL = strings.TrimSpace(v)
 		}
 	}
 
