@@ -11,6 +11,7 @@ import (
 
 	"github.com/countersign/countersign/bot/details"
 	"github.com/countersign/countersign/bot/evaluator"
+	"github.com/countersign/countersign/bot/fence"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,7 +56,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 	// The details page: linked from each check run when a public URL is set.
 	detailsSigner := details.NewSigner(set.WebhookSecret)
 	detailsStore := details.NewStore(0)
+	// Several replicas share a Redis to order their check-run writes.
+	var fenceStore evaluator.Fence
+	if set.RedisURL != "" {
+		f, err := fence.Dial(ctx, set.RedisURL)
+		if err != nil {
+			log.Error("cannot reach Redis (--redis-url / COUNTERSIGN_REDIS_URL)", slog.Any("error", err))
+			return exitError
+		}
+		defer f.Close()
+		fenceStore = f
+	}
 	backend := evaluator.New(evaluator.Options{
+		Fence:        fenceStore,
 		App:          app,
 		PublicURL:    set.PublicURL,
 		Logger:       log,
