@@ -365,6 +365,11 @@ func (q *commitQueue) Pop() any {
 	return it
 }
 
+// renameOptions detect renames as git (and so GitHub's file list) does by
+// default: a file at least 50% similar to a removed one is its rename
+// (go-git's own default asks for 60%).
+var renameOptions = &object.DiffTreeOptions{DetectRenames: true, RenameScore: 50}
+
 // changedFiles lists the files changed from one commit's tree to another's,
 // with renames detected and lines counted (binary files and submodules
 // count 0), sorted by path.
@@ -377,7 +382,7 @@ func (r *Repo) changedFiles(ctx context.Context, from, to *object.Commit) ([]che
 	if err != nil {
 		return nil, fmt.Errorf("reading the tree of %s: %w", short(to.Hash), err)
 	}
-	changes, err := object.DiffTreeWithOptions(ctx, ft, tt, object.DefaultDiffTreeOptions)
+	changes, err := object.DiffTreeWithOptions(ctx, ft, tt, renameOptions)
 	if err != nil {
 		return nil, fmt.Errorf("comparing %s and %s: %w", short(from.Hash), short(to.Hash), err)
 	}
