@@ -130,3 +130,35 @@ func TestDocsExamplesAreValid(t *testing.T) {
 		t.Errorf("only %d examples checked", n)
 	}
 }
+
+// indentedYAMLBlock matches fenced YAML blocks at any indentation, as in a
+// Markdown list item.
+var indentedYAMLBlock = regexp.MustCompile("(?m)^([ \t]*)```yaml\n((?s:.*?))^[ \t]*```")
+
+// The README's quickstart policy is what a newcomer copies first; it must
+// validate.
+func TestReadmePolicyExamplesAreValid(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatalf("read README.md: %v", err)
+	}
+	n := 0
+	for _, m := range indentedYAMLBlock.FindAllStringSubmatch(string(b), -1) {
+		indent, body := m[1], m[2]
+		var lines []string
+		for _, l := range strings.Split(body, "\n") {
+			lines = append(lines, strings.TrimPrefix(l, indent))
+		}
+		src := strings.Join(lines, "\n")
+		if !strings.Contains(src, "protected_paths:") && !strings.Contains(src, "review:") && !strings.Contains(src, "agents:") {
+			continue
+		}
+		n++
+		if _, err := Parse("README.md example", []byte(src)); err != nil {
+			t.Errorf("README example does not validate: %v\n%s", err, src)
+		}
+	}
+	if n == 0 {
+		t.Error("no policy example found in README.md")
+	}
+}
