@@ -16,7 +16,6 @@ import (
 
 	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/ghapp"
-	"github.com/countersign/countersign/bot/githubsim"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -44,7 +43,10 @@ type evalRec struct {
 // requests each one sends to GitHub, and knows how many are running.
 type recorder struct {
 	ev       atomic.Pointer[evaluator.Evaluator]
-	inflight atomic.Int64
+	app      atomic.Pointer[ghapp.App]
+	clock    *clock
+	inflight atomic.Int64 // backend calls running: evaluations and listings
+	gen      atomic.Int64
 	seq      atomic.Int64
 
 	mu    sync.Mutex
@@ -66,9 +68,8 @@ func (r *recorder) Evaluate(ctx context.Context, job server.Job) error {
 	r.evals[job.Key()] = append(r.evals[job.Key()], rec)
 	r.byID[id] = rec
 	r.mu.Unlock()
-	r.inflight.Add(1)
+	defer r.busy()()
 	err := r.ev.Load().Evaluate(context.WithValue(ctx, evalKey{}, id), job)
-	r.inflight.Add(-1)
 	r.mu.Lock()
 	rec.end, rec.ok = time.Now(), err == nil
 	delete(r.byID, id)
@@ -76,28 +77,51 @@ func (r *recorder) Evaluate(ctx context.Context, job server.Job) error {
 	return err
 }
 
+// busy counts a backend call as running until the returned func is called;
+// every start and end moves the generation, so a quiet spell is real.
+func (r *recorder) busy() func() {
+	r.inflight.Add(1)
+	r.gen.Add(1)
+	return func() {
+		r.gen.Add(1)
+		r.inflight.Add(-1)
+	}
+}
+
 // OpenPullRequests lists through the wrapped backend.
 func (r *recorder) OpenPullRequests(ctx context.Context, installation int64, owner, repo string) ([]server.Job, error) {
+	defer r.busy()()
 	return r.ev.Load().OpenPullRequests(ctx, installation, owner, repo)
 }
 
 // InstallationRepos lists through the wrapped backend.
 func (r *recorder) InstallationRepos(ctx context.Context, installation int64) ([]string, error) {
+	defer r.busy()()
 	return r.ev.Load().InstallationRepos(ctx, installation)
 }
 
 // Installations lists through the wrapped backend (the sweep needs it).
 func (r *recorder) Installations(ctx context.Context) ([]int64, error) {
+	defer r.busy()()
 	return r.ev.Load().Installations(ctx)
 }
 
-// RateBudget asks the wrapped backend.
+// RateBudget asks the wrapped backend, but judges a primary limit's reset
+// by the app's clock: a campaign ends a primary rate limit by moving that
+// clock past the reset (the hour passing), and the evaluator compares the
+// reset with the real time.
 func (r *recorder) RateBudget(installation int64) (remaining, limit int, known bool) {
+	if app := r.app.Load(); app != nil {
+		if rl, ok := app.RateLimit(installation); ok && !rl.Reset.IsZero() && !rl.Reset.After(r.clock.Now()) {
+			return 0, 0, false
+		}
+	}
 	return r.ev.Load().RateBudget(installation)
 }
 
 // StalePullRequests lists through the wrapped backend.
 func (r *recorder) StalePullRequests(ctx context.Context, installation int64, owner, repo string) ([]server.Job, error) {
+	defer r.busy()()
 	return r.ev.Load().StalePullRequests(ctx, installation, owner, repo)
 }
 
@@ -200,6 +224,7 @@ func (l *run) newBot() (*bot, error) {
 	}
 	ev := evaluator.New(evaluator.Options{App: app, Logger: log, Registerer: reg})
 	l.rec.ev.Store(ev)
+	l.rec.app.Store(app)
 	srv, err := server.New(server.Options{
 		Backend: l.rec, WebhookSecret: []byte(l.secret), Logger: log, Registry: reg,
 		Workers: l.opt.Workers, QueueSize: l.opt.QueueSize,
@@ -308,8 +333,7 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	status := f.serve(b, w, r.Header, body)
-	_ = status
+	f.serve(b, w, r.Header, body)
 	if dup {
 		f.dups.Add(1)
 		f.serve(b, discard{}, r.Header, body)
@@ -323,11 +347,12 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (f *front) flush() {
 	f.mu.Lock()
 	b, held := f.bot, f.held
-	f.held = nil
-	f.mu.Unlock()
 	if b == nil {
+		f.mu.Unlock()
 		return
 	}
+	f.held = nil
+	f.mu.Unlock()
 	for _, h := range held {
 		f.serve(b, discard{}, h.header, h.body)
 	}
@@ -395,5 +420,3 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	i := int(float64(len(ds)-1) * p)
 	return ds[i]
 }
-
-var _ = githubsim.Fault{}

@@ -146,6 +146,9 @@ type mutation struct {
 	at   time.Time
 }
 
+// memProfileOnce samples the heap finely enough to split it (once: it is process-wide).
+var memProfileOnce sync.Once
+
 // run is one load test in progress.
 type run struct {
 	opt       Options
@@ -167,9 +170,15 @@ type run struct {
 	mutations []mutation
 	kinds     map[string]int
 	progress  io.Writer
+	events    []string // restarts, for traces
+	restarts  atomic.Int64
+	botMu     sync.Mutex // held while the bot is being restarted
 }
 
 func (l *run) logf(format string, a ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, time.Now().Format("15:04:05.000000")+" "+fmt.Sprintf(format, a...))
 	if l.progress != nil {
 		fmt.Fprintf(l.progress, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05.000")}, a...)...)
 	}
@@ -184,9 +193,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if !ok {
 		return nil, fmt.Errorf("loadtest: no fault profile %q (have %s)", o.Faults, strings.Join(ProfileNames(), ", "))
 	}
-	runtime.MemProfileRate = 64 << 10
+	memProfileOnce.Do(func() { runtime.MemProfileRate = 64 << 10 })
+	clk := &clock{}
+	rec := newRecorder()
+	rec.clock = clk
 	l := &run{
-		opt: o, secret: "loadtest-webhook-secret", clock: &clock{}, rec: newRecorder(),
+		opt: o, secret: "loadtest-webhook-secret", clock: clk, rec: rec,
 		transport: newTransport(), front: newFront(o.Seed), heads: map[string]*headInfo{},
 		insts: map[string]int64{}, kinds: map[string]int{}, progress: o.Progress,
 	}
@@ -437,7 +449,6 @@ func (l *run) drive(ctx context.Context, prof profile, rep *Report) {
 	chans := make([]chan ticket, o.Drivers)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	var newPRs []*prState
 	for d := range o.Drivers {
 		chans[d] = make(chan ticket, 64)
 		wg.Add(1)
@@ -457,13 +468,14 @@ func (l *run) drive(ctx context.Context, prof profile, rep *Report) {
 			mu.Unlock()
 		}(d, chans[d])
 	}
-	_ = newPRs
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 2))
 	start := time.Now()
 	deadline := start.Add(o.Duration)
 	var issued atomic.Int64
 	perMutation := 3.0 // deliveries per mutation, re-estimated as the run goes
 	killed := false
+	var restarted sync.WaitGroup
+	defer restarted.Wait()
 	for ctx.Err() == nil {
 		now := time.Now()
 		if now.After(deadline) {
@@ -474,8 +486,13 @@ func (l *run) drive(ctx context.Context, prof profile, rep *Report) {
 			break
 		}
 		if prof.restartAt > 0 && !killed && now.Sub(start) >= time.Duration(float64(o.Duration)*prof.restartAt) {
+			// The mix goes on while the server is down.
 			killed = true
-			l.restart(prof.downFor)
+			restarted.Add(1)
+			go func() {
+				defer restarted.Done()
+				l.restart(prof.downFor)
+			}()
 		}
 		n := issued.Load()
 		if n > 50 && got > 0 {
@@ -508,6 +525,9 @@ func (l *run) drive(ctx context.Context, prof profile, rep *Report) {
 // restart kills the bot as a crash would, keeps it down, and starts a new one.
 func (l *run) restart(down time.Duration) {
 	l.logf("killing the server")
+	l.restarts.Add(1)
+	l.botMu.Lock()
+	defer l.botMu.Unlock()
 	old := l.bot
 	l.front.setBot(nil)
 	old.kill()
@@ -529,12 +549,14 @@ func (l *run) settle(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	quiet := 0
+	lastGen := int64(-1)
 	for {
 		if err := l.sim.WaitDeliveries(ctx); err != nil {
 			return fmt.Errorf("webhooks still queued in the simulator: %w", err)
 		}
 		l.front.flush()
-		if l.bot.gauge("countersign_queue_depth") == 0 && l.rec.inflight.Load() == 0 {
+		gen := l.rec.gen.Load()
+		if l.bot.gauge("countersign_queue_depth") == 0 && l.rec.inflight.Load() == 0 && gen == lastGen {
 			quiet++
 			if quiet >= 3 {
 				return nil
@@ -542,6 +564,7 @@ func (l *run) settle(ctx context.Context, timeout time.Duration) error {
 		} else {
 			quiet = 0
 		}
+		lastGen = gen
 		t := time.NewTimer(20 * time.Millisecond)
 		select {
 		case <-ctx.Done():

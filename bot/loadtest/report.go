@@ -169,13 +169,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("initial sync", "%d evaluations in %.1f s (%.0f/s)", r.Sync.Evaluations, r.Sync.Seconds, r.Sync.PerSecond)
 	row("mutations", "%s", kv(ld.Mutations))
 	row("deliveries", "%d handled in %.1f s: %.0f/s sustained; statuses %s", ld.Deliveries, ld.Seconds, ld.DeliveriesPerSecond, kv(ld.Statuses))
-	if ld.Duplicated+ld.Reordered+ld.Refused+int64(ld.DroppedBySim) > 0 {
-		row("delivery faults", "%d duplicated, %d reordered, %d refused while down, %d dropped by GitHub", ld.Duplicated, ld.Reordered, ld.Refused, ld.DroppedBySim)
+	if ld.Duplicated+ld.Reordered+ld.Refused+ld.Restarts+int64(ld.DroppedBySim) > 0 {
+		row("delivery faults", "%d duplicated, %d reordered, %d dropped by GitHub; %d restarts, %d refused while down",
+			ld.Duplicated, ld.Reordered, ld.DroppedBySim, ld.Restarts, ld.Refused)
 	}
 	row("ack latency", "p50 %.2f ms, p99 %.2f ms, max %.2f ms", ld.Ack["p50"], ld.Ack["p99"], ld.Ack["max"])
 	row("change to check", "p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d changes; %d never followed by a successful evaluation)",
 		ld.ToCheck["p50"], ld.ToCheck["p99"], ld.ToCheck["max"], ld.ToCheckSamples, ld.ToCheckMissing)
-	row("evaluations", "%d (%d failed attempts); settled %.1f s after the run", ld.Evaluations, ld.FailedAttempts, ld.SettleSeconds)
+	row("evaluations", "%d (%d failed attempts, %d took 1 s or more); settled %.1f s after the run", ld.Evaluations, ld.FailedAttempts, ld.SlowEvaluations, ld.SettleSeconds)
 	row("API calls", "%d (%d charged): %.2f per delivery, %.2f per evaluation (max %d), %d outside evaluations; statuses %s",
 		ld.Calls, ld.Charged, ld.CallsPerDeliv, ld.CallsPerEval, ld.CallsPerEvalMax, ld.CallsOutside, kv(ld.CallsByStatus))
 	row("calls by route", "%s", kv(ld.CallsByRoute))

@@ -2,13 +2,13 @@ package loadtest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/countersign/countersign/bot/ghapp"
@@ -210,6 +210,9 @@ type LoadStats struct {
 	Reordered       int64             `json:"reordered"`
 	Refused         int64             `json:"refused_while_down"`
 	DroppedBySim    int               `json:"dropped_by_github"`
+	Restarts        int64             `json:"restarts"`
+	// SlowEvaluations took a second or more (latency faults, rate-limit waits).
+	SlowEvaluations int `json:"slow_evaluations"`
 }
 
 // Millis is a duration in milliseconds.
@@ -229,6 +232,7 @@ func (l *run) fillLoad(rep *Report, received int64, d time.Duration) {
 	ld.Ack = map[string]Millis{"p50": ms(percentile(acks, .5)), "p99": ms(percentile(acks, .99)), "max": ms(percentile(acks, 1))}
 	ld.Mutations = l.kinds
 	ld.Duplicated, ld.Reordered, ld.Refused = l.front.dups.Load(), l.front.reorders.Load(), l.front.refused.Load()
+	ld.Restarts = l.restarts.Load()
 	for _, dv := range l.sim.Deliveries() {
 		if dv.Dropped {
 			ld.DroppedBySim++
@@ -264,6 +268,9 @@ func (l *run) fillLoad(rep *Report, received int64, d time.Duration) {
 				ld.FailedAttempts++
 			}
 			ld.CallsPerEvalMax = max(ld.CallsPerEvalMax, e.calls)
+			if e.end.Sub(e.start) >= time.Second {
+				ld.SlowEvaluations++
+			}
 		}
 	}
 	calls := l.sim.Calls()
@@ -418,8 +425,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-var _ sync.Mutex
-
 // trace prints one pull request's history to stderr (LOADTEST_TRACE=1).
 func (l *run) trace(p *prState) {
 	var lines []string
@@ -437,6 +442,24 @@ func (l *run) trace(p *prState) {
 			lines = append(lines, fmt.Sprintf("%s write %s %.7s %s %s %q", w.At.Format("15:04:05.000000"), w.Method, w.HeadSHA, w.Status, w.Conclusion, w.Title))
 		}
 	}
+	for _, d := range l.sim.Deliveries() {
+		var b struct {
+			Number      int `json:"number"`
+			PullRequest struct {
+				Number int `json:"number"`
+			} `json:"pull_request"`
+			Repository struct {
+				FullName string `json:"full_name"`
+			} `json:"repository"`
+		}
+		_ = json.Unmarshal(d.Body, &b)
+		if b.Repository.FullName == p.repo && (b.PullRequest.Number == p.number || b.Number == p.number) {
+			lines = append(lines, fmt.Sprintf("%s delivery %s.%s %s status=%d err=%q dropped=%v redelivery=%v", d.At.Format("15:04:05.000000"), d.Event, d.Action, d.GUID, d.Status, d.Err, d.Dropped, d.Redelivery))
+		}
+	}
+	l.mu.Lock()
+	lines = append(lines, l.events...)
+	l.mu.Unlock()
 	sort.Strings(lines)
 	fmt.Fprintf(os.Stderr, "== %s\n%s\n", p.key(), strings.Join(lines, "\n"))
 }
