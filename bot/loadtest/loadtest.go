@@ -18,9 +18,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/countersign/countersign/bot/githubsim"
@@ -55,6 +57,8 @@ type Options struct {
 	Log io.Writer
 	// Progress, when set, receives one line per phase.
 	Progress io.Writer
+	// CPUProfile, when set, receives a CPU profile of the measured run.
+	CPUProfile io.Writer
 }
 
 func (o *Options) defaults() {
@@ -172,6 +176,7 @@ type run struct {
 	progress  io.Writer
 	events    []string // restarts, for traces
 	restarts  atomic.Int64
+	base0     int64      // deliveries before the measured run
 	botMu     sync.Mutex // held while the bot is being restarted
 }
 
@@ -242,10 +247,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	l.front.takeAcks()
 	_ = l.sim.CheckRunWrites() // (kept for the safety check over the whole history)
 	undo := prof.apply(l)
+	l.base0 = l.front.received.Load() + l.front.refused.Load()
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return nil, fmt.Errorf("loadtest: CPU profile: %w", err)
+		}
+	}
+	cpu0 := cpuSeconds()
 	mstart := time.Now()
 	l.drive(ctx, prof, rep)
 	mdur := time.Since(mstart)
-	received := l.front.received.Load()
+	rep.Load.CPUSeconds = cpuSeconds() - cpu0
+	if o.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
+	received := l.front.received.Load() + l.front.refused.Load() - l.base0
 	rep.Load.Seconds = mdur.Seconds()
 	l.logf("drove %d mutations in %.1fs", len(l.mutations), mdur.Seconds())
 
@@ -474,6 +490,9 @@ func (l *run) drive(ctx context.Context, prof profile, rep *Report) {
 	var issued atomic.Int64
 	perMutation := 3.0 // deliveries per mutation, re-estimated as the run goes
 	killed := false
+	lastIdle := start
+	var saturated time.Duration
+	defer func() { rep.Load.SaturatedSeconds = saturated.Seconds() }()
 	var restarted sync.WaitGroup
 	defer restarted.Wait()
 	for ctx.Err() == nil {
@@ -481,7 +500,7 @@ func (l *run) drive(ctx context.Context, prof profile, rep *Report) {
 		if now.After(deadline) {
 			break
 		}
-		got := l.front.received.Load() + l.front.refused.Load()
+		got := l.front.received.Load() + l.front.refused.Load() - l.base0
 		if o.Deliveries > 0 && got >= int64(o.Deliveries) {
 			break
 		}
@@ -494,8 +513,18 @@ func (l *run) drive(ctx context.Context, prof profile, rep *Report) {
 				l.restart(prof.downFor)
 			}()
 		}
+		// Backpressure: GitHub's sender is the simulator's, one delivery
+		// at a time; when it has had a backlog for over 100 ms the system
+		// is saturated, and more mutations would only queue webhooks.
+		if l.simIdle() {
+			lastIdle = now
+		} else if now.Sub(lastIdle) > 100*time.Millisecond {
+			saturated += 5 * time.Millisecond
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
 		n := issued.Load()
-		if n > 50 && got > 0 {
+		if n > 50 && got > 0 && l.simIdle() {
 			perMutation = max(1, float64(got)/float64(n))
 		}
 		due := time.Duration(float64(n) * perMutation / o.Rate * float64(time.Second))
@@ -520,6 +549,13 @@ func (l *run) drive(ctx context.Context, prof profile, rep *Report) {
 	for _, m := range l.mutations {
 		l.kinds[m.kind]++
 	}
+}
+
+// simIdle reports whether the simulator has sent every webhook it queued.
+func (l *run) simIdle() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Microsecond)
+	defer cancel()
+	return l.sim.WaitDeliveries(ctx) == nil
 }
 
 // restart kills the bot as a crash would, keeps it down, and starts a new one.
@@ -573,4 +609,13 @@ func (l *run) settle(ctx context.Context, timeout time.Duration) error {
 		case <-t.C:
 		}
 	}
+}
+
+// cpuSeconds is the CPU time (user and system) the process has used.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }

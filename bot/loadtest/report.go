@@ -168,7 +168,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("machine", "%d CPUs (%s), GOMAXPROCS %d, load %s, %s, %s", r.Machine.CPUs, r.Machine.Model, r.GOMAXPROCS, r.Machine.LoadAvg, r.Machine.Go, r.At)
 	row("initial sync", "%d evaluations in %.1f s (%.0f/s)", r.Sync.Evaluations, r.Sync.Seconds, r.Sync.PerSecond)
 	row("mutations", "%s", kv(ld.Mutations))
-	row("deliveries", "%d handled in %.1f s: %.0f/s sustained; statuses %s", ld.Deliveries, ld.Seconds, ld.DeliveriesPerSecond, kv(ld.Statuses))
+	row("deliveries", "%.0f/s sustained over the %.1f s run (%d handled in all); statuses %s", ld.DeliveriesPerSecond, ld.Seconds, ld.Deliveries, kv(ld.Statuses))
+	row("CPU", "%.1f s of CPU over the %.1f s run (%.2f cores busy, simulator and driver included)", ld.CPUSeconds, ld.Seconds, ld.CPUSeconds/ld.Seconds)
+	if ld.SaturatedSeconds > 0 {
+		row("saturation", "the driver held back %.1f s of the run: the webhook sender had a backlog (capacity reached)", ld.SaturatedSeconds)
+	}
 	if ld.Duplicated+ld.Reordered+ld.Refused+ld.Restarts+int64(ld.DroppedBySim) > 0 {
 		row("delivery faults", "%d duplicated, %d reordered, %d dropped by GitHub; %d restarts, %d refused while down",
 			ld.Duplicated, ld.Reordered, ld.DroppedBySim, ld.Restarts, ld.Refused)

@@ -211,6 +211,11 @@ type LoadStats struct {
 	Refused         int64             `json:"refused_while_down"`
 	DroppedBySim    int               `json:"dropped_by_github"`
 	Restarts        int64             `json:"restarts"`
+	// CPUSeconds is the process's CPU time over the run (simulator included).
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// SaturatedSeconds is how long the driver held back because the
+	// simulator's webhook sender had a backlog (the system at capacity).
+	SaturatedSeconds float64 `json:"saturated_seconds"`
 	// SlowEvaluations took a second or more (latency faults, rate-limit waits).
 	SlowEvaluations int `json:"slow_evaluations"`
 }

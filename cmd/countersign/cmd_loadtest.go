@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 	var o loadtest.Options
 	var format string
 	var quiet, serverLog bool
+	var cpuProfile string
 	fs.IntVar(&o.Repos, "repos", 10, "repositories (each in its own organization and installation)")
 	fs.IntVar(&o.PRs, "prs", 100, "pull requests open before the measured run")
 	fs.Float64Var(&o.Rate, "rate", 100, "target webhook deliveries per second")
@@ -32,6 +34,7 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 	fs.StringVar(&o.Faults, "faults", "none", "fault profile: "+strings.Join(loadtest.ProfileNames(), ", "))
 	fs.DurationVar(&o.SettleTimeout, "settle-timeout", 2*time.Minute, "how long the server may take to go idle after the run")
 	fs.StringVar(&format, "format", "table", "table or json")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	fs.BoolVar(&serverLog, "server-log", false, "the server's warnings on stderr")
 	fs.Usage = func() {
@@ -71,6 +74,15 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 	}
 	if serverLog {
 		o.Log = s.err
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			fmt.Fprintf(s.err, "countersign loadtest: --cpuprofile: %v\n", err)
+			return exitError
+		}
+		defer f.Close()
+		o.CPUProfile = f
 	}
 	rep, err := loadtest.Run(ctx, o)
 	if err != nil {
