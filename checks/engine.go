@@ -231,6 +231,13 @@ func (e *eval) detect(det classifier) {
 		default:
 			e.authors.add(c.AuthorLogin)
 			e.authors.add(LoginFromEmail(c.AuthorEmail))
+			// Whoever committed a human commit (amended, rebased or
+			// cherry-picked it) put its content there too; GitHub's web-flow
+			// committer of web edits and merges is nobody.
+			if !isWebFlow(c.CommitterLogin, c.CommitterEmail) {
+				e.authors.add(c.CommitterLogin)
+				e.authors.add(LoginFromEmail(c.CommitterEmail))
+			}
 		}
 	}
 	// The human who opened a pull request whose commits or body an agent
@@ -627,7 +634,7 @@ func (e *eval) independence(login, userType string) (reason, detail string) {
 	case e.operators.has(login):
 		return ExcludedOperator, "@" + login + " delegated this change to " + e.agentPhraseOr("an agent")
 	case e.authors.has(login):
-		return ExcludedCommitter, "@" + login + " wrote commits in this pull request"
+		return ExcludedCommitter, "@" + login + " wrote or committed commits in this pull request"
 	case !known || config.PermissionRank(rv.Permission) == 0:
 		return ExcludedUnknown, "@" + login + "'s repository permission could not be established"
 	}
@@ -844,6 +851,15 @@ func (e *eval) overrideProblem(o *Override) (reason, detail string) {
 		}
 		return ExcludedNotAllowed, "@" + o.Login + " is not in overrides.users or overrides.teams"
 	}
+	// Overriding is approving without review: the same independence holds.
+	switch {
+	case config.SameLogin(o.Login, e.f.PR.AuthorLogin):
+		return ExcludedAuthor, "@" + o.Login + " opened the pull request and cannot override it"
+	case e.operators.has(o.Login):
+		return ExcludedOperator, "@" + o.Login + " delegated this change to " + e.agentPhraseOr("an agent") + " and cannot override it"
+	case e.authors.has(o.Login):
+		return ExcludedCommitter, "@" + o.Login + " wrote or committed commits in this pull request and cannot override it"
+	}
 	if strings.TrimSpace(o.Reason) == "" {
 		return ExcludedNoReason, "an override needs a reason: /countersign override <reason>"
 	}
@@ -1056,4 +1072,10 @@ func clipTitle(s string) string {
 		n++
 	}
 	return s
+}
+
+// isWebFlow reports whether a committer is GitHub's web-flow identity, which
+// commits web edits, merges and squashes on a person's behalf.
+func isWebFlow(login, email string) bool {
+	return strings.EqualFold(login, "web-flow") || strings.EqualFold(email, "noreply@github.com")
 }

@@ -721,3 +721,100 @@ func TestEvaluateBadCustomAgentFailsClosed(t *testing.T) {
 		t.Errorf("a policy whose detector cannot be built must fail, got %s %q", v.Conclusion, v.Title)
 	}
 }
+
+// TestCommittersAndOverridersAreNotIndependent: the committer of a human
+// commit (Bob amending Alice's commit) and the PR's author, operators and
+// commit authors overriding their own pull request do not count.
+func TestCommittersAndOverridersAreNotIndependent(t *testing.T) {
+	amended := func(committerLogin, committerEmail string) detect.Commit {
+		c := humanCommit("c1", "alice")
+		c.CommitterName, c.CommitterLogin, c.CommitterEmail = "Committer", committerLogin, committerEmail
+		return c
+	}
+	infra := policy(sreRule())
+	overridable := policy()
+	overridable.Overrides = config.Overrides{Users: []string{"carol", "alice", "bob", "lead"}, Teams: []string{"acme/release"}}
+	copilotWith := func(commits []detect.Commit, o Override) Facts {
+		return Facts{Repo: "acme/web", PR: copilotPR(), Commits: commits, Files: files("web/a.go"),
+			Reviewers: reviewers(writer("carol"), writer("alice"), writer("bob"), writer("lead"), writer("rel", "acme/release")),
+			Overrides: []Override{o}}
+	}
+	ov := func(login string) Override {
+		return Override{ID: 5, Login: login, UserType: "User", Reason: "hotfix", CommitSHA: head}
+	}
+	cases := []struct {
+		name     string
+		policy   *config.Policy
+		facts    Facts
+		want     Conclusion
+		excluded []string
+	}{
+		{
+			name: "the committer of an amended human commit cannot approve it", policy: infra,
+			facts: Facts{Repo: "acme/web", PR: humanPR("alice"), Commits: []detect.Commit{amended("bob", "bob@example.com")},
+				Files: files("infra/main.tf"), Reviews: []Review{review(1, "bob", ReviewApproved, head)}, Reviewers: reviewers(writer("bob", "acme/sre"))},
+			want: ActionRequired, excluded: []string{"bob:commit_author"},
+		},
+		{
+			name: "a committer known only by a noreply email is excluded", policy: infra,
+			facts: Facts{Repo: "acme/web", PR: humanPR("alice"), Commits: []detect.Commit{amended("", "123+bob@users.noreply.github.com")},
+				Files: files("infra/main.tf"), Reviews: []Review{review(1, "bob", ReviewApproved, head)}, Reviewers: reviewers(writer("bob", "acme/sre"))},
+			want: ActionRequired, excluded: []string{"bob:commit_author"},
+		},
+		{
+			name: "GitHub's web-flow committer excludes nobody", policy: infra,
+			facts: Facts{Repo: "acme/web", PR: humanPR("alice"), Commits: []detect.Commit{amended("web-flow", "noreply@github.com")},
+				Files: files("infra/main.tf"), Reviews: []Review{review(1, "bob", ReviewApproved, head)}, Reviewers: reviewers(writer("bob", "acme/sre"))},
+			want: Success,
+		},
+		{
+			name: "the PR author cannot override", policy: overridable,
+			facts: func() Facts {
+				f := copilotWith([]detect.Commit{claudeCommit("c1")}, ov("carol"))
+				f.PR = humanPR("carol")
+				return f
+			}(),
+			want: ActionRequired, excluded: []string{"carol:pr_author"},
+		},
+		{
+			name: "an operator cannot override", policy: overridable,
+			facts: copilotWith([]detect.Commit{trailerCommit("c1", "alice")}, ov("alice")),
+			want:  ActionRequired, excluded: []string{"alice:operator"},
+		},
+		{
+			name: "a commit author cannot override", policy: overridable,
+			facts: copilotWith([]detect.Commit{claudeCommit("c1"), humanCommit("c2", "bob")}, ov("bob")),
+			want:  ActionRequired, excluded: []string{"bob:commit_author"},
+		},
+		{
+			name: "an independent override by user counts", policy: overridable,
+			facts: copilotWith([]detect.Commit{claudeCommit("c1")}, ov("lead")),
+			want:  Success,
+		},
+		{
+			name: "an independent override by team member counts", policy: overridable,
+			facts: copilotWith([]detect.Commit{claudeCommit("c1")}, ov("rel")),
+			want:  Success,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := Evaluate(tc.policy, &tc.facts)
+			if v.Conclusion != tc.want {
+				t.Errorf("conclusion = %s (%s), want %s", v.Conclusion, v.Title, tc.want)
+			}
+			want := tc.excluded
+			if want == nil {
+				want = []string{}
+			}
+			if got := excl(v); !slices.Equal(got, want) {
+				t.Errorf("excluded = %v, want %v", got, want)
+			}
+			for _, x := range v.Excluded {
+				if x.Source == SourceOverride && !strings.Contains(x.Detail, "cannot override") {
+					t.Errorf("override exclusion detail %q does not say why", x.Detail)
+				}
+			}
+		})
+	}
+}
