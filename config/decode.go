@@ -226,10 +226,21 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.errorAt(n, path, "YAML aliases (*%s) are not supported in a policy file; write the value out", n.Value)
 		return
 	}
-	if isNull(n) {
-		return // unset: the getter's default applies
-	}
 	t := v.Type()
+	if isNull(n) {
+		// An explicit empty value where a list or an approvers/overrides
+		// mapping belongs is a mistake, never a silent "unset": `teams: ~`
+		// would otherwise lift the restriction it meant to state.
+		switch key := path[strings.LastIndexAny(path, ".")+1:]; {
+		case strings.HasSuffix(path, "]"):
+			d.errorAt(n, path, "empty list item; remove it or give %s", expected(t))
+		case t.Kind() == reflect.Slice:
+			d.errorAt(n, path, "empty value for %q; remove the key or give a list", key)
+		case t.Kind() == reflect.Struct && (key == "approvers" || key == "overrides"):
+			d.errorAt(n, path, "empty value for %q; remove the key or give a mapping", key)
+		}
+		return // otherwise unset: the getter's default applies
+	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		elem := reflect.New(t.Elem())

@@ -32,6 +32,15 @@ func TestParseErrors(t *testing.T) {
 		path      string
 		msg       string // a substring of the message
 	}{
+		// An explicit empty list or approvers/overrides mapping is an error:
+		// read as unset, it would lift the restriction it meant to state.
+		{"null teams", "protected_paths:\n  rules:\n    - name: x\n      paths: [x/]\n      approvers:\n        teams:\n", 6, 15, "protected_paths.rules[0].approvers.teams", `empty value for "teams"; remove the key or give a list`},
+		{"tilde teams", "review:\n  agent:\n    approvers:\n      teams: ~\n", 4, 14, "review.agent.approvers.teams", `empty value for "teams"`},
+		{"tilde users", "overrides:\n  users: ~\n", 2, 10, "overrides.users", `empty value for "users"`},
+		{"null approvers", "review:\n  agent:\n    approvers: ~\n", 3, 16, "review.agent.approvers", `empty value for "approvers"; remove the key or give a mapping`},
+		{"null overrides", "overrides:\n", 1, 11, "overrides", `empty value for "overrides"`},
+		{"null presets", "protected_paths:\n  presets: ~\n", 2, 12, "protected_paths.presets", `empty value for "presets"; remove the key or give a list`},
+		{"null list item", "overrides:\n  teams: [acme/sre, ~]\n", 2, 21, "overrides.teams[1]", `empty list item; remove it or give a string`},
 		{"unknown key suggests", "review:\n  agnet:\n    approvals: 2\n", 2, 3, "review.agnet", `unknown key "agnet"; did you mean "agent"?`},
 		{"unknown key lists keys", "settings: 2\n", 1, 1, "settings", `known keys here are agents, review, protected_paths, commands, overrides`},
 		{"unknown top-level typo", "protected-paths: {}\n", 1, 1, "protected-paths", `did you mean "protected_paths"?`},
@@ -174,8 +183,8 @@ func TestParseValid(t *testing.T) {
 			}
 		}},
 		{"document marker only", "---\n", nil},
-		{"null values are unset", "review:\n  agent:\n    approvals: ~\nprotected_paths:\n  presets:\n", func(t *testing.T, p *Policy) {
-			if p.Review.Agent.Approvals != nil || p.ProtectedPaths.Presets != nil {
+		{"null scalars are unset", "review:\n  agent:\n    approvals: ~\n  dismiss_stale:\nprotected_paths: ~\n", func(t *testing.T, p *Policy) {
+			if p.Review.Agent.Approvals != nil || p.Review.DismissStale != nil || p.ProtectedPaths.Presets != nil {
 				t.Errorf("null did not leave the settings unset: %+v", p)
 			}
 		}},
