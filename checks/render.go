@@ -253,6 +253,9 @@ func conclusionIcon(c Conclusion) string {
 func policyText(v *Verdict) string {
 	s := v.Policy
 	if s.Builtin {
+		if s.Note != "" {
+			return "built-in default policy (" + s.Note + ")"
+		}
 		return "built-in default policy (no " + ".github/countersign.yml" + " found)"
 	}
 	if s.Path == "" {

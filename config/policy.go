@@ -64,6 +64,9 @@ type Source struct {
 	SHA string `json:"sha,omitempty"`
 	// Builtin is true when no file was found and the built-in default applies.
 	Builtin bool `json:"builtin,omitempty"`
+	// Note says, in one sentence, why this source applies when that is not
+	// plain (the organization's policy repository could not be seen).
+	Note string `json:"note,omitempty"`
 }
 
 // Agents configures agent detection.
