@@ -84,10 +84,12 @@ type Context interface {
 	// teams the policy (and, when it uses them, the code owners) name.
 	Reviewer(ctx context.Context, login string) (checks.Reviewer, error)
 	// Policy returns the policy that governs the pull request: the base
-	// branch's file at the base commit, else the owner's .github repository's,
-	// else the built-in default. An invalid file gives a *PolicyError.
+	// branch's file at the branch's current tip (not the pull request's
+	// base.sha, which GitHub leaves behind when the branch moves; never the
+	// head's), else the owner's .github repository's, else the built-in
+	// default. An invalid file gives a *PolicyError.
 	Policy(ctx context.Context) (*config.Policy, error)
-	// CodeOwners returns the base branch's CODEOWNERS at the base commit; nil when there is none.
+	// CodeOwners returns the base branch's CODEOWNERS at the same commit as the policy; nil when there is none.
 	CodeOwners(ctx context.Context) (codeowners.Ruleset, error)
 }
 

@@ -47,6 +47,12 @@ type GitHubOptions struct {
 	// when set, PR answers from it instead of reading the pull request.
 	// Set it only when nothing newer is known (server.Job.Snapshot).
 	Snapshot *github.PullRequest
+	// BaseFresh says the Snapshot came from a pull_request.opened or
+	// synchronize delivery, whose base.sha GitHub has just set to the base
+	// branch's tip; the policy is then read there without resolving the
+	// tip. Otherwise base.sha may be stale (GitHub does not move it when the
+	// base branch moves), so the tip is resolved with a conditional request.
+	BaseFresh bool
 }
 
 // GitHub is a Context read from GitHub's REST API. Use one per evaluation.
@@ -63,6 +69,7 @@ type GitHub struct {
 	reviews  memo[[]checks.Review]
 	comments memo[[]Comment]
 	policy   memo[*config.Policy]
+	tip      memo[string]
 	owners   memo[codeowners.Ruleset]
 	teamSet  memo[[]string]
 
@@ -507,25 +514,83 @@ type policyEntry struct {
 	absent bool
 }
 
-// Policy reads the policy file from the base commit, else the owner's
-// .github repository on its default branch, else the built-in default.
+// AltFileName is the policy file's name with the .yaml extension, which
+// Countersign does not read: finding it is an error, never silently ignored.
+const AltFileName = ".github/countersign.yaml"
+
+// OrgRepoNotVisible is the policy note when the built-in default applies
+// because the organization's .github repository cannot be seen.
+const OrgRepoNotVisible = "no repository policy; the organization's .github repository is not visible to the app, built-in default applies"
+
+// BaseTip returns the commit the policy and CODEOWNERS are read at: the base
+// branch's current tip, resolved with a conditional request
+// (GET /repos/{o}/{r}/commits/heads/{base}, 304 and uncharged while the
+// branch stays put), because a pull request's base.sha is only updated when
+// it is opened or its head is pushed. A snapshot of an opened or
+// synchronize delivery (BaseFresh) carries the tip already. Never the head.
+func (g *GitHub) BaseTip(ctx context.Context) (string, error) {
+	return g.tip.get(func() (string, error) {
+		pr, err := g.PR(ctx)
+		if err != nil {
+			return "", err
+		}
+		if g.o.BaseFresh && g.o.Snapshot != nil {
+			return pr.BaseSHA, nil
+		}
+		if pr.BaseRef == "" {
+			return "", fmt.Errorf("pull request %s#%d names no base branch to read the policy from", g.Repo(), g.o.Number)
+		}
+		segs := strings.Split(pr.BaseRef, "/")
+		for i, sg := range segs {
+			segs[i] = url.PathEscape(sg)
+		}
+		rc, _, err := g.o.Client.Repositories.GetCommit(ctx, g.o.Owner, g.o.Repo, "heads/"+strings.Join(segs, "/"), &github.ListOptions{PerPage: 1})
+		if err != nil {
+			return "", fmt.Errorf("resolving the tip of the base branch %s: %w", pr.BaseRef, err)
+		}
+		if rc.GetSHA() == "" {
+			return "", fmt.Errorf("resolving the tip of the base branch %s: GitHub gave no commit", pr.BaseRef)
+		}
+		return rc.GetSHA(), nil
+	})
+}
+
+// Policy reads the policy file at the base branch's tip (BaseTip), else the
+// owner's .github repository's on its default branch, else the built-in
+// default. A .github/countersign.yaml where the .yml is missing is an error.
 func (g *GitHub) Policy(ctx context.Context) (*config.Policy, error) {
 	return g.policy.get(func() (*config.Policy, error) {
 		pr, err := g.PR(ctx)
 		if err != nil {
 			return nil, err
 		}
-		key := g.key("policy", pr.BaseSHA)
+		sha, err := g.BaseTip(ctx)
+		if err != nil {
+			return nil, err
+		}
+		key := g.key("policy", sha)
 		ent, ok := g.o.Cache.Get(key)
 		if !ok {
-			data, found, _, err := g.file(ctx, g.o.Repo, config.FileName, pr.BaseSHA)
+			data, found, _, err := g.file(ctx, g.o.Repo, config.FileName, sha)
 			if err != nil {
 				return nil, err
 			}
 			e := &policyEntry{absent: !found}
+			src := config.Source{Repo: g.Repo(), Path: config.FileName, Ref: pr.BaseRef, SHA: sha}
 			if found {
-				src := config.Source{Repo: g.Repo(), Path: config.FileName, Ref: pr.BaseRef, SHA: pr.BaseSHA}
 				e.policy, e.err = parsePolicy(config.FileName, data, src)
+			} else {
+				// Only when the .yml is missing: both present is not told
+				// apart (the .yml applies; docs/policy.md says so).
+				_, alt, _, err := g.file(ctx, g.o.Repo, AltFileName, sha)
+				if err != nil {
+					return nil, err
+				}
+				if alt {
+					src.Path = AltFileName
+					e.absent = false
+					e.err = &PolicyError{Source: src, Err: fmt.Errorf("%s: Countersign reads %s only; rename it to %s", AltFileName, config.FileName, config.FileName)}
+				}
 			}
 			g.o.Cache.Put(key, e)
 			ent = e
@@ -540,32 +605,68 @@ func (g *GitHub) Policy(ctx context.Context) (*config.Policy, error) {
 		if strings.EqualFold(g.o.Repo, config.OrgRepo) {
 			return config.Default(), nil
 		}
-		// The owner's .github repository, on its default branch: not pinned
-		// by the base commit, so re-read (conditionally) every evaluation.
-		data, found, blob, err := g.file(ctx, config.OrgRepo, config.FileName, "")
+		return g.orgPolicy(ctx)
+	})
+}
+
+// orgPolicy reads the owner's .github repository's policy on its default
+// branch: not pinned by the base commit, so re-read (conditionally) every
+// evaluation. GitHub answers 404 both when the file is missing and when the
+// app cannot see the repository; the repository is then read (a
+// conditional request) to tell the two apart, and the verdict says which.
+func (g *GitHub) orgPolicy(ctx context.Context) (*config.Policy, error) {
+	orgFull := g.o.Owner + "/" + config.OrgRepo
+	data, found, blob, err := g.file(ctx, config.OrgRepo, config.FileName, "")
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		rp, _, err := g.o.Client.Repositories.Get(ctx, g.o.Owner, config.OrgRepo)
+		if err != nil {
+			if isStatus(err, http.StatusNotFound) {
+				p := config.Default()
+				p.Source.Note = OrgRepoNotVisible
+				return p, nil
+			}
+			return nil, err
+		}
+		// The repository is visible and has no .yml: a .yaml there is an
+		// error. Its absence is cached until the repository is pushed to.
+		akey := g.key("orgalt", rp.GetPushedAt().String(), rp.GetDefaultBranch())
+		if rp.PushedAt != nil {
+			if v, ok := g.o.Cache.Get(akey); ok && v == nil {
+				return config.Default(), nil
+			}
+		}
+		_, alt, _, err := g.file(ctx, config.OrgRepo, AltFileName, "")
 		if err != nil {
 			return nil, err
 		}
-		if !found {
-			return config.Default(), nil
+		if alt {
+			return nil, &PolicyError{Source: config.Source{Repo: orgFull, Path: AltFileName},
+				Err: fmt.Errorf("%s/%s: Countersign reads %s only; rename it to %s", orgFull, AltFileName, config.FileName, config.FileName)}
 		}
-		okey := g.key("orgpolicy", blob)
-		if v, ok := g.o.Cache.Get(okey); ok {
-			e := v.(*policyEntry)
-			if e.err != nil {
-				return nil, e.err
-			}
-			return e.policy, nil
+		if rp.PushedAt != nil {
+			g.o.Cache.Put(akey, nil)
 		}
-		src := config.Source{Repo: g.o.Owner + "/" + config.OrgRepo, Path: config.FileName}
-		oe := &policyEntry{}
-		oe.policy, oe.err = parsePolicy(g.o.Owner+"/"+config.OrgRepo+"/"+config.FileName, data, src)
-		g.o.Cache.Put(okey, oe)
-		if oe.err != nil {
-			return nil, oe.err
+		return config.Default(), nil
+	}
+	okey := g.key("orgpolicy", blob)
+	if v, ok := g.o.Cache.Get(okey); ok {
+		e := v.(*policyEntry)
+		if e.err != nil {
+			return nil, e.err
 		}
-		return oe.policy, nil
-	})
+		return e.policy, nil
+	}
+	src := config.Source{Repo: orgFull, Path: config.FileName}
+	oe := &policyEntry{}
+	oe.policy, oe.err = parsePolicy(orgFull+"/"+config.FileName, data, src)
+	g.o.Cache.Put(okey, oe)
+	if oe.err != nil {
+		return nil, oe.err
+	}
+	return oe.policy, nil
 }
 
 func parsePolicy(file string, data []byte, src config.Source) (*config.Policy, *PolicyError) {
@@ -603,14 +704,19 @@ func (g *GitHub) file(ctx context.Context, repo, path, ref string) (data []byte,
 
 type ownersEntry struct{ rs codeowners.Ruleset }
 
-// CodeOwners reads CODEOWNERS at the base commit from the first of GitHub's locations that has one.
+// CodeOwners reads CODEOWNERS at the base branch's tip (BaseTip) from the
+// first of GitHub's locations that has one.
 func (g *GitHub) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
 	return g.owners.get(func() (codeowners.Ruleset, error) {
 		pr, err := g.PR(ctx)
 		if err != nil {
 			return nil, err
 		}
-		key := g.key("codeowners", pr.BaseSHA)
+		sha, err := g.BaseTip(ctx)
+		if err != nil {
+			return nil, err
+		}
+		key := g.key("codeowners", sha)
 		if v, ok := g.o.Cache.Get(key); ok {
 			return v.(ownersEntry).rs, nil
 		}
@@ -622,7 +728,7 @@ func (g *GitHub) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
 		p := pool.New().WithErrors().WithContext(ctx)
 		for i, path := range CodeOwnersPaths {
 			p.Go(func(ctx context.Context) error {
-				data, found, _, err := g.file(ctx, g.o.Repo, path, pr.BaseSHA)
+				data, found, _, err := g.file(ctx, g.o.Repo, path, sha)
 				res[i] = got{data, found}
 				return err
 			})
@@ -638,7 +744,7 @@ func (g *GitHub) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
 			rs, err = codeowners.ParseFile(bytes.NewReader(r.data))
 			if err != nil {
 				path := CodeOwnersPaths[i]
-				return nil, &PolicyError{Source: config.Source{Repo: g.Repo(), Path: path, Ref: pr.BaseRef, SHA: pr.BaseSHA}, Err: fmt.Errorf("%s: %w", path, err)}
+				return nil, &PolicyError{Source: config.Source{Repo: g.Repo(), Path: path, Ref: pr.BaseRef, SHA: sha}, Err: fmt.Errorf("%s: %w", path, err)}
 			}
 			break
 		}

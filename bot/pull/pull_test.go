@@ -3,6 +3,7 @@ package pull
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +29,12 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	key := r.URL.Path
 	f.calls[key]++
+	// "path@ref" routes answer a request for that ref only.
+	if ref := r.URL.Query().Get("ref"); ref != "" {
+		if _, ok := f.routes[key+"@"+ref]; ok {
+			key += "@" + ref
+		}
+	}
 	body, ok := f.routes[key]
 	f.mu.Unlock()
 	if !ok {
@@ -64,8 +71,12 @@ func baseRoutes() map[string]string {
 		"/repos/o/r/pulls/7/files":   `[{"filename":"docs/a.md","status":"modified","additions":1}]`,
 		"/repos/o/r/pulls/7/commits": `[{"sha":"` + strings.Repeat("h", 40) + `","commit":{"message":"Fix","author":{"name":"Dave","email":"dave@x.test"},"committer":{"name":"Dave","email":"dave@x.test"}},"parents":[{}]}]`,
 		"/repos/o/r/pulls/7/reviews": `[]`,
+		// The base branch's tip, where the policy is read.
+		"/repos/o/r/commits/heads/main": `{"sha":"` + tipSHA + `"}`,
 	}
 }
+
+var tipSHA = strings.Repeat("t", 40)
 
 func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -230,5 +241,99 @@ func TestCommentCommandsApplyOnlyAfterTheHeadWasSeen(t *testing.T) {
 		if n := f.Calls(m); n != 1 {
 			t.Errorf("%s called %d times", m, n)
 		}
+	}
+}
+
+// TestPolicyIsReadAtTheBaseBranchTip: base.sha is stale once the base branch
+// moves; the policy and its recorded source follow the branch's tip, except
+// for a fresh opened/synchronize snapshot.
+func TestPolicyIsReadAtTheBaseBranchTip(t *testing.T) {
+	base := strings.Repeat("b", 40)
+	routes := baseRoutes()
+	routes["/repos/o/r/contents/.github/countersign.yml@"+base] = content("review:\n  agent:\n    approvals: 1\n")
+	routes["/repos/o/r/contents/.github/countersign.yml@"+tipSHA] = content("review:\n  agent:\n    approvals: 3\n")
+	api, c := newFakeAPI(t, routes)
+	p, err := NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7}).Policy(ctx(t))
+	if err != nil || p.Review.AgentApprovals() != 3 || p.Source.SHA != tipSHA || p.Source.Ref != "main" {
+		t.Fatalf("policy at the tip: %+v %v", p, err)
+	}
+	if api.calls["/repos/o/r/commits/heads/main"] != 1 {
+		t.Errorf("the tip was resolved %d times", api.calls["/repos/o/r/commits/heads/main"])
+	}
+
+	var snap github.PullRequest
+	if err := json.Unmarshal([]byte(prJSON(1, 1)), &snap); err != nil {
+		t.Fatal(err)
+	}
+	api, c = newFakeAPI(t, routes)
+	p, err = NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7, Snapshot: &snap, BaseFresh: true}).Policy(ctx(t))
+	if err != nil || p.Review.AgentApprovals() != 1 || p.Source.SHA != base {
+		t.Fatalf("policy of a fresh snapshot: %+v %v", p, err)
+	}
+	if n := api.calls["/repos/o/r/commits/heads/main"]; n != 0 {
+		t.Errorf("a fresh snapshot resolved the tip %d times", n)
+	}
+
+	// A base branch that cannot be resolved fails; it never falls back.
+	delete(routes, "/repos/o/r/commits/heads/main")
+	_, c = newFakeAPI(t, routes)
+	if p, err := NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7}).Policy(ctx(t)); err == nil {
+		t.Fatalf("unresolvable base branch gave policy %+v", p)
+	}
+}
+
+func TestYAMLExtensionIsAnErrorNotIgnored(t *testing.T) {
+	routes := baseRoutes()
+	routes["/repos/o/r/contents/.github/countersign.yaml"] = content("review:\n  agent:\n    approvals: 2\n")
+	_, c := newFakeAPI(t, routes)
+	_, err := NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7}).Policy(ctx(t))
+	pe, ok := err.(*PolicyError)
+	if !ok || pe.Source.Path != AltFileName || !strings.Contains(err.Error(), "rename it to .github/countersign.yml") {
+		t.Fatalf("err = %v", err)
+	}
+
+	// The organization's .github repository: the same.
+	routes = baseRoutes()
+	routes["/repos/o/.github"] = `{"name":".github","default_branch":"main","pushed_at":"2026-01-01T00:00:00Z"}`
+	routes["/repos/o/.github/contents/.github/countersign.yaml"] = content("review: {}\n")
+	_, c = newFakeAPI(t, routes)
+	_, err = NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7}).Policy(ctx(t))
+	if pe, ok := err.(*PolicyError); !ok || pe.Source.Repo != "o/.github" || !strings.Contains(err.Error(), "rename it") {
+		t.Fatalf("org err = %v", err)
+	}
+}
+
+func TestOrgRepositoryNotVisibleIsSaid(t *testing.T) {
+	// 404 on the org's .github repository: the default applies, and says why.
+	_, c := newFakeAPI(t, baseRoutes())
+	p, err := NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7}).Policy(ctx(t))
+	if err != nil || !p.Source.Builtin || p.Source.Note != OrgRepoNotVisible {
+		t.Fatalf("policy = %+v %v", p, err)
+	}
+	v := checks.Evaluate(p, &checks.Facts{Repo: "o/r", PR: checks.PullRequest{HeadSHA: "h"}})
+	if md := v.Markdown(); !strings.Contains(md, "not visible to the app") {
+		t.Errorf("the verdict does not say the org repository is invisible:\n%s", md)
+	}
+
+	// Visible, without a policy file: the plain default, one read of the repository.
+	routes := baseRoutes()
+	routes["/repos/o/.github"] = `{"name":".github","default_branch":"main","pushed_at":"2026-01-01T00:00:00Z"}`
+	api, c := newFakeAPI(t, routes)
+	p, err = NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7}).Policy(ctx(t))
+	if err != nil || !p.Source.Builtin || p.Source.Note != "" {
+		t.Fatalf("policy = %+v %v", p, err)
+	}
+	if api.calls["/repos/o/.github"] != 1 {
+		t.Errorf("repository read %d times", api.calls["/repos/o/.github"])
+	}
+
+	// The org file found: the repository is not read.
+	routes["/repos/o/.github/contents/.github/countersign.yml"] = content("review: {}\n")
+	api, c = newFakeAPI(t, routes)
+	if _, err := NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7}).Policy(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := api.calls["/repos/o/.github"]; n != 0 {
+		t.Errorf("repository read %d times though the org file exists", n)
 	}
 }
