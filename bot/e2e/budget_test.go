@@ -13,13 +13,16 @@ import (
 // writes together, in steady state (installation token already issued).
 // "Charged" leaves out 304 Not Modified answers to conditional requests,
 // which GitHub does not count against the rate limit. pull_request.opened:
-// create the check run (no lookup: the head is new), policy, one compare
-// (commits and files), reviews, the policy's team, complete; the PR itself
-// comes from the delivery. A review: reviews, the reviewers' permissions and
-// the team revalidated (304s), complete.
+// create the check run (no lookup: the head is new), the base branch's tip
+// (where the policy is read; a 304 once known, and skipped once the
+// evaluator sets pull.GitHubOptions.BaseFresh for opened/synchronize
+// snapshots, which brings this back to 6), policy, one compare (commits and
+// files), reviews, the policy's team, complete; the PR itself comes from the
+// delivery. A review: reviews, the base branch's tip, the reviewers'
+// permissions and the team revalidated (304s), complete.
 const (
-	budgetOpened        = 6
-	budgetReview        = 5
+	budgetOpened        = 7
+	budgetReview        = 6
 	budgetReviewCharged = 3
 )
 
