@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -272,6 +274,9 @@ type front struct {
 	dup     float64 // probability a delivery is delivered twice
 	reorder float64 // probability a delivery is held back until after the next one
 	held    []*heldDelivery
+	// arrivals feeds byKey: when each PR's deliveries reached the server.
+	arrivals chan arrival
+	byKey    map[string][]time.Time
 
 	acks     []time.Duration
 	received atomic.Int64
@@ -288,7 +293,10 @@ type heldDelivery struct {
 }
 
 func newFront(seed int64) *front {
-	return &front{rng: rand.New(rand.NewPCG(uint64(seed), 7)), statuses: map[int]int{}}
+	f := &front{rng: rand.New(rand.NewPCG(uint64(seed), 7)), statuses: map[int]int{},
+		arrivals: make(chan arrival, 1<<16), byKey: map[string][]time.Time{}}
+	go f.decodeArrivals()
+	return f
 }
 
 func (f *front) setBot(b *bot) {
@@ -372,7 +380,47 @@ func (f *front) serve(b *bot, w http.ResponseWriter, h http.Header, body []byte)
 	f.acks = append(f.acks, d)
 	f.statuses[sw.status]++
 	f.mu.Unlock()
+	select {
+	case f.arrivals <- arrival{at: start, body: body}:
+	default: // the breakdown is best effort; never slow the sender
+	}
 	return sw.status
+}
+
+// arrival is one delivery handed to the server, for the latency breakdown.
+type arrival struct {
+	at   time.Time
+	body []byte
+}
+
+// decodeArrivals records, per pull request, when its deliveries reached the
+// server (off the delivery path).
+func (f *front) decodeArrivals() {
+	for a := range f.arrivals {
+		var b struct {
+			Number      int `json:"number"`
+			PullRequest struct {
+				Number int `json:"number"`
+			} `json:"pull_request"`
+			Issue struct {
+				Number int `json:"number"`
+			} `json:"issue"`
+			Repository struct {
+				FullName string `json:"full_name"`
+			} `json:"repository"`
+		}
+		if json.Unmarshal(a.body, &b) != nil || b.Repository.FullName == "" {
+			continue
+		}
+		n := max(b.Number, b.PullRequest.Number, b.Issue.Number)
+		if n == 0 {
+			continue
+		}
+		key := b.Repository.FullName + "#" + strconv.Itoa(n)
+		f.mu.Lock()
+		f.byKey[key] = append(f.byKey[key], a.at)
+		f.mu.Unlock()
+	}
 }
 
 func (f *front) takeAcks() ([]time.Duration, map[int]int) {

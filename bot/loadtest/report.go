@@ -180,6 +180,13 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("ack latency", "p50 %.2f ms, p99 %.2f ms, max %.2f ms", ld.Ack["p50"], ld.Ack["p99"], ld.Ack["max"])
 	row("change to check", "p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d changes; %d never followed by a successful evaluation)",
 		ld.ToCheck["p50"], ld.ToCheck["p99"], ld.ToCheck["max"], ld.ToCheckSamples, ld.ToCheckMissing)
+	var kinds []string
+	for _, k := range sortedKeys(ld.ToCheckByKind) {
+		kinds = append(kinds, fmt.Sprintf("%s p50 %.0f p99 %.0f", k, ld.ToCheckByKind[k]["p50"], ld.ToCheckByKind[k]["p99"]))
+	}
+	row("  by change", "%s (ms)", strings.Join(kinds, "; "))
+	row("  of which", "change to delivery at the server p50 %.1f ms, p99 %.1f ms; delivery to evaluated p50 %.1f ms, p99 %.1f ms",
+		ld.ToDelivery["p50"], ld.ToDelivery["p99"], ld.DeliveryToEnd["p50"], ld.DeliveryToEnd["p99"])
 	row("evaluations", "%d (%d failed attempts, %d took 1 s or more); settled %.1f s after the run", ld.Evaluations, ld.FailedAttempts, ld.SlowEvaluations, ld.SettleSeconds)
 	row("API calls", "%d (%d charged): %.2f per delivery, %.2f per evaluation (max %d), %d outside evaluations; statuses %s",
 		ld.Calls, ld.Charged, ld.CallsPerDeliv, ld.CallsPerEval, ld.CallsPerEvalMax, ld.CallsOutside, kv(ld.CallsByStatus))

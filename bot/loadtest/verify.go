@@ -193,8 +193,13 @@ type LoadStats struct {
 	// ToCheck is from a state change to the end of the first successful
 	// evaluation of that PR that started after it (the check run written,
 	// or found already saying the verdict).
-	ToCheck         map[string]Millis `json:"delivery_to_check_ms"`
-	ToCheckSamples  int               `json:"delivery_to_check_samples"`
+	ToCheck        map[string]Millis            `json:"delivery_to_check_ms"`
+	ToCheckSamples int                          `json:"delivery_to_check_samples"`
+	ToCheckByKind  map[string]map[string]Millis `json:"delivery_to_check_by_change_ms"`
+	// ToDelivery is from a change to its first delivery reaching the
+	// server; DeliveryToEnd from there to the evaluation's end.
+	ToDelivery      map[string]Millis `json:"change_to_delivery_ms"`
+	DeliveryToEnd   map[string]Millis `json:"delivery_to_evaluated_ms"`
 	ToCheckMissing  int               `json:"delivery_to_check_missing"`
 	Evaluations     int               `json:"evaluations"`
 	FailedAttempts  int               `json:"failed_attempts"`
@@ -246,6 +251,7 @@ func (l *run) fillLoad(rep *Report, received int64, d time.Duration) {
 
 	evals := l.rec.snapshot()
 	var lat []time.Duration
+	byKind := map[string][]time.Duration{}
 	for _, m := range l.mutations {
 		switch m.kind {
 		case "comment", "rerun-skipped":
@@ -255,6 +261,7 @@ func (l *run) fillLoad(rep *Report, received int64, d time.Duration) {
 		for _, e := range evals[m.key] {
 			if e.ok && !e.start.Before(m.at) {
 				lat = append(lat, e.end.Sub(m.at))
+				byKind[m.kind] = append(byKind[m.kind], e.end.Sub(m.at))
 				found = true
 				break
 			}
@@ -264,6 +271,36 @@ func (l *run) fillLoad(rep *Report, received int64, d time.Duration) {
 		}
 	}
 	ld.ToCheckSamples = len(lat)
+	ld.ToCheckByKind = map[string]map[string]Millis{}
+	for k, ds := range byKind {
+		ld.ToCheckByKind[k] = map[string]Millis{"p50": ms(percentile(ds, .5)), "p99": ms(percentile(ds, .99))}
+	}
+	// The breakdown: change to its delivery reaching the server (GitHub's,
+	// here the simulator's, sender), and that to the evaluation's end.
+	l.front.mu.Lock()
+	byKey := l.front.byKey
+	l.front.mu.Unlock()
+	var toDelivery, toEnd []time.Duration
+	for _, m := range l.mutations {
+		switch m.kind {
+		case "comment", "rerun-skipped", "rerun":
+			continue // a rerun's check_run event names no PR at the top level
+		}
+		for _, at := range byKey[m.key] {
+			if !at.Before(m.at) {
+				toDelivery = append(toDelivery, at.Sub(m.at))
+				for _, e := range evals[m.key] {
+					if e.ok && !e.start.Before(m.at) {
+						toEnd = append(toEnd, e.end.Sub(at))
+						break
+					}
+				}
+				break
+			}
+		}
+	}
+	ld.ToDelivery = map[string]Millis{"p50": ms(percentile(toDelivery, .5)), "p99": ms(percentile(toDelivery, .99))}
+	ld.DeliveryToEnd = map[string]Millis{"p50": ms(percentile(toEnd, .5)), "p99": ms(percentile(toEnd, .99))}
 	ld.ToCheck = map[string]Millis{"p50": ms(percentile(lat, .5)), "p99": ms(percentile(lat, .99)), "max": ms(percentile(lat, 1))}
 
 	for _, recs := range evals {
