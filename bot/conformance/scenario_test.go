@@ -395,6 +395,9 @@ func (w *world) exercise(fx fixture) {
 	if c, _, err := w.gh.Repositories.GetCommit(ctx, o, r, fx.head, nil); err != nil || c.GetSHA() != fx.head {
 		t.Errorf("GET commit: %v", err)
 	}
+	if prs, _, err := w.gh.PullRequests.ListPullRequestsWithCommit(ctx, o, r, fx.head, nil); err != nil || len(prs) != 1 || prs[0].GetNumber() != fx.pr {
+		t.Errorf("GET commit pulls: %v, %d pull requests, want #%d", err, len(prs), fx.pr)
+	}
 	w.wantStatus("GET an unknown commit", 422, func() (*github.Response, error) {
 		_, resp, err := w.gh.Repositories.GetCommit(ctx, o, r, "nosuchref", nil)
 		return resp, err

@@ -44,6 +44,7 @@ func (s *state) registerRoutes(add func(method, tmpl string, auth authKind, h fu
 	add(G, "/repos/{owner}/{repo}/contents/{path}", authToken, hContents)
 	add(G, "/repos/{owner}/{repo}/collaborators/{username}/permission", authToken, hPermission)
 	add(G, "/repos/{owner}/{repo}/commits/{ref}/check-runs", authToken, hListCheckRunsForRef)
+	add(G, "/repos/{owner}/{repo}/commits/{commit_sha}/pulls", authToken, hCommitPulls)
 	add(G, "/repos/{owner}/{repo}/commits/{ref}", authToken, hGetCommit)
 	add(G, "/repos/{owner}/{repo}/commits", authToken, hListCommits)
 	add(G, "/repos/{owner}/{repo}/compare/{basehead}", authToken, hCompare)
@@ -353,6 +354,25 @@ func hListPulls(c *reqCtx) {
 	if c.query("direction") == "asc" {
 		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 			out[i], out[j] = out[j], out[i]
+		}
+	}
+	c.json(200, paginate(c, out))
+}
+
+// hCommitPulls lists the pull requests associated with a commit, open and
+// closed, newest first. The simulator associates a pull request with the
+// commit its head is at (GitHub also lists the pull requests whose commits
+// include it, and for a commit on the default branch only the merged one).
+func hCommitPulls(c *reqCtx) {
+	cm := c.commitParam(c.p["commit_sha"])
+	if cm == nil {
+		c.fail(422, "No commit found for SHA: "+c.p["commit_sha"], "https://docs.github.com/rest/commits/commits#list-pull-requests-associated-with-a-commit")
+		return
+	}
+	out := []obj{}
+	for i := len(c.repo.prOrder) - 1; i >= 0; i-- {
+		if p := c.repo.prOrder[i]; p.headSHA == cm.Hash.String() {
+			out = append(out, c.s.prSimpleObj(c.repo, p))
 		}
 	}
 	c.json(200, paginate(c, out))

@@ -48,7 +48,7 @@ func (s *Sim) Push(fullName, branch string, c CommitSpec) string {
 	if c.Author.Login != "" {
 		pusher = s.userLocked(c.Author.Login)
 	}
-	s.pushEventLocked(r, branch, before, h, !exists, pusher)
+	s.pushEventLocked(r, branch, before, h, !exists, false, pusher)
 	s.emitRepoLocked("check_suite", "requested", r, pusher, obj{
 		"action": "requested", "check_suite": s.checkSuiteObj(r, h.String(), branch, before.String()),
 	})
@@ -60,6 +60,36 @@ func (s *Sim) Push(fullName, branch string, c CommitSpec) string {
 		}
 	}
 	return h.String()
+}
+
+// ForcePush moves an existing branch to an existing commit (git push
+// --force), as by login. It emits push (forced) and
+// pull_request.synchronize for each open pull request with that head
+// branch; a commit that already has a check suite gets no new one.
+func (s *Sim) ForcePush(fullName, branch, sha, login string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repoLocked(fullName)
+	before, exists := r.branchHash(branch)
+	mustf(exists, "force-push: no branch %s in %s", branch, fullName)
+	h := plumbing.NewHash(sha)
+	_, err := r.commit(h)
+	mustf(err == nil, "force-push: no commit %s in %s: %v", sha, fullName, err)
+	s.gitMu.Lock()
+	err = r.storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(branch), h))
+	s.gitMu.Unlock()
+	mustf(err == nil, "force-push to %s %s: %v", fullName, branch, err)
+	when := s.ts()
+	r.pushedAt = when
+	pusher := s.userLocked(login)
+	s.pushEventLocked(r, branch, before, h, false, true, pusher)
+	for _, p := range r.prOrder {
+		if p.state == "open" && p.headRef == branch {
+			old := p.headSHA
+			p.headSHA, p.updatedAt = h.String(), when
+			s.prEventLocked(r, p, "synchronize", pusher, obj{"before": old, "after": p.headSHA})
+		}
+	}
 }
 
 // Head returns the SHA a branch points at, or "" if the branch does not exist.
@@ -106,7 +136,7 @@ func (s *state) pushCommitObj(r *repo, c *object.Commit, prev plumbing.Hash) obj
 	}
 }
 
-func (s *state) pushEventLocked(r *repo, branch string, before, after plumbing.Hash, created bool, pusher *user) {
+func (s *state) pushEventLocked(r *repo, branch string, before, after plumbing.Hash, created, forced bool, pusher *user) {
 	base := before
 	if created {
 		base, _ = r.branchHash(r.defaultBranch)
@@ -138,7 +168,7 @@ func (s *state) pushEventLocked(r *repo, branch string, before, after plumbing.H
 	}
 	s.emitRepoLocked("push", "", r, pusher, obj{
 		"ref": "refs/heads/" + branch, "before": before.String(), "after": after.String(),
-		"created": created, "deleted": false, "forced": false, "base_ref": nil, "compare": cmp,
+		"created": created, "deleted": false, "forced": forced, "base_ref": nil, "compare": cmp,
 		"commits": commits, "head_commit": head, "repository": repoObj,
 		"pusher": obj{"name": pusher.login, "email": pusher.login + "@users.noreply.github.com"},
 	})
