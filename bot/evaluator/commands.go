@@ -247,8 +247,8 @@ func overrideOutcome(j *judged, job server.CommandJob, c checks.Command) (bool, 
 // exclusionText explains an exclusion to the person it concerns.
 func exclusionText(x checks.Exclusion, head string) string {
 	if x.Reason == checks.ExcludedStale {
-		// A command applies to the head Countersign had seen when it was written.
-		return fmt.Sprintf("it was written before Countersign evaluated the current head %s; write it again.", code(short(head)))
+		// A command applies to the head the pull request was at when it was written.
+		return fmt.Sprintf("it was written before the pull request last moved to its current head %s (or before Countersign saw that head); write it again.", code(short(head)))
 	}
 	d := x.Detail
 	if d == "" {

@@ -101,7 +101,7 @@ func (e *Evaluator) judge(ctx context.Context, client *github.Client, job server
 	if err != nil {
 		return nil, err
 	}
-	g, gerr := pull.Gather(ctx, pc, pull.GatherOptions{HeadSeenAt: seen})
+	g, gerr := pull.Gather(ctx, pc, pull.GatherOptions{HeadSeenAt: e.commandsSince(job, pr, seen)})
 	var pe *pull.PolicyError
 	var v *checks.Verdict
 	switch {

@@ -164,7 +164,10 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 		return fmt.Errorf("starting the check run on %s: %s", short(head), ghapp.Reason(err))
 	}
 
-	g, gerr := pull.Gather(ctx, pc, pull.GatherOptions{HeadSeenAt: run.startedAt})
+	run.mu.Lock()
+	runStart := run.startedAt
+	run.mu.Unlock()
+	g, gerr := pull.Gather(ctx, pc, pull.GatherOptions{HeadSeenAt: e.commandsSince(job, pr, runStart)})
 	var v *checks.Verdict
 	var pe *pull.PolicyError
 	switch {
@@ -180,7 +183,24 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 	default:
 		v = checks.Evaluate(g.Policy, g.Facts)
 	}
+	// The check run is the commit's, and every open pull request at this
+	// head reads it: a pass is published only when each of them passes.
+	var sharedErr error
+	if v.Conclusion == checks.Success {
+		sv, err := e.sharedHead(ctx, client, job, head, v)
+		if err != nil {
+			sharedErr = err
+			sv = failed(job, head, err)
+			sv.Policy = v.Policy
+			log.Warn("could not evaluate the other pull requests at this head", "err", err)
+		}
+		v = sv
+	}
 	if perr := e.publish(ctx, client, job, run, head, pr.URL, v, log); perr != nil {
+		if errors.Is(perr, errSuperseded) {
+			outcome = "superseded"
+			return nil
+		}
 		log.Warn("could not publish the verdict", "conclusion", v.Conclusion, "err", ghapp.Reason(perr))
 		return fmt.Errorf("publishing the verdict on %s: %s", short(head), ghapp.Reason(perr))
 	}
@@ -190,6 +210,8 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 	outcome = string(v.Conclusion)
 	log.Info("evaluated", "conclusion", v.Conclusion, "title", v.Title, "duration", time.Since(start).Round(time.Millisecond))
 	switch {
+	case sharedErr != nil:
+		return fmt.Errorf("evaluating %s at %s: %s", job.Key(), short(head), sharedErr)
 	case gerr != nil && pe == nil:
 		return fmt.Errorf("evaluating %s at %s: %s", job.Key(), short(head), ghapp.Reason(gerr))
 	case g != nil && g.Retry:
@@ -359,6 +381,9 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 		_, _, err := client.Checks.UpdateCheckRun(ctx, job.Owner, job.Repo, rs.id, opt)
 		return err
 	})
+	if errors.Is(err, errSuperseded) {
+		return err
+	}
 	if err != nil {
 		var er *github.ErrorResponse
 		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == 404 {

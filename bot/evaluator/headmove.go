@@ -1,0 +1,143 @@
+package evaluator
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/pull"
+	"github.com/countersign/countersign/bot/server"
+	"github.com/countersign/countersign/checks"
+	"github.com/google/go-github/v62/github"
+)
+
+// headMove is when a pull request last moved to a head, as this process knows it.
+type headMove struct {
+	head string
+	at   time.Time
+}
+
+func headMoveKey(owner, repo string, number int) string {
+	return "head-moved\x00" + strings.ToLower(owner+"/"+repo) + "\x00" + strconv.Itoa(number)
+}
+
+// headMovedAt returns when the pull request last moved to its current head:
+// a `/countersign` comment written before then was written for another head
+// (possibly the same head before a force-push away and back) and is stale.
+//
+// It is the updated_at of a pull_request.opened or synchronize delivery that
+// carries the current head, else what this process recorded when it first
+// observed the pull request at this head. When the process has seen the pull
+// request at another head, or never (a restart, an evicted entry), it cannot
+// tell when the head last moved and takes the pull request's updated_at,
+// which is never earlier than the last push: conservative, since every later
+// change (a comment too) moves it, so a command written before the first
+// evaluation after a restart must be written again. The record is per
+// process: replicas that did not observe an intermediate head rely on the
+// synchronize delivery's timestamp.
+func (e *Evaluator) headMovedAt(job server.Job, pr *pull.PR) time.Time {
+	key := headMoveKey(job.Owner, job.Repo, job.Number)
+	var at time.Time
+	if s := job.Snapshot; s != nil && s.GetHead().GetSHA() == pr.HeadSHA &&
+		(job.Reason == "pull_request.synchronize" || job.Reason == "pull_request.opened") {
+		at = s.GetUpdatedAt().Time
+	}
+	prev, known := e.cache.Get(key)
+	switch hm, _ := prev.(headMove); {
+	case known && hm.head == pr.HeadSHA:
+		if hm.at.After(at) {
+			at = hm.at
+		}
+	case at.IsZero():
+		at = pr.UpdatedAt
+		if at.IsZero() {
+			at = time.Now()
+		}
+	}
+	e.cache.Put(key, headMove{head: pr.HeadSHA, at: at})
+	return at
+}
+
+// commandsSince is the time after which a comment applies to the current
+// head: the later of when Countersign first saw the head (its check run's
+// start; zero makes every comment stale) and when the pull request last
+// moved to it.
+func (e *Evaluator) commandsSince(job server.Job, pr *pull.PR, runStart time.Time) time.Time {
+	if runStart.IsZero() {
+		return time.Time{}
+	}
+	if moved := e.headMovedAt(job, pr); moved.After(runStart) {
+		return moved
+	}
+	return runStart
+}
+
+// headPulls returns the numbers of the open pull requests whose head is sha.
+func headPulls(ctx context.Context, client *github.Client, owner, repo, sha string) ([]int, error) {
+	var out []int
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		prs, resp, err := client.PullRequests.ListPullRequestsWithCommit(ctx, owner, repo, sha, opt)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range prs {
+			if p.GetState() == "open" && p.GetHead().GetSHA() == sha {
+				out = append(out, p.GetNumber())
+			}
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// severity orders conclusions: a check run on a shared head shows the worst.
+func severity(c checks.Conclusion) int {
+	switch c {
+	case checks.Success:
+		return 0
+	case checks.ActionRequired:
+		return 1
+	}
+	return 2
+}
+
+// sharedHead judges the other open pull requests whose head is head, each
+// under its own base's policy, and returns the worst verdict among them and
+// v: the check run attaches to the commit, so every pull request at that
+// head reads it. It is called only before a pass is published. An error
+// (the lookup or another pull request's facts) must not end in a pass.
+func (e *Evaluator) sharedHead(ctx context.Context, client *github.Client, job server.Job, head string, v *checks.Verdict) (*checks.Verdict, error) {
+	numbers, err := headPulls(ctx, client, job.Owner, job.Repo, head)
+	if err != nil {
+		return nil, fmt.Errorf("listing the pull requests at %s: %s", short(head), ghapp.Reason(err))
+	}
+	worst, blocker := v, 0
+	for _, n := range numbers {
+		if n == job.Number {
+			continue
+		}
+		j, err := e.judge(ctx, client, server.Job{Installation: job.Installation, Owner: job.Owner, Repo: job.Repo, Number: n,
+			HeadSHA: head, Reason: job.Reason, DeliveryID: job.DeliveryID})
+		if err != nil {
+			return nil, fmt.Errorf("evaluating #%d, which shares the head %s: %s", n, short(head), ghapp.Reason(err))
+		}
+		if (j.pr.State != "" && j.pr.State != "open") || j.pr.HeadSHA != head {
+			continue
+		}
+		if severity(j.v.Conclusion) > severity(worst.Conclusion) {
+			worst, blocker = j.v, n
+		}
+	}
+	if blocker == 0 {
+		return v, nil
+	}
+	out := *worst
+	out.Title = clip(fmt.Sprintf("PR #%d: %s (head shared with #%d)", blocker, worst.Title, job.Number), checks.MaxTitleRunes)
+	return &out, nil
+}
