@@ -41,23 +41,43 @@ func MergeGroupPRs(headRef string, commits []*github.RepositoryCommit, headMessa
 	if m := queueRef.FindStringSubmatch(headRef); m != nil {
 		add(m[1])
 	}
-	subject := func(msg string, byGitHub bool) {
-		first, _, _ := strings.Cut(msg, "\n")
-		first = strings.TrimSpace(first)
-		if m := mergeLine.FindStringSubmatch(first); m != nil {
-			add(m[1])
-		} else if m := squashSubject.FindStringSubmatch(first); m != nil && byGitHub {
-			add(m[1])
-		}
+	if n := subjectPR(headMessage, true); n > 0 {
+		add(strconv.Itoa(n))
 	}
-	subject(headMessage, true)
 	for _, c := range commits {
-		cm := c.GetCommit()
-		subject(cm.GetMessage(), strings.EqualFold(cm.GetCommitter().GetEmail(), "noreply@github.com"))
+		if n := commitSubjectPR(c); n > 0 {
+			add(strconv.Itoa(n))
+		}
 	}
 	slices.Sort(out)
 	return out
 }
+
+// subjectPR returns the pull request a commit message names as GitHub's
+// merge ("Merge pull request #N") or, for a commit GitHub committed, squash
+// ("Title (#N)"); 0 for none.
+func subjectPR(msg string, byGitHub bool) int {
+	first, _, _ := strings.Cut(msg, "\n")
+	first = strings.TrimSpace(first)
+	m := mergeLine.FindStringSubmatch(first)
+	if m == nil && byGitHub {
+		m = squashSubject.FindStringSubmatch(first)
+	}
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+func commitSubjectPR(c *github.RepositoryCommit) int {
+	cm := c.GetCommit()
+	return subjectPR(cm.GetMessage(), strings.EqualFold(cm.GetCommitter().GetEmail(), "noreply@github.com"))
+}
+
+// maxGroupLookups bounds the commit-to-pull-request lookups of one merge
+// group; the commits left over count as unaccounted for.
+const maxGroupLookups = 50
 
 // MergeGroup evaluates every pull request of a merge group now (never
 // assuming an earlier verdict still holds) and publishes the countersign
@@ -74,6 +94,8 @@ func (e *Evaluator) MergeGroup(ctx context.Context, job server.MergeGroupJob) er
 	var listErr error
 	if job.BaseSHA != "" {
 		commits, listErr = groupCommits(ctx, client, job)
+	} else {
+		listErr = errors.New("the merge group has no base commit, so its commits cannot be accounted for")
 	}
 	numbers := MergeGroupPRs(job.HeadRef, commits, job.HeadMessage)
 
@@ -84,22 +106,70 @@ func (e *Evaluator) MergeGroup(ctx context.Context, job server.MergeGroupJob) er
 	}
 	var results []result
 	var retry error
+	// Every commit of the group must belong to a pull request evaluated
+	// here: one of its commits, or GitHub's merge or squash commit of it.
+	// Others (an earlier pull request rebased into the group) are looked up
+	// with GitHub's commit-to-pull-request association; any left over fails
+	// the group.
+	evaluated := map[int]bool{}
+	owned := map[string]bool{}
+	evaluate := func(n int) {
+		if evaluated[n] {
+			return
+		}
+		evaluated[n] = true
+		pj := server.Job{Installation: job.Installation, Owner: job.Owner, Repo: job.Repo, Number: n, Reason: job.Reason, DeliveryID: job.DeliveryID}
+		j, err := e.judge(ctx, client, pj)
+		switch {
+		case err != nil:
+			results = append(results, result{n, false, "could not evaluate: " + ghapp.Reason(err)})
+			retry = errors.Join(retry, err)
+			return
+		case j.pr.State != "" && j.pr.State != "open":
+			results = append(results, result{n, false, "the pull request is " + j.pr.State})
+		default:
+			results = append(results, result{n, j.v.Conclusion == checks.Success, string(j.v.Conclusion) + ": " + j.v.Title})
+		}
+		owned[j.pr.HeadSHA] = true
+		if j.g != nil && j.g.Facts != nil {
+			for _, c := range j.g.Facts.Commits {
+				owned[c.SHA] = true
+			}
+		}
+	}
+	var unaccounted []string
 	if listErr != nil {
 		retry = listErr
 	} else {
 		for _, n := range numbers {
-			pj := server.Job{Installation: job.Installation, Owner: job.Owner, Repo: job.Repo, Number: n, Reason: job.Reason, DeliveryID: job.DeliveryID}
-			j, err := e.judge(ctx, client, pj)
-			switch {
-			case err != nil:
-				results = append(results, result{n, false, "could not evaluate: " + ghapp.Reason(err)})
-				retry = errors.Join(retry, err)
-			case j.pr.State != "" && j.pr.State != "open":
-				results = append(results, result{n, false, "the pull request is " + j.pr.State})
-			default:
-				results = append(results, result{n, j.v.Conclusion == checks.Success, string(j.v.Conclusion) + ": " + j.v.Title})
+			evaluate(n)
+		}
+		lookups := 0
+		associated := map[string]bool{}
+		for _, c := range commits {
+			sha := c.GetSHA()
+			if owned[sha] || evaluated[commitSubjectPR(c)] || lookups >= maxGroupLookups {
+				continue
+			}
+			lookups++
+			prs, _, err := client.PullRequests.ListPullRequestsWithCommit(ctx, job.Owner, job.Repo, sha, &github.ListOptions{PerPage: 100})
+			if err != nil {
+				retry = errors.Join(retry, fmt.Errorf("the pull requests of commit %s: %s", short(sha), ghapp.Reason(err)))
+				continue
+			}
+			for _, p := range prs {
+				if p.GetState() == "open" && p.GetNumber() > 0 {
+					evaluate(p.GetNumber())
+					associated[sha] = true
+				}
 			}
 		}
+		for _, c := range commits {
+			if sha := c.GetSHA(); !owned[sha] && !evaluated[commitSubjectPR(c)] && !associated[sha] {
+				unaccounted = append(unaccounted, short(sha))
+			}
+		}
+		slices.SortStableFunc(results, func(a, b result) int { return a.n - b.n })
 	}
 
 	conclusion := checks.Success
@@ -119,6 +189,10 @@ func (e *Evaluator) MergeGroup(ctx context.Context, job server.MergeGroupJob) er
 		conclusion, title = checks.Failure, "Could not list the merge group's pull requests: "+listErr.Error()
 	case len(results) == 0:
 		conclusion, title = checks.Failure, "No pull request found in the merge group"
+	case len(unaccounted) > 0:
+		conclusion = checks.Failure
+		title = fmt.Sprintf("%d commits of the merge group belong to no evaluated pull request: %s", len(unaccounted), strings.Join(unaccounted, ", "))
+		lines = append(lines, "- ❌ commits of no evaluated pull request: "+strings.Join(unaccounted, ", "))
 	case len(bad) > 0:
 		conclusion = checks.Failure
 		title = fmt.Sprintf("Not approved: %s", strings.Join(bad, ", "))
