@@ -40,8 +40,13 @@ func (e *Evaluator) beginFence(ctx context.Context, job server.Job, log *slog.Lo
 // errNoFence refuses to publish a pass without the fence.
 var errNoFence = errors.New("the replicas' fence (Redis) is unavailable; a pass is not published without it")
 
+// errSuperseded says a verdict was not written because a newer evaluation
+// of the pull request has already published: the check run does not show
+// it, so nothing (the details page) may record it as shown.
+var errSuperseded = errors.New("a newer evaluation has already published")
+
 // fencedWrite runs write, through the fence when there is one. A verdict
-// superseded by a newer evaluation's is not written, and that is no error.
+// superseded by a newer evaluation's is not written: errSuperseded.
 func (e *Evaluator) fencedWrite(ctx context.Context, job server.Job, conclusion string, log *slog.Logger, write func(context.Context) error) error {
 	if e.opt.Fence == nil {
 		return write(ctx)
@@ -65,7 +70,7 @@ func (e *Evaluator) fencedWrite(ctx context.Context, job server.Job, conclusion 
 		return nil
 	case errors.Is(err, fence.ErrSuperseded):
 		log.Info("fence: a newer evaluation has already published; this verdict is not written", "token", token)
-		return nil
+		return errSuperseded
 	case errors.As(err, &werr):
 		return werr.err // GitHub refused the write
 	case conclusion != string(checks.Success) && ctx.Err() == nil:

@@ -16,7 +16,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		verdicts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "countersign_verdicts_total",
-			Help: "Evaluations by outcome: the conclusion published (success, action_required, failure), skipped (PR not open) or error (nothing could be published).",
+			Help: "Evaluations by outcome: the conclusion published (success, action_required, failure), skipped (PR not open), superseded (a newer evaluation had already published) or error (nothing could be published).",
 		}, []string{"outcome"}),
 	}
 	if reg != nil {
