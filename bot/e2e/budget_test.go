@@ -25,7 +25,7 @@ import (
 // is published only when every pull request at that head passes (charged the
 // first time for a head, a 304 after).
 const (
-	budgetOpened        = 7
+	budgetOpened        = 6
 	budgetReview        = 6
 	budgetReviewCharged = 3
 	budgetPass          = 1
