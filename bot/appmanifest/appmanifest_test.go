@@ -80,9 +80,13 @@ var routePermission = map[string][]string{
 	"GET /repos/{owner}/{repo}/commits/{ref}":                            {"contents:read"},
 	"GET /repos/{owner}/{repo}/compare/{basehead}":                       {"contents:read"},
 	"GET /repos/{owner}/{repo}/commits/{ref}/check-runs":                 {"checks:read"},
-	"GET /repos/{owner}/{repo}/check-runs/{check_run_id}":                {"checks:read"},
-	"POST /repos/{owner}/{repo}/check-runs":                              {"checks:write"},
-	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}":              {"checks:write"},
+	// "List pull requests associated with a commit": GitHub documents the
+	// Pull requests permission (read) for it; the shared-head check and
+	// merge groups call it.
+	"GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls":  {"pull_requests:read"},
+	"GET /repos/{owner}/{repo}/check-runs/{check_run_id}":   {"checks:read"},
+	"POST /repos/{owner}/{repo}/check-runs":                 {"checks:write"},
+	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": {"checks:write"},
 }
 
 // reservedPermission lists permission levels app.yml asks for that no
