@@ -164,6 +164,7 @@ func TestPageShowsTheVerdict(t *testing.T) {
 		{"the terraform requirement", "path:terraform"},
 		{"the terraform approver", `<dd class="satisfied">@alice</dd>`},
 		{"the agent-review approvers", `<dd class="satisfied">@alice, @bob</dd>`},
+		{"the agent-review count", "<dd>2 given, 1 needed</dd>"},
 		{"who can approve", "@acme/sre with write permission"},
 		{"the protected file by rule", "<strong>terraform</strong> (1)</p><ul><li><code>infra/gke.tf</code>"},
 		{"the operator", `<span class="operator">@dave</span>`},

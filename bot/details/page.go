@@ -92,7 +92,7 @@ The check run on the pull request still shows it in full, and the next evaluatio
 <h3>{{if .Met}}✓{{else}}✗{{end}} {{.Name}}</h3>
 <div class="muted">{{.Reason}}</div>
 <dl>
-<dt>Approvals</dt><dd>{{.Have}} of {{.Needed}}</dd>
+<dt>Approvals</dt><dd>{{.Have}} given, {{.Needed}} needed</dd>
 <dt>Satisfied by</dt><dd class="satisfied">{{range $i, $l := .SatisfiedBy}}{{if $i}}, {{end}}@{{$l}}{{else}}nobody yet{{end}}</dd>
 <dt>Who can approve</dt><dd>{{.Who}}</dd>
 {{with .Uncovered}}<dt>No code owner yet</dt><dd>{{range $i, $f := .}}{{if $i}}, {{end}}<code>{{$f}}</code>{{end}}</dd>{{end}}
