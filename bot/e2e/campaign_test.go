@@ -41,7 +41,7 @@ func TestFaultCampaigns(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			rep, err := loadtest.Run(ctx, loadtest.Options{
-				Repos: 2, PRs: 10, Rate: 40, Duration: 3 * time.Second, Workers: 4, Drivers: 2,
+				Repos: 2, PRs: 8, Rate: 40, Duration: 2 * time.Second, Workers: 4, Drivers: 2,
 				Seed: 7, Faults: tc.faults, SettleTimeout: time.Minute,
 			})
 			if err != nil {
@@ -53,7 +53,7 @@ func TestFaultCampaigns(t *testing.T) {
 			if !tc.injected(rep) {
 				t.Errorf("the %s campaign injected nothing", tc.faults)
 			}
-			if rep.Load.Deliveries == 0 || rep.BeforeSweep.PullRequests < 10 {
+			if rep.Load.Deliveries == 0 || rep.BeforeSweep.PullRequests < 8 {
 				t.Errorf("the campaign drove nothing: %d deliveries, %d pull requests", rep.Load.Deliveries, rep.BeforeSweep.PullRequests)
 			}
 			for _, v := range rep.Violations {
