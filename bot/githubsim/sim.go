@@ -22,6 +22,11 @@ type Options struct {
 	Now           func() time.Time
 	// Seed seeds the fault and delivery-drop RNG; 0 means 1.
 	Seed int64
+	// DeliveryWorkers is how many webhook deliveries are POSTed at once.
+	// 0 or 1: one at a time, strictly in the order they were queued. More:
+	// that many concurrent senders, so deliveries (even of one pull
+	// request) may arrive out of order, as GitHub does not guarantee order.
+	DeliveryWorkers int
 }
 
 // Identity is a git author or committer; Login links it to a GitHub user.

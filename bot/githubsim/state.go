@@ -192,6 +192,9 @@ func newSim(opt Options) *Sim {
 	if opt.Seed == 0 {
 		opt.Seed = 1
 	}
+	if opt.DeliveryWorkers < 1 {
+		opt.DeliveryWorkers = 1
+	}
 	key := opt.PrivateKey
 	if key == nil {
 		key = processKey()
@@ -219,15 +222,30 @@ func newSim(opt Options) *Sim {
 		wake:          make(chan struct{}, 1),
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
-		hookClient:    &http.Client{Timeout: 10 * time.Second},
+		hookClient:    &http.Client{Timeout: 10 * time.Second, Transport: hookTransport(opt.DeliveryWorkers)},
 	}
 	close(st.idle)
 	st.appCreatedAt = st.ts()
 	// The app's own bot user, the author of everything written with an installation token.
 	st.addUserLocked(opt.AppSlug+"[bot]", "Bot", 0)
 	st.handler = st.newRouter()
-	go st.sendLoop()
+	var senders sync.WaitGroup
+	for range opt.DeliveryWorkers {
+		senders.Go(st.sendLoop)
+	}
+	go func() {
+		senders.Wait()
+		close(st.done)
+	}()
 	return &Sim{st}
+}
+
+// hookTransport is the webhook sender's transport: one idle connection
+// kept per sender, so concurrent senders do not redial for every delivery.
+func hookTransport(senders int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = max(2, senders)
+	return t
 }
 
 // ts is the current simulated time, truncated to seconds like GitHub's timestamps.

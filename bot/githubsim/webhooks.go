@@ -97,9 +97,10 @@ func (s *state) enqueueLocked(d *delivery) {
 	}
 }
 
-// sendLoop delivers queued webhooks one at a time, in order.
+// sendLoop delivers queued webhooks one at a time, in order; with
+// Options.DeliveryWorkers > 1 several run at once, each taking the oldest
+// queued delivery.
 func (s *state) sendLoop() {
-	defer close(s.done)
 	for {
 		s.mu.Lock()
 		if len(s.queue) == 0 {
@@ -113,7 +114,15 @@ func (s *state) sendLoop() {
 			}
 		}
 		d := s.queue[0]
+		s.queue[0] = nil
 		s.queue = s.queue[1:]
+		if len(s.queue) > 0 {
+			// More work: wake another sender (a no-op with one).
+			select {
+			case s.wake <- struct{}{}:
+			default:
+			}
+		}
 		url, secret := s.hookURL, s.hookSecret
 		drop := s.dropP > 0 && s.rng.Float64() < s.dropP
 		hookID, appID := s.hookID(), s.opt.AppID
@@ -147,9 +156,11 @@ func (s *state) sendLoop() {
 		d.sent, d.status, d.err, d.dropped = true, status, errText, drop
 		d.at, d.duration = s.ts(), time.Since(start)
 		d.reqHeaders, d.respHeaders, d.respBody = headers, respHeaders, respBody
-		s.pending--
-		if s.pending == 0 {
-			close(s.idle)
+		if s.pending > 0 { // abandon may have zeroed it while this one was in flight
+			s.pending--
+			if s.pending == 0 {
+				close(s.idle)
+			}
 		}
 		s.mu.Unlock()
 	}

@@ -47,6 +47,10 @@ type Options struct {
 	QueueSize int
 	// Drivers is how many goroutines mutate the simulator; default 4.
 	Drivers int
+	// Senders is how many webhook deliveries the simulator POSTs at once
+	// (githubsim.Options.DeliveryWorkers); default 4. GitHub delivers
+	// concurrently and does not guarantee order; 1 sends strictly in order.
+	Senders int
 	// Seed makes the activity mix reproducible.
 	Seed int64
 	// Faults names a fault profile (see Profiles); "" or "none" injects none.
@@ -85,6 +89,9 @@ func (o *Options) defaults() {
 	}
 	if o.Drivers <= 0 {
 		o.Drivers = 4
+	}
+	if o.Senders <= 0 {
+		o.Senders = 4
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
@@ -207,7 +214,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		transport: newTransport(), front: newFront(o.Seed), heads: map[string]*headInfo{},
 		insts: map[string]int64{}, kinds: map[string]int{}, progress: o.Progress,
 	}
-	l.sim = githubsim.New(githubsim.Options{WebhookSecret: l.secret, Seed: o.Seed})
+	l.sim = githubsim.New(githubsim.Options{WebhookSecret: l.secret, Seed: o.Seed, DeliveryWorkers: o.Senders})
 	defer l.sim.Close()
 	l.base = l.sim.Start()
 	l.hook = httptest.NewServer(l.front)
@@ -517,8 +524,8 @@ func (l *run) drive(ctx context.Context, prof profile, rep *Report) {
 				l.restart(prof.downFor)
 			}()
 		}
-		// Backpressure: GitHub's sender is the simulator's, one delivery
-		// at a time; when it has had a backlog for over 100 ms the system
+		// Backpressure: GitHub's sender is the simulator's (--senders
+		// deliveries at a time); when it has had a backlog for over 100 ms the system
 		// is saturated, and more mutations would only queue webhooks.
 		if l.simIdle() {
 			lastIdle = now

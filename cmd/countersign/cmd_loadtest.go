@@ -30,6 +30,7 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 	fs.IntVar(&o.Workers, "workers", 4, "the server's --workers")
 	fs.IntVar(&o.QueueSize, "queue-size", 0, "the server's --queue-size (default max(1000, 2 x --prs))")
 	fs.IntVar(&o.Drivers, "drivers", 4, "goroutines changing the simulator's state")
+	fs.IntVar(&o.Senders, "senders", 4, "webhook deliveries the simulator sends at once (1: one at a time, in order)")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of the activity mix and of the simulator's faults")
 	fs.StringVar(&o.Faults, "faults", "none", "fault profile: "+strings.Join(loadtest.ProfileNames(), ", "))
 	fs.DurationVar(&o.SettleTimeout, "settle-timeout", 2*time.Minute, "how long the server may take to go idle after the run")
@@ -65,8 +66,8 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 		fmt.Fprintf(s.err, "countersign loadtest: --faults %q is not one of %s\n", o.Faults, strings.Join(loadtest.ProfileNames(), ", "))
 		return exitError
 	}
-	if o.Repos < 1 || o.PRs < 1 || o.Rate <= 0 || o.Workers < 1 || o.Workers > 1024 {
-		fmt.Fprintln(s.err, "countersign loadtest: --repos, --prs, --rate and --workers must be positive (--workers at most 1024)")
+	if o.Repos < 1 || o.PRs < 1 || o.Rate <= 0 || o.Workers < 1 || o.Workers > 1024 || o.Senders < 1 || o.Senders > 1024 {
+		fmt.Fprintln(s.err, "countersign loadtest: --repos, --prs, --rate, --workers and --senders must be positive (--workers and --senders at most 1024)")
 		return exitError
 	}
 	if !quiet {
