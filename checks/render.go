@@ -72,7 +72,7 @@ func (v *Verdict) markdown(lim listLimits) string {
 			if len(r.SatisfiedBy) > 0 {
 				by = md(atJoin(r.SatisfiedBy))
 			}
-			who := md(eligibleText(r.Eligible))
+			who := md(r.Eligible.String())
 			if len(r.Uncovered) > 0 {
 				who += fmt.Sprintf("; still needs a code owner of %d %s", len(r.Uncovered), plural(len(r.Uncovered), "file", "files"))
 			}
@@ -218,7 +218,7 @@ func (v *Verdict) Text() string {
 		if r.Met {
 			mark = "[x]"
 		}
-		fmt.Fprintf(&b, "%s %s: %d/%d — %s; who: %s", mark, r.Name, r.Have, r.Needed, oneLine(r.Reason), eligibleText(r.Eligible))
+		fmt.Fprintf(&b, "%s %s: %d/%d — %s; who: %s", mark, r.Name, r.Have, r.Needed, oneLine(r.Reason), r.Eligible.String())
 		if len(r.SatisfiedBy) > 0 {
 			fmt.Fprintf(&b, "; approved by %s", atJoin(r.SatisfiedBy))
 		}
@@ -251,48 +251,11 @@ func conclusionIcon(c Conclusion) string {
 }
 
 func policyText(v *Verdict) string {
-	s := v.Policy
-	if s.Builtin {
-		if s.Note != "" {
-			return "built-in default policy (" + s.Note + ")"
-		}
-		return "built-in default policy (no " + ".github/countersign.yml" + " found)"
-	}
-	if s.Path == "" {
-		return "unknown policy source"
-	}
-	out := s.Path
-	if s.Repo != "" {
-		out = s.Repo + ":" + out
-	}
-	if s.Ref != "" {
-		out += " at " + s.Ref
-	}
-	if s.SHA != "" {
-		out += " (" + shortSHA(s.SHA) + ")"
+	out := v.Policy.String()
+	if !v.Policy.Builtin && v.Policy.Path != "" && v.Policy.SHA != "" {
+		out += " (" + shortSHA(v.Policy.SHA) + ")"
 	}
 	return out
-}
-
-func eligibleText(el Eligibility) string {
-	var names []string
-	for _, t := range el.Teams {
-		names = append(names, "@"+t)
-	}
-	for _, u := range el.Users {
-		names = append(names, "@"+u)
-	}
-	if len(el.CodeOwners) > 0 {
-		names = append(names, "code owners ("+strings.Join(el.CodeOwners, ", ")+")")
-	}
-	perm := el.Permission
-	if perm == "" {
-		perm = "write"
-	}
-	if len(names) == 0 {
-		return "anyone with " + perm + " permission"
-	}
-	return strings.Join(names, ", ") + " with " + perm + " permission"
 }
 
 func classText(c detect.Class, agent, automation string) string {

@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"strings"
+
 	"github.com/countersign/countersign/checks/detect"
 	"github.com/countersign/countersign/config"
 )
@@ -139,6 +141,29 @@ type Eligibility struct {
 	CodeOwners []string `json:"codeowners,omitempty"`
 	// Permission is the minimum repository permission.
 	Permission string `json:"permission"`
+}
+
+// String says who can approve in words, such as "@acme/sre with write
+// permission" or "anyone with write permission".
+func (el Eligibility) String() string {
+	var names []string
+	for _, t := range el.Teams {
+		names = append(names, "@"+t)
+	}
+	for _, u := range el.Users {
+		names = append(names, "@"+u)
+	}
+	if len(el.CodeOwners) > 0 {
+		names = append(names, "code owners ("+strings.Join(el.CodeOwners, ", ")+")")
+	}
+	perm := el.Permission
+	if perm == "" {
+		perm = config.PermissionWrite
+	}
+	if len(names) == 0 {
+		return "anyone with " + perm + " permission"
+	}
+	return strings.Join(names, ", ") + " with " + perm + " permission"
 }
 
 // Block is a standing "changes requested" review.

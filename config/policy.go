@@ -69,6 +69,29 @@ type Source struct {
 	Note string `json:"note,omitempty"`
 }
 
+// String describes the source in words, such as
+// "acme/infra:.github/countersign.yml at main", or the built-in default and
+// why it applies. The commit is left to the caller.
+func (s Source) String() string {
+	if s.Builtin {
+		if s.Note != "" {
+			return "built-in default policy (" + s.Note + ")"
+		}
+		return "built-in default policy (no " + FileName + " found)"
+	}
+	if s.Path == "" {
+		return "unknown policy source"
+	}
+	out := s.Path
+	if s.Repo != "" {
+		out = s.Repo + ":" + out
+	}
+	if s.Ref != "" {
+		out += " at " + s.Ref
+	}
+	return out
+}
+
 // Agents configures agent detection.
 type Agents struct {
 	// Builtin turns the built-in agent catalogue on or off; default true.

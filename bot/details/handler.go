@@ -195,7 +195,7 @@ func (p *pageData) fill(v *checks.Verdict) {
 	}
 	for _, r := range v.Requirements {
 		p.Reqs = append(p.Reqs, reqRow{
-			Name: r.Name, Reason: r.Reason, Who: eligibleText(r.Eligible), Needed: r.Needed, Have: r.Have, Met: r.Met,
+			Name: r.Name, Reason: r.Reason, Who: r.Eligible.String(), Needed: r.Needed, Have: r.Have, Met: r.Met,
 			SatisfiedBy: r.SatisfiedBy, Files: r.Files, Uncovered: r.Uncovered,
 		})
 	}
@@ -225,7 +225,7 @@ func (p *pageData) fill(v *checks.Verdict) {
 			p.Protected = append(p.Protected, ruleFiles{Rule: f.Rule, Files: []string{line}})
 		}
 	}
-	p.Policy, p.PolicySHA = policyText(v.Policy.Builtin, v.Policy.Repo, v.Policy.Path, v.Policy.Ref), v.Policy.SHA
+	p.Policy, p.PolicySHA = v.Policy.String(), v.Policy.SHA
 }
 
 // reasonText explains an exclusion reason in words.
@@ -289,44 +289,6 @@ func identityText(id detect.Identity) string {
 		return "<" + id.Email + ">"
 	}
 	return id.Name
-}
-
-func eligibleText(el checks.Eligibility) string {
-	var names []string
-	for _, t := range el.Teams {
-		names = append(names, "@"+t)
-	}
-	for _, u := range el.Users {
-		names = append(names, "@"+u)
-	}
-	if len(el.CodeOwners) > 0 {
-		names = append(names, "code owners ("+strings.Join(el.CodeOwners, ", ")+")")
-	}
-	perm := el.Permission
-	if perm == "" {
-		perm = "write"
-	}
-	if len(names) == 0 {
-		return "anyone with " + perm + " permission"
-	}
-	return strings.Join(names, ", ") + " with " + perm + " permission"
-}
-
-func policyText(builtin bool, repo, path, ref string) string {
-	if builtin {
-		return "built-in default policy (no .github/countersign.yml found)"
-	}
-	if path == "" {
-		return "unknown policy source"
-	}
-	out := path
-	if repo != "" {
-		out = repo + ":" + out
-	}
-	if ref != "" {
-		out += " at " + ref
-	}
-	return out
 }
 
 func shortSHA(sha string) string {
