@@ -181,7 +181,9 @@ func (e *env) idle() {
 		e.t.Fatal(err)
 	}
 	e.eventually("the server is idle", func() bool {
-		return e.gauge("countersign_queue_depth") == 0 && e.gauge("countersign_evaluations_in_flight") == 0
+		// Depth first, then running: the server sets them in the other
+		// order, so a task taken between the two reads is still seen.
+		return e.gauge("countersign_queue_depth") == 0 && e.gauge("countersign_work_running") == 0
 	})
 }
 

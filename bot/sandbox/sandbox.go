@@ -159,7 +159,7 @@ func (sb *Sandbox) Settle(ctx context.Context) error {
 			return err
 		}
 		n := len(sb.Sim.Deliveries())
-		if sb.gauge("countersign_queue_depth") == 0 && sb.gauge("countersign_evaluations_in_flight") == 0 {
+		if sb.gauge("countersign_queue_depth") == 0 && sb.gauge("countersign_work_running") == 0 {
 			// The bot's own writes announce themselves as webhooks too; settled
 			// means nothing new arrived while the queue was empty.
 			if err := sb.Sim.WaitDeliveries(ctx); err != nil {

@@ -14,6 +14,7 @@ const (
 	metricQueueDepth    = "countersign_queue_depth"
 	metricQueueCapacity = "countersign_queue_capacity"
 	metricInFlight      = "countersign_evaluations_in_flight"
+	metricRunning       = "countersign_work_running"
 	metricRetries       = "countersign_work_retries_total"
 	metricFailures      = "countersign_work_failures_total"
 	metricCoalesced     = "countersign_work_coalesced_total"
@@ -41,6 +42,7 @@ type metrics struct {
 	deliveries    *prometheus.CounterVec
 	evalDuration  *prometheus.HistogramVec
 	queueDepth    prometheus.Gauge
+	running       prometheus.Gauge
 	queueCapacity prometheus.Gauge
 	inFlight      prometheus.Gauge
 	retries       *prometheus.CounterVec
@@ -66,6 +68,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: metricQueueDepth,
 			Help: "Pull requests and fan-outs waiting to run (queued, waiting for a retry, or due to run again after the current run).",
+		}),
+		running: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: metricRunning,
+			Help: "Work of any kind (evaluations, fan-outs, commands) running now; with countersign_queue_depth at 0 too, the server is idle.",
 		}),
 		queueCapacity: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: metricQueueCapacity,
@@ -105,7 +111,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 	}
 	for _, c := range []prometheus.Collector{
-		m.deliveries, m.evalDuration, m.queueDepth, m.queueCapacity, m.inFlight,
+		m.deliveries, m.evalDuration, m.queueDepth, m.running, m.queueCapacity, m.inFlight,
 		m.retries, m.failures, m.coalesced, m.rejected, m.fanouts, m.dedupSize, m.ready,
 	} {
 		if err := reg.Register(c); err != nil {

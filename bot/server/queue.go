@@ -219,8 +219,12 @@ func (q *queue) enqueue(key string, s *slot) {
 	q.cond.Signal()
 }
 
-// gauge publishes the queue depth; q.mu is held.
+// gauge publishes the running work and the queue depth; q.mu is held.
+// Running is set first: a reader that sees the depth drop as a worker takes
+// a task then sees that task running, so depth 0 and running 0 read in that
+// order mean idle.
 func (q *queue) gauge() {
+	q.m.running.Set(float64(q.running))
 	q.m.queueDepth.Set(float64(len(q.slots) - q.running + q.dirty))
 }
 
