@@ -63,6 +63,13 @@ type Options struct {
 	Progress io.Writer
 	// CPUProfile, when set, receives a CPU profile of the measured run.
 	CPUProfile io.Writer
+	// ServerBinary, when set, runs the bot as its own process, 'ServerBinary
+	// serve', configured through COUNTERSIGN_* variables, so that its peak
+	// RSS is measured apart from the simulator's. Ack latency, change to
+	// check and per-evaluation calls are then not measured (they need the
+	// in-process hooks); correctness is checked as always. Fault profiles
+	// and Deliveries are not supported in this mode.
+	ServerBinary string
 }
 
 func (o *Options) defaults() {
@@ -185,6 +192,7 @@ type run struct {
 	restarts  atomic.Int64
 	base0     int64      // deliveries before the measured run
 	botMu     sync.Mutex // held while the bot is being restarted
+	child     *child     // the bot as a separate process (Options.ServerBinary)
 }
 
 func (l *run) logf(format string, a ...any) {
@@ -221,12 +229,26 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer l.hook.Close()
 
 	rep := &Report{Options: o, Profile: prof.Name, ProfileText: prof.Text, GOMAXPROCS: runtime.GOMAXPROCS(0)}
-	var err error
-	if l.bot, err = l.newBot(); err != nil {
-		return nil, err
+	hookURL := l.hook.URL + "/webhook"
+	if o.ServerBinary != "" {
+		if prof.Name != "none" || o.Deliveries > 0 {
+			return nil, errors.New("loadtest: with the server as a separate process, no fault profile and no delivery count")
+		}
+		c, err := l.startChild(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l.child = c
+		defer c.stop()
+		hookURL = c.url()
+	} else {
+		var err error
+		if l.bot, err = l.newBot(); err != nil {
+			return nil, err
+		}
+		defer func() { l.bot.kill() }()
+		l.front.setBot(l.bot)
 	}
-	defer func() { l.bot.kill() }()
-	l.front.setBot(l.bot)
 
 	// Seed before the app is installed: no webhooks yet.
 	start := time.Now()
@@ -236,7 +258,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	// Install: installation.created makes the server list and evaluate every open PR.
 	start = time.Now()
-	l.sim.SetWebhook(l.hook.URL+"/webhook", l.secret)
+	l.sim.SetWebhook(hookURL, l.secret)
 	for i := range o.Repos {
 		full := repoName(i)
 		l.insts[full] = l.sim.Install(orgName(i), full)
@@ -247,6 +269,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Sync = l.syncStats(time.Since(start))
 	l.logf("initial sync: %d evaluations in %.1fs", rep.Sync.Evaluations, rep.Sync.Seconds)
 	rep.Memory.AfterSync = memNow()
+	if l.child != nil {
+		rep.Memory.ServerAfterSyncRSSMB = l.child.status("VmRSS")
+	}
 
 	// The measured run.
 	l.sim.ResetCalls()
@@ -255,6 +280,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	_ = l.sim.CheckRunWrites() // (kept for the safety check over the whole history)
 	undo := prof.apply(l)
 	l.base0 = l.front.received.Load() + l.front.refused.Load()
+	var childBase int64
+	if l.child != nil {
+		childBase = l.child.deliveries()
+	}
 	if o.CPUProfile != nil {
 		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
 			return nil, fmt.Errorf("loadtest: CPU profile: %w", err)
@@ -269,6 +298,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		pprof.StopCPUProfile()
 	}
 	received := l.front.received.Load() + l.front.refused.Load() - l.base0
+	if l.child != nil {
+		received = l.child.deliveries() - childBase
+	}
 	rep.Load.Seconds = mdur.Seconds()
 	l.logf("drove %d mutations in %.1fs", len(l.mutations), mdur.Seconds())
 
@@ -282,6 +314,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	l.logf("settled in %.1fs", rep.Load.SettleSeconds)
 	l.fillLoad(rep, received, mdur)
 	rep.Memory.fill()
+	if l.child != nil {
+		rep.Memory.ServerPeakRSSMB = l.child.status("VmHWM")
+		rep.Memory.ServerRSSMB = l.child.status("VmRSS")
+	}
 
 	// Verdicts before any sweep: with no faults, nothing may be lost or stale.
 	l.sim.ResetCalls()
@@ -292,7 +328,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.BeforeSweep = l.compare(exp)
 	l.logf("before sweep: %d of %d pull requests as expected", rep.BeforeSweep.Correct, rep.BeforeSweep.PullRequests)
 
-	if prof.Name != "none" || len(rep.BeforeSweep.Mismatches) > 0 {
+	if l.child == nil && (prof.Name != "none" || len(rep.BeforeSweep.Mismatches) > 0) {
 		// One sweep, as --sweep-interval runs it: the open pull requests
 		// whose check is missing, unfinished, failed or older than their
 		// last change are evaluated again.
@@ -591,6 +627,9 @@ func (l *run) restart(down time.Duration) {
 // settle waits until the simulator has sent every webhook and the server has
 // nothing queued, running or waiting to be retried.
 func (l *run) settle(ctx context.Context, timeout time.Duration) error {
+	if l.child != nil {
+		return l.settleChild(ctx, timeout)
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	quiet := 0

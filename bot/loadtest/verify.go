@@ -348,6 +348,13 @@ type MemStats struct {
 	SimHeapMB float64 `json:"sim_heap_mb"`
 	// AfterSync is the same split once every open PR was evaluated once.
 	AfterSync *HeapSplit `json:"after_sync"`
+	// ServerPeakRSSMB is the VmHWM of the bot run as a separate process
+	// (Options.ServerBinary): the bot's own peak resident set; 0 in-process.
+	ServerPeakRSSMB float64 `json:"server_peak_rss_mb,omitempty"`
+	// ServerAfterSyncRSSMB and ServerRSSMB are its VmRSS after the initial
+	// sync and at the end.
+	ServerAfterSyncRSSMB float64 `json:"server_after_sync_rss_mb,omitempty"`
+	ServerRSSMB          float64 `json:"server_rss_mb,omitempty"`
 }
 
 // HeapSplit is the live heap split by who allocated it.

@@ -20,7 +20,7 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 	fs.SetOutput(s.err)
 	var o loadtest.Options
 	var format string
-	var quiet, serverLog bool
+	var quiet, serverLog, serverProcess bool
 	var cpuProfile string
 	fs.IntVar(&o.Repos, "repos", 10, "repositories (each in its own organization and installation)")
 	fs.IntVar(&o.PRs, "prs", 100, "pull requests open before the measured run")
@@ -37,6 +37,7 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 	fs.StringVar(&format, "format", "table", "table or json")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
+	fs.BoolVar(&serverProcess, "server-process", false, "run the bot as a separate 'countersign serve' process and report its own peak RSS (no fault profile, no --deliveries; latencies are not measured)")
 	fs.BoolVar(&serverLog, "server-log", false, "the server's warnings on stderr")
 	fs.Usage = func() {
 		fmt.Fprintln(s.err, "Usage: countersign loadtest [flags]")
@@ -69,6 +70,18 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 	if o.Repos < 1 || o.PRs < 1 || o.Rate <= 0 || o.Workers < 1 || o.Workers > 1024 || o.Senders < 1 || o.Senders > 1024 {
 		fmt.Fprintln(s.err, "countersign loadtest: --repos, --prs, --rate, --workers and --senders must be positive (--workers and --senders at most 1024)")
 		return exitError
+	}
+	if serverProcess {
+		if o.Faults != "none" || o.Deliveries > 0 {
+			fmt.Fprintln(s.err, "countersign loadtest: --server-process takes no --faults and no --deliveries")
+			return exitError
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(s.err, "countersign loadtest: --server-process: %v\n", err)
+			return exitError
+		}
+		o.ServerBinary = exe
 	}
 	if !quiet {
 		o.Progress = s.err
