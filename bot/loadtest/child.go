@@ -198,3 +198,12 @@ func (l *run) settleChild(ctx context.Context, timeout time.Duration) error {
 		}
 	}
 }
+
+// evaluations is how many evaluations the child has finished.
+func (c *child) evaluations() int64 {
+	m, err := c.metrics("countersign_evaluation_duration_seconds_count")
+	if err != nil {
+		return 0
+	}
+	return int64(m["countersign_evaluation_duration_seconds_count"])
+}

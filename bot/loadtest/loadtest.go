@@ -182,17 +182,18 @@ type run struct {
 	insts     map[string]int64 // repo -> installation
 	nextPR    atomic.Int64
 
-	mu        sync.Mutex
-	prs       []*prState
-	heads     map[string]*headInfo // repo@sha
-	mutations []mutation
-	kinds     map[string]int
-	progress  io.Writer
-	events    []string // restarts, for traces
-	restarts  atomic.Int64
-	base0     int64      // deliveries before the measured run
-	botMu     sync.Mutex // held while the bot is being restarted
-	child     *child     // the bot as a separate process (Options.ServerBinary)
+	mu          sync.Mutex
+	prs         []*prState
+	heads       map[string]*headInfo // repo@sha
+	mutations   []mutation
+	kinds       map[string]int
+	progress    io.Writer
+	events      []string // restarts, for traces
+	restarts    atomic.Int64
+	base0       int64      // deliveries before the measured run
+	botMu       sync.Mutex // held while the bot is being restarted
+	child       *child     // the bot as a separate process (Options.ServerBinary)
+	childEvals0 int64      // the child's evaluations before the measured run
 }
 
 func (l *run) logf(format string, a ...any) {
@@ -283,6 +284,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var childBase int64
 	if l.child != nil {
 		childBase = l.child.deliveries()
+		l.childEvals0 = l.child.evaluations()
 	}
 	if o.CPUProfile != nil {
 		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {

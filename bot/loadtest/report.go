@@ -199,7 +199,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if m.ServerPeakRSSMB > 0 {
 		row("server process", "peak RSS (VmHWM) %.0f MB, RSS %.0f MB after the initial sync and %.0f MB at the end ('countersign serve' as a child process: the bot alone)",
 			m.ServerPeakRSSMB, m.ServerAfterSyncRSSMB, m.ServerRSSMB)
-		row("", "ack latency, change to check and calls per evaluation are measured only with the bot in-process")
+		row("", "ack latency, change to check and the per-evaluation call maximum are measured only with the bot in-process")
 	}
 	row("memory", "peak RSS %.0f MB (process, simulator included); live heap %.0f MB: bot %.0f MB, simulator+driver %.0f MB", m.PeakRSSMB, m.HeapLiveMB, m.BotHeapMB, m.SimHeapMB)
 	if m.AfterSync != nil {

@@ -169,6 +169,9 @@ func (l *run) syncStats(d time.Duration) SyncStats {
 	for _, recs := range l.rec.snapshot() {
 		n += len(recs)
 	}
+	if l.child != nil {
+		n = int(l.child.evaluations())
+	}
 	return SyncStats{Evaluations: n, Seconds: d.Seconds(), PerSecond: float64(n) / d.Seconds()}
 }
 
@@ -327,6 +330,12 @@ func (l *run) fillLoad(rep *Report, received int64, d time.Duration) {
 		ld.CallsByRoute[c.Method+" "+c.Route]++
 	}
 	ld.CallsOutside = l.rec.outside.Load()
+	if l.child != nil {
+		// Counted by the child's own metrics: deliveries received and
+		// evaluations finished during the run.
+		ld.Deliveries = received
+		ld.Evaluations = int(l.child.evaluations() - l.childEvals0)
+	}
 	if ld.Deliveries > 0 {
 		ld.CallsPerDeliv = float64(ld.Calls) / float64(ld.Deliveries)
 	}

@@ -3,8 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/countersign/countersign/bot/loadtest"
 )
 
 func runLoadtestCmd(args ...string) (int, string, string) {
@@ -22,6 +28,8 @@ func TestLoadtestUsageErrors(t *testing.T) {
 		{[]string{"--format", "xml"}, `--format "xml" is not table or json`},
 		{[]string{"--rate", "0"}, "must be positive"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--senders", "0"}, "must be positive"},
+		{[]string{"--server-process", "--faults", "5xx"}, "--server-process takes no --faults"},
 	} {
 		code, _, errs := runLoadtestCmd(tc.args...)
 		if code != exitError || !strings.Contains(errs, tc.want) {
@@ -53,5 +61,31 @@ func TestLoadtestJSON(t *testing.T) {
 	}
 	if rep.Profile != "none" || rep.BeforeSweep.PullRequests < 3 || rep.BeforeSweep.Correct != rep.BeforeSweep.PullRequests || rep.Load.Deliveries == 0 || len(rep.Violations) != 0 {
 		t.Errorf("report: %+v", rep)
+	}
+}
+
+// TestLoadtestServerProcess: with the bot as a separate 'countersign serve'
+// process, the simulator's webhooks reach it, every verdict is right, and
+// its own peak RSS is reported.
+func TestLoadtestServerProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "countersign")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := loadtest.Run(ctx, loadtest.Options{Repos: 1, PRs: 3, Rate: 20, Duration: 500 * time.Millisecond, ServerBinary: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failed() || rep.BeforeSweep.PullRequests < 3 || rep.BeforeSweep.Correct != rep.BeforeSweep.PullRequests ||
+		rep.Sync.Evaluations < 3 || rep.Load.Deliveries == 0 {
+		t.Fatalf("report: sync %+v, load deliveries %d, verdicts %+v, problems %v", rep.Sync, rep.Load.Deliveries, rep.BeforeSweep, rep.Problems)
+	}
+	if runtime.GOOS == "linux" && rep.Memory.ServerPeakRSSMB <= 0 {
+		t.Fatalf("no peak RSS for the server process: %+v", rep.Memory)
 	}
 }
