@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -20,11 +21,60 @@ func toObj(v any) obj {
 	if err != nil {
 		panic(err)
 	}
-	var m obj
+	// The same users and repositories are rendered into every payload:
+	// decoding is most of the cost, so decoded objects are kept by their
+	// encoding and handed out as deep copies (callers add fields).
+	objCache.mu.Lock()
+	m, ok := objCache.m[string(b)]
+	objCache.mu.Unlock()
+	if ok {
+		return deepCopyObj(m)
+	}
 	if err := json.Unmarshal(b, &m); err != nil {
 		panic(err)
 	}
-	return m
+	objCache.mu.Lock()
+	if objCache.m == nil || len(objCache.m) >= objCacheMax {
+		objCache.m = make(map[string]obj, objCacheMax)
+	}
+	objCache.m[string(b)] = m
+	objCache.mu.Unlock()
+	return deepCopyObj(m)
+}
+
+// objCacheMax bounds toObj's cache; when full it starts again empty.
+const objCacheMax = 4096
+
+var objCache struct {
+	mu sync.Mutex
+	m  map[string]obj
+}
+
+// deepCopyObj copies a decoded JSON object (maps, slices and scalars).
+func deepCopyObj(m obj) obj {
+	if m == nil {
+		return nil
+	}
+	out := make(obj, len(m))
+	for k, v := range m {
+		out[k] = deepCopyJSON(v)
+	}
+	return out
+}
+
+func deepCopyJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return deepCopyObj(x)
+	case []any:
+		c := make([]any, len(x))
+		for i, e := range x {
+			c[i] = deepCopyJSON(e)
+		}
+		return c
+	default: // string, float64, bool, nil: immutable
+		return v
+	}
 }
 
 // nulls adds explicit nulls for keys the value does not have.

@@ -48,7 +48,7 @@ type Options struct {
 	// Drivers is how many goroutines mutate the simulator; default 4.
 	Drivers int
 	// Senders is how many webhook deliveries the simulator POSTs at once
-	// (githubsim.Options.DeliveryWorkers); default 4. GitHub delivers
+	// (githubsim.Options.DeliveryWorkers); default 16. GitHub delivers
 	// concurrently and does not guarantee order; 1 sends strictly in order.
 	Senders int
 	// Seed makes the activity mix reproducible.
@@ -98,7 +98,7 @@ func (o *Options) defaults() {
 		o.Drivers = 4
 	}
 	if o.Senders <= 0 {
-		o.Senders = 4
+		o.Senders = 16
 	}
 	if o.Seed == 0 {
 		o.Seed = 1

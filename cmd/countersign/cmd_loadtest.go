@@ -30,7 +30,7 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 	fs.IntVar(&o.Workers, "workers", 4, "the server's --workers")
 	fs.IntVar(&o.QueueSize, "queue-size", 0, "the server's --queue-size (default max(1000, 2 x --prs))")
 	fs.IntVar(&o.Drivers, "drivers", 4, "goroutines changing the simulator's state")
-	fs.IntVar(&o.Senders, "senders", 4, "webhook deliveries the simulator sends at once (1: one at a time, in order)")
+	fs.IntVar(&o.Senders, "senders", 16, "webhook deliveries the simulator sends at once (1: one at a time, in order)")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of the activity mix and of the simulator's faults")
 	fs.StringVar(&o.Faults, "faults", "none", "fault profile: "+strings.Join(loadtest.ProfileNames(), ", "))
 	fs.DurationVar(&o.SettleTimeout, "settle-timeout", 2*time.Minute, "how long the server may take to go idle after the run")
