@@ -125,8 +125,11 @@ type Settings struct {
 	Duration   string  `json:"duration"`
 	Deliveries int     `json:"deliveries"`
 	Workers    int     `json:"workers"`
-	Seed       int64   `json:"seed"`
-	Faults     string  `json:"faults"`
+	Senders    int     `json:"senders"`
+	// ServerProcess: the bot ran as a separate 'countersign serve'.
+	ServerProcess bool   `json:"server_process,omitempty"`
+	Seed          int64  `json:"seed"`
+	Faults        string `json:"faults"`
 }
 
 // Failed reports whether the run found a wrong verdict: a pass that should
@@ -145,7 +148,8 @@ func (r *Report) Failed() bool {
 func (r *Report) settings() {
 	o := r.Options
 	r.Settings = Settings{Repos: o.Repos, PRs: o.PRs, Rate: o.Rate, Duration: o.Duration.String(),
-		Deliveries: o.Deliveries, Workers: o.Workers, Seed: o.Seed, Faults: r.Profile}
+		Deliveries: o.Deliveries, Workers: o.Workers, Senders: o.Senders, ServerProcess: o.ServerBinary != "",
+		Seed: o.Seed, Faults: r.Profile}
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -163,8 +167,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, f string, a ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(f, a...)) }
 	s := r.Settings
-	row("run", "%d repos, %d open PRs, target %.0f deliveries/s for %s, %d workers, seed %d, faults %s (%s)",
-		s.Repos, s.PRs, s.Rate, s.Duration, s.Workers, s.Seed, r.Profile, r.ProfileText)
+	row("run", "%d repos, %d open PRs, target %.0f deliveries/s for %s, %d workers, %d webhook senders, seed %d, faults %s (%s)",
+		s.Repos, s.PRs, s.Rate, s.Duration, s.Workers, s.Senders, s.Seed, r.Profile, r.ProfileText)
 	row("machine", "%d CPUs (%s), GOMAXPROCS %d, load %s, %s, %s", r.Machine.CPUs, r.Machine.Model, r.GOMAXPROCS, r.Machine.LoadAvg, r.Machine.Go, r.At)
 	row("initial sync", "%d evaluations in %.1f s (%.0f/s)", r.Sync.Evaluations, r.Sync.Seconds, r.Sync.PerSecond)
 	row("mutations", "%s", kv(ld.Mutations))
