@@ -249,51 +249,71 @@ func fileFacts(f *github.CommitFile) checks.File {
 	}
 }
 
+// listed reads one kind of fact of the pull request (its files or its
+// commits): from the cross-evaluation cache, else the one compare call when
+// it is whole, else with git beyond GitHub's listing limits, else every page
+// of the listing through list, which also checks that the listing is
+// complete. A partial listing is never returned as whole.
+func listed[T any](ctx context.Context, g *GitHub, kind string,
+	fromCompare func(*comparison) []T, fromGit func(*checks.Facts) []T,
+	list func(ctx context.Context, pr *PR) ([]T, error)) ([]T, error) {
+	pr, err := g.PR(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := g.key(kind, pr.BaseSHA, pr.HeadSHA)
+	if v, ok := g.o.Cache.Get(key); ok {
+		return v.([]T), nil
+	}
+	c, err := g.compare(ctx, pr)
+	if err != nil {
+		return nil, err
+	}
+	if c.whole {
+		return fromCompare(c), nil
+	}
+	if pr, err = g.counted(ctx); err != nil {
+		return nil, err
+	}
+	if pr.ChangedFiles > MaxListedFiles || pr.Commits > MaxListedCommits {
+		f, err := g.gitFacts(ctx, pr)
+		if err != nil {
+			return nil, err
+		}
+		return fromGit(f), nil
+	}
+	out, err := list(ctx, pr)
+	if err != nil {
+		return nil, err
+	}
+	g.o.Cache.Put(key, out)
+	return out, nil
+}
+
 // Files lists the changed files: from the cache, else one compare call when
 // the pull request is small enough, else every page of the listing at once;
 // beyond GitHub's listing limit it reads them with git.
 func (g *GitHub) Files(ctx context.Context) ([]checks.File, error) {
 	return g.files.get(func() ([]checks.File, error) {
-		pr, err := g.PR(ctx)
-		if err != nil {
-			return nil, err
-		}
-		key := g.key("files", pr.BaseSHA, pr.HeadSHA)
-		if v, ok := g.o.Cache.Get(key); ok {
-			return v.([]checks.File), nil
-		}
-		c, err := g.compare(ctx, pr)
-		if err != nil {
-			return nil, err
-		}
-		if c.whole {
-			return c.files, nil
-		}
-		if pr, err = g.counted(ctx); err != nil {
-			return nil, err
-		}
-		if pr.ChangedFiles > MaxListedFiles || pr.Commits > MaxListedCommits {
-			f, err := g.gitFacts(ctx, pr)
-			if err != nil {
-				return nil, err
-			}
-			return f.Files, nil
-		}
-		pages, err := listPages(ctx, pr.ChangedFiles, func(ctx context.Context, page int) ([]*github.CommitFile, *github.Response, error) {
-			return g.o.Client.PullRequests.ListFiles(ctx, g.o.Owner, g.o.Repo, g.o.Number, &github.ListOptions{Page: page, PerPage: perPage})
-		})
-		if err != nil {
-			return nil, err
-		}
-		files := make([]checks.File, 0, len(pages))
-		for _, f := range pages {
-			files = append(files, fileFacts(f))
-		}
-		if len(files) != pr.ChangedFiles {
-			return nil, fmt.Errorf("GitHub listed %d of the %d changed files: %w", len(files), pr.ChangedFiles, ErrChanged)
-		}
-		g.o.Cache.Put(key, files)
-		return files, nil
+		return listed(ctx, g, "files",
+			func(c *comparison) []checks.File { return c.files },
+			func(f *checks.Facts) []checks.File { return f.Files },
+			func(ctx context.Context, pr *PR) ([]checks.File, error) {
+				pages, err := listPages(ctx, pr.ChangedFiles, func(ctx context.Context, page int) ([]*github.CommitFile, *github.Response, error) {
+					return g.o.Client.PullRequests.ListFiles(ctx, g.o.Owner, g.o.Repo, g.o.Number, &github.ListOptions{Page: page, PerPage: perPage})
+				})
+				if err != nil {
+					return nil, err
+				}
+				files := make([]checks.File, 0, len(pages))
+				for _, f := range pages {
+					files = append(files, fileFacts(f))
+				}
+				if len(files) != pr.ChangedFiles {
+					return nil, fmt.Errorf("GitHub listed %d of the %d changed files: %w", len(files), pr.ChangedFiles, ErrChanged)
+				}
+				return files, nil
+			})
 	})
 }
 
@@ -302,48 +322,27 @@ func (g *GitHub) Files(ctx context.Context) ([]checks.File, error) {
 // beyond GitHub's listing limit it reads them with git.
 func (g *GitHub) Commits(ctx context.Context) ([]detect.Commit, error) {
 	return g.commits.get(func() ([]detect.Commit, error) {
-		pr, err := g.PR(ctx)
-		if err != nil {
-			return nil, err
-		}
-		key := g.key("commits", pr.BaseSHA, pr.HeadSHA)
-		if v, ok := g.o.Cache.Get(key); ok {
-			return v.([]detect.Commit), nil
-		}
-		c, err := g.compare(ctx, pr)
-		if err != nil {
-			return nil, err
-		}
-		if c.whole {
-			return c.commits, nil
-		}
-		if pr, err = g.counted(ctx); err != nil {
-			return nil, err
-		}
-		if pr.ChangedFiles > MaxListedFiles || pr.Commits > MaxListedCommits {
-			f, err := g.gitFacts(ctx, pr)
-			if err != nil {
-				return nil, err
-			}
-			return f.Commits, nil
-		}
-		pages, err := listPages(ctx, pr.Commits, func(ctx context.Context, page int) ([]*github.RepositoryCommit, *github.Response, error) {
-			return g.o.Client.PullRequests.ListCommits(ctx, g.o.Owner, g.o.Repo, g.o.Number, &github.ListOptions{Page: page, PerPage: perPage})
-		})
-		if err != nil {
-			return nil, err
-		}
-		commits := make([]detect.Commit, 0, len(pages))
-		sawHead := false
-		for _, rc := range pages {
-			commits = append(commits, commitFacts(rc))
-			sawHead = sawHead || rc.GetSHA() == pr.HeadSHA
-		}
-		if len(commits) != pr.Commits || !sawHead {
-			return nil, fmt.Errorf("GitHub listed %d of the %d commits up to %s: %w", len(commits), pr.Commits, short(pr.HeadSHA), ErrChanged)
-		}
-		g.o.Cache.Put(key, commits)
-		return commits, nil
+		return listed(ctx, g, "commits",
+			func(c *comparison) []detect.Commit { return c.commits },
+			func(f *checks.Facts) []detect.Commit { return f.Commits },
+			func(ctx context.Context, pr *PR) ([]detect.Commit, error) {
+				pages, err := listPages(ctx, pr.Commits, func(ctx context.Context, page int) ([]*github.RepositoryCommit, *github.Response, error) {
+					return g.o.Client.PullRequests.ListCommits(ctx, g.o.Owner, g.o.Repo, g.o.Number, &github.ListOptions{Page: page, PerPage: perPage})
+				})
+				if err != nil {
+					return nil, err
+				}
+				commits := make([]detect.Commit, 0, len(pages))
+				sawHead := false
+				for _, rc := range pages {
+					commits = append(commits, commitFacts(rc))
+					sawHead = sawHead || rc.GetSHA() == pr.HeadSHA
+				}
+				if len(commits) != pr.Commits || !sawHead {
+					return nil, fmt.Errorf("GitHub listed %d of the %d commits up to %s: %w", len(commits), pr.Commits, short(pr.HeadSHA), ErrChanged)
+				}
+				return commits, nil
+			})
 	})
 }
 
