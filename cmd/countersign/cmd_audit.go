@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -86,32 +85,19 @@ type auditSummary struct {
 // first-parent history, so maintainers can see what it would have asked for
 // before they turn it on.
 func runAudit(ctx context.Context, args []string, s streams) int {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(s.err)
+	fs := newFlags(s, "audit",
+		"audit [--repo DIR] [--branch REF] [--since DATE] [--config FILE] [--format table|json|csv]",
+		"Walks the branch's first-parent history, newest first, and reports for each commit who wrote it",
+		"(human, agent or automation, with the deciding signal) and which protected-path rules it touched,",
+		"then a summary by agent and by rule. Exit status: 0 done, 2 error.",
+	)
 	repoDir := fs.String("repo", ".", "the git repository (any directory inside it)")
 	branch := fs.String("branch", "", "the branch or revision whose first-parent history to walk (default: the default branch, else HEAD)")
 	sinceFlag := fs.String("since", "", "stop at commits older than this: YYYY-MM-DD, an RFC 3339 time, or an age such as 90d, 12w, 1y")
 	configFile := fs.String("config", "", "a policy file to use instead of .github/countersign.yml at the branch tip")
 	format := fs.String("format", "table", "output format: table, json or csv")
-	fs.Usage = func() {
-		fmt.Fprintln(s.err, "Usage: countersign audit [--repo DIR] [--branch REF] [--since DATE] [--config FILE] [--format table|json|csv]")
-		fmt.Fprintln(s.err)
-		fmt.Fprintln(s.err, "Walks the branch's first-parent history, newest first, and reports for each commit who wrote it")
-		fmt.Fprintln(s.err, "(human, agent or automation, with the deciding signal) and which protected-path rules it touched,")
-		fmt.Fprintln(s.err, "then a summary by agent and by rule. Exit status: 0 done, 2 error.")
-		fmt.Fprintln(s.err)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(s.err, "countersign audit: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return exitError
+	if code, ok := parseFlags(fs, args, s); !ok {
+		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(s.err, "countersign audit: %v\n", err)

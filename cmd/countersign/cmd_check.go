@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,32 +15,19 @@ import (
 // local clone would need, with the policy of the base. A local clone has no
 // reviews, so the answer is the approvals a merge would wait for.
 func runCheck(ctx context.Context, args []string, s streams) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(s.err)
+	fs := newFlags(s, "check",
+		"check [--repo DIR] [--base REV] [--head REV] [--config FILE] [--format text|json]",
+		"Judges the commits of --head that are not in --base, and the files they change since the",
+		"merge base, with the policy as it is at --base. Exit status: 0 nothing required, 1 approval",
+		"required, 2 error (including an invalid policy).",
+	)
 	repoDir := fs.String("repo", ".", "the git repository (any directory inside it)")
 	base := fs.String("base", "", "the base revision to merge into (default: the default branch: origin/HEAD, main or master)")
 	head := fs.String("head", "HEAD", "the revision to judge")
 	configFile := fs.String("config", "", "a policy file to use instead of .github/countersign.yml at the base")
 	format := fs.String("format", "text", "output format: text or json")
-	fs.Usage = func() {
-		fmt.Fprintln(s.err, "Usage: countersign check [--repo DIR] [--base REV] [--head REV] [--config FILE] [--format text|json]")
-		fmt.Fprintln(s.err)
-		fmt.Fprintln(s.err, "Judges the commits of --head that are not in --base, and the files they change since the")
-		fmt.Fprintln(s.err, "merge base, with the policy as it is at --base. Exit status: 0 nothing required, 1 approval")
-		fmt.Fprintln(s.err, "required, 2 error (including an invalid policy).")
-		fmt.Fprintln(s.err)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(s.err, "countersign check: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return exitError
+	if code, ok := parseFlags(fs, args, s); !ok {
+		return code
 	}
 	if *format != "text" && *format != "json" {
 		fmt.Fprintf(s.err, "countersign check: --format must be text or json, not %q\n", *format)

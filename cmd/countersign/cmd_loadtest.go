@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -16,8 +14,13 @@ import (
 // App client in-process against the GitHub simulator on loopback, driven at
 // a target rate of webhook deliveries, optionally under a fault profile.
 func runLoadtest(ctx context.Context, args []string, s streams) int {
-	fs := flag.NewFlagSet("countersign loadtest", flag.ContinueOnError)
-	fs.SetOutput(s.err)
+	fs := newFlags(s, "loadtest",
+		"loadtest [flags]",
+		"Runs the server, evaluator and GitHub App client in-process against the GitHub",
+		"simulator on loopback and replays pull-request activity at a target rate.",
+		"Exits 1 when a check run is wrong (a pass that needed approval, or a final",
+		"verdict that is not the engine's for the final state), 2 on a usage error.",
+	)
 	var o loadtest.Options
 	var format string
 	var quiet, serverLog, serverProcess bool
@@ -39,25 +42,8 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	fs.BoolVar(&serverProcess, "server-process", false, "run the bot as a separate 'countersign serve' process and report its own peak RSS (no fault profile, no --deliveries; latencies are not measured)")
 	fs.BoolVar(&serverLog, "server-log", false, "the server's warnings on stderr")
-	fs.Usage = func() {
-		fmt.Fprintln(s.err, "Usage: countersign loadtest [flags]")
-		fmt.Fprintln(s.err)
-		fmt.Fprintln(s.err, "Runs the server, evaluator and GitHub App client in-process against the GitHub")
-		fmt.Fprintln(s.err, "simulator on loopback and replays pull-request activity at a target rate.")
-		fmt.Fprintln(s.err, "Exits 1 when a check run is wrong (a pass that needed approval, or a final")
-		fmt.Fprintln(s.err, "verdict that is not the engine's for the final state), 2 on a usage error.")
-		fmt.Fprintln(s.err)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(s.err, "countersign loadtest: unexpected argument %q\n", fs.Arg(0))
-		return exitError
+	if code, ok := parseFlags(fs, args, s); !ok {
+		return code
 	}
 	if format != "table" && format != "json" {
 		fmt.Fprintf(s.err, "countersign loadtest: --format %q is not table or json\n", format)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,8 +20,12 @@ func runSetup(ctx context.Context, args []string, s streams) int {
 // setupCmd is runSetup with the environment and, for tests, a hook told the
 // local page's URL once it is served.
 func setupCmd(ctx context.Context, args []string, getenv func(string) string, s streams, serving func(url string)) int {
-	fs := flag.NewFlagSet("countersign setup", flag.ContinueOnError)
-	fs.SetOutput(s.err)
+	fs := newFlags(s, "setup",
+		"setup --webhook-url URL [--org ORG] [--out FILE | --print] [flags]",
+		"Registers Countersign as a GitHub App from app.yml: open the printed local page in a",
+		"browser signed in to GitHub, confirm, and the app id, private key and webhook secret",
+		"are written as COUNTERSIGN_* settings for 'countersign serve'.",
+	)
 	webhookURL := fs.String("webhook-url", "", "public URL GitHub delivers webhooks to, such as https://countersign.example.com/webhook (required)")
 	org := fs.String("org", "", "register the app in this organization (default: your user account)")
 	name := fs.String("name", "", "the app's name, unique on the GitHub host (default: app.yml's name)")
@@ -33,24 +35,8 @@ func setupCmd(ctx context.Context, args []string, getenv func(string) string, s 
 	printOnly := fs.Bool("print", false, "print the settings on standard output instead of writing a file")
 	listen := fs.String("listen", "127.0.0.1:0", "loopback address of the local registration page")
 	timeout := fs.Duration("timeout", time.Hour, "give up when no app is registered within this time (GitHub's code lasts an hour)")
-	fs.Usage = func() {
-		fmt.Fprintln(s.err, "Usage: countersign setup --webhook-url URL [--org ORG] [--out FILE | --print] [flags]")
-		fmt.Fprintln(s.err)
-		fmt.Fprintln(s.err, "Registers Countersign as a GitHub App from app.yml: open the printed local page in a")
-		fmt.Fprintln(s.err, "browser signed in to GitHub, confirm, and the app id, private key and webhook secret")
-		fmt.Fprintln(s.err, "are written as COUNTERSIGN_* settings for 'countersign serve'.")
-		fmt.Fprintln(s.err)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(s.err, "countersign setup: unexpected argument %q\n", fs.Arg(0))
-		return exitError
+	if code, ok := parseFlags(fs, args, s); !ok {
+		return code
 	}
 	if *githubURL == "" {
 		*githubURL = getenv("COUNTERSIGN_GITHUB_URL")

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -83,4 +85,41 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'countersign <command> -h' for a command's flags.")
+}
+
+// newFlags returns the flag set of subcommand name, writing to s.err; its
+// usage prints "Usage: countersign <synopsis>", the about lines, and the flags.
+func newFlags(s streams, name, synopsis string, about ...string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(s.err)
+	fs.Usage = func() {
+		fmt.Fprintln(s.err, "Usage: countersign "+synopsis)
+		fmt.Fprintln(s.err)
+		for _, l := range about {
+			fmt.Fprintln(s.err, l)
+		}
+		if len(about) > 0 {
+			fmt.Fprintln(s.err)
+		}
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args for a subcommand that takes no positional
+// arguments. When the command should stop it returns false and the exit
+// code: exitOK after -h, exitError for a bad flag or a stray argument.
+func parseFlags(fs *flag.FlagSet, args []string, s streams) (int, bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitError, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(s.err, "countersign %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.Usage()
+		return exitError, false
+	}
+	return exitOK, true
 }
