@@ -927,6 +927,8 @@ func (e *eval) conclude() {
 	switch {
 	case len(e.reqs) == 0 && e.agentAuthor:
 		v.Title = clipTitle("No approval needed: agent-authored by " + e.agentPhrase() + ", and the policy asks for none")
+	case len(e.reqs) == 0 && automationOnly(v) != "":
+		v.Title = clipTitle("No approval needed: automation (" + automationOnly(v) + "), no protected paths")
 	case len(e.reqs) == 0:
 		v.Title = "No approval needed: human change, no protected paths"
 	default:
@@ -1078,4 +1080,21 @@ func clipTitle(s string) string {
 // commits web edits, merges and squashes on a person's behalf.
 func isWebFlow(login, email string) bool {
 	return strings.EqualFold(login, "web-flow") || strings.EqualFold(email, "noreply@github.com")
+}
+
+// automationOnly names the automation bot behind a change no agent wrote:
+// the PR's own automation author, else the bot of the commits when an
+// automation bot wrote every one of them; "" otherwise.
+func automationOnly(v *Verdict) string {
+	if v.PR != nil && v.PR.Class == detect.ClassAutomation && v.PR.Automation != "" {
+		return v.PR.Automation
+	}
+	bot := ""
+	for _, c := range v.Commits {
+		if c.Automation == "" || (bot != "" && c.Automation != bot) {
+			return ""
+		}
+		bot = c.Automation
+	}
+	return bot
 }

@@ -164,6 +164,19 @@ func TestEvaluate(t *testing.T) {
 			},
 		},
 		{
+			name: "dependabot PR without protected paths is named as automation, not a human change", policy: policy(),
+			facts: Facts{
+				PR: PullRequest{
+					PullRequest: detect.PullRequest{Number: 9, AuthorLogin: "dependabot[bot]", AuthorType: "Bot", AuthorID: 49699333, HeadRef: "dependabot/go_modules/golang.org/x/net-0.38.0", Title: "Bump golang.org/x/net from 0.36.0 to 0.38.0"},
+					HeadSHA:     head, BaseRef: "main", BaseSHA: oldHead,
+				},
+				Commits: []detect.Commit{{SHA: head, AuthorName: "dependabot[bot]", AuthorEmail: "49699333+dependabot[bot]@users.noreply.github.com",
+					CommitterName: "GitHub", CommitterEmail: "noreply@github.com", Message: "Bump golang.org/x/net from 0.36.0 to 0.38.0\n\nSigned-off-by: dependabot[bot] <support@github.com>", Parents: 1}},
+				Files: files("go.mod", "go.sum"),
+			},
+			want: Success, title: "No approval needed: automation (dependabot), no protected paths",
+		},
+		{
 			name: "copilot PR without reviews needs an independent approval", policy: policy(),
 			facts: copilot(nil, nil), want: ActionRequired,
 			title: "Needs 1 independent approval: agent-authored by Claude Code and GitHub Copilot",
