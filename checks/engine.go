@@ -228,16 +228,12 @@ func (e *eval) detect(det classifier) {
 			}
 		case detect.ClassAutomation:
 			cv.Automation = d.Automation
+			// An automation author is only an address anyone can write into
+			// a commit: whoever pushed it under that name is still recorded
+			// (a real bot's login is harmless here, bots never count).
+			e.addCommitAuthors(c)
 		default:
-			e.authors.add(c.AuthorLogin)
-			e.authors.add(LoginFromEmail(c.AuthorEmail))
-			// Whoever committed a human commit (amended, rebased or
-			// cherry-picked it) put its content there too; GitHub's web-flow
-			// committer of web edits and merges is nobody.
-			if !isWebFlow(c.CommitterLogin, c.CommitterEmail) {
-				e.authors.add(c.CommitterLogin)
-				e.authors.add(LoginFromEmail(c.CommitterEmail))
-			}
+			e.addCommitAuthors(c)
 		}
 	}
 	// The human who opened a pull request whose commits or body an agent
@@ -1097,4 +1093,17 @@ func automationOnly(v *Verdict) string {
 		bot = c.Automation
 	}
 	return bot
+}
+
+// addCommitAuthors records the author and committer of a commit no agent
+// wrote as people who are not independent of the change. Whoever committed
+// it (amended, rebased or cherry-picked it) put its content there too;
+// GitHub's web-flow committer of web edits and merges is nobody.
+func (e *eval) addCommitAuthors(c *detect.Commit) {
+	e.authors.add(c.AuthorLogin)
+	e.authors.add(LoginFromEmail(c.AuthorEmail))
+	if !isWebFlow(c.CommitterLogin, c.CommitterEmail) {
+		e.authors.add(c.CommitterLogin)
+		e.authors.add(LoginFromEmail(c.CommitterEmail))
+	}
 }

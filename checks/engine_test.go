@@ -775,6 +775,15 @@ func TestCommittersAndOverridersAreNotIndependent(t *testing.T) {
 			want: ActionRequired, excluded: []string{"bob:commit_author"},
 		},
 		{
+			name: "a commit under a bot's address still excludes the human who committed it", policy: infra,
+			facts: Facts{Repo: "acme/web", PR: humanPR("alice"), Commits: []detect.Commit{{SHA: "c1",
+				AuthorName: "dependabot[bot]", AuthorEmail: "49699333+dependabot[bot]@users.noreply.github.com",
+				CommitterName: "Bob", CommitterEmail: "bob@example.com", CommitterLogin: "bob",
+				Message: "Bump x from 1 to 2", Parents: 1}},
+				Files: files("infra/main.tf"), Reviews: []Review{review(1, "bob", ReviewApproved, head)}, Reviewers: reviewers(writer("bob", "acme/sre"))},
+			want: ActionRequired, excluded: []string{"bob:commit_author"},
+		},
+		{
 			name: "GitHub's web-flow committer excludes nobody", policy: infra,
 			facts: Facts{Repo: "acme/web", PR: humanPR("alice"), Commits: []detect.Commit{amended("web-flow", "noreply@github.com")},
 				Files: files("infra/main.tf"), Reviews: []Review{review(1, "bob", ReviewApproved, head)}, Reviewers: reviewers(writer("bob", "acme/sre"))},
