@@ -211,18 +211,28 @@ func handleInstallationRepositories(s *Server, d *delivery, ev any) ([]task, err
 	return out, nil
 }
 
-// policyFiles are the paths whose change on the default branch changes the
-// verdict of a repository's open pull requests.
+// policyFiles are the paths of the policy file. The evaluator reads it at
+// each pull request's base branch tip, so its change on any branch may change
+// the verdict of a repository's open pull requests; on the default branch of
+// an account's .github repository it may change those of every repository.
 var policyFiles = []string{config.FileName, strings.TrimSuffix(config.FileName, ".yml") + ".yaml"}
+
+// codeOwnersFiles are the places GitHub reads a CODEOWNERS file from; like the
+// policy, it is read at each pull request's base branch tip.
+var codeOwnersFiles = []string{"CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"}
+
+// baseFiles are the files read at the base branch tip whose change on any
+// branch may change the verdict of the repository's open pull requests.
+var baseFiles = slices.Concat(policyFiles, codeOwnersFiles)
 
 // maxPushCommits is how many commits GitHub lists in a push payload at most.
 const maxPushCommits = 2048
 
-// pushTouchesPolicy reports whether a push may have changed the policy file.
+// pushTouches reports whether a push may have changed one of files.
 // When the payload cannot tell (a forced push, no commits listed, or the
 // list cut at GitHub's limit) it answers yes: re-evaluating is harmless,
 // keeping a stale verdict is not.
-func pushTouchesPolicy(e *github.PushEvent) (bool, string) {
+func pushTouches(e *github.PushEvent, files []string) (bool, string) {
 	if e.GetForced() {
 		return true, "forced push"
 	}
@@ -239,7 +249,7 @@ func pushTouchesPolicy(e *github.PushEvent) (bool, string) {
 		}
 		for _, list := range [][]string{c.Added, c.Removed, c.Modified} {
 			for _, p := range list {
-				if slices.Contains(policyFiles, p) {
+				if slices.Contains(files, p) {
 					return true, p + " changed"
 				}
 			}
@@ -248,24 +258,25 @@ func pushTouchesPolicy(e *github.PushEvent) (bool, string) {
 	return false, ""
 }
 
-// handlePush re-evaluates open pull requests when the policy file changes on
-// a repository's default branch; a change in an account's .github repository
-// re-evaluates every repository of the installation in that account, and the
-// backend decides which of them inherit the policy.
+// handlePush re-evaluates a repository's open pull requests when a push to
+// any of its branches may have changed the policy file or a CODEOWNERS file:
+// both are read at each pull request's base branch tip, so a pull request
+// whose base is the pushed branch may change verdict (those based elsewhere
+// re-evaluate to the same one). A policy change on the default branch of an
+// account's .github repository re-evaluates every repository of the
+// installation in that account, and the backend decides which of them inherit
+// the policy.
 func handlePush(s *Server, d *delivery, ev any) ([]task, error) {
 	e := ev.(*github.PushEvent)
 	repo := e.GetRepo()
 	if e.GetDeleted() {
 		return nil, nil
 	}
-	def := repo.GetDefaultBranch()
-	if def == "" {
-		def = repo.GetMasterBranch()
+	branch, ok := strings.CutPrefix(e.GetRef(), "refs/heads/")
+	if !ok || branch == "" {
+		return nil, nil // a tag, or no branch at all: no pull request's base
 	}
-	if def != "" && e.GetRef() != "refs/heads/"+def {
-		return nil, nil
-	}
-	touches, why := pushTouchesPolicy(e)
+	touches, why := pushTouches(e, baseFiles)
 	if !touches {
 		return nil, nil
 	}
@@ -277,10 +288,17 @@ func handlePush(s *Server, d *delivery, ev any) ([]task, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.log.Info("policy may have changed on the default branch", slog.String("why", why))
-	if name == config.OrgRepo {
-		return []task{s.installationTask(d.reason(), d.id, id, owner)}, nil
+	def := repo.GetDefaultBranch()
+	if def == "" {
+		def = repo.GetMasterBranch()
 	}
+	if name == config.OrgRepo && (def == "" || branch == def) {
+		if org, orgWhy := pushTouches(e, policyFiles); org {
+			d.log.Info("organization policy may have changed on the default branch", slog.String("branch", branch), slog.String("why", orgWhy))
+			return []task{s.installationTask(d.reason(), d.id, id, owner)}, nil
+		}
+	}
+	d.log.Info("policy or CODEOWNERS may have changed on a branch", slog.String("branch", branch), slog.String("why", why))
 	return []task{s.repoTask(d.reason(), d.id, id, owner, name)}, nil
 }
 

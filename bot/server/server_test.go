@@ -150,7 +150,7 @@ func TestPingAndUnhandled(t *testing.T) {
 		{"unhandled action", "pull_request", readWebhookTestdata(t, "pull_request.closed.json")},
 		{"check run created", "check_run", []byte(`{"action":"created","check_run":{"id":1},"installation":{"id":1}}`)},
 		{"installation deleted", "installation", []byte(`{"action":"deleted","installation":{"id":1}}`)},
-		{"push to another branch", "push", pushEvent(t, "acme/widgets", "refs/heads/feature", false, ".github/countersign.yml")},
+		{"push to another branch not touching the policy", "push", pushEvent(t, "acme/widgets", "refs/heads/feature", false, "README.md", "src/CODEOWNERS")},
 		{"push not touching the policy", "push", pushEvent(t, "acme/widgets", "refs/heads/main", false, "README.md")},
 		{"check suite without pull requests", "check_suite", []byte(`{"action":"rerequested","check_suite":{"head_sha":"abc","pull_requests":[]},"repository":{"full_name":"acme/widgets"},"installation":{"id":1}}`)},
 	}
@@ -438,15 +438,43 @@ func TestPushOfPolicyFansOut(t *testing.T) {
 		}, []string{"acme/widgets#1", "acme/widgets#2"}},
 		{"org .github repository", "", "", func(t *testing.T) []byte {
 			return pushEvent(t, "acme/.github", "refs/heads/main", false, ".github/countersign.yml")
-		}, []string{"acme/gadgets#5", "acme/widgets#1", "acme/widgets#2"}},
+		}, []string{"acme/.github#3", "acme/gadgets#5", "acme/widgets#1", "acme/widgets#2"}},
+		{"org .github repository, other branch", "", "", func(t *testing.T) []byte {
+			// Only the org policy on the default branch is inherited; on
+			// another branch it is the base of the repository's own PRs.
+			return pushEvent(t, "acme/.github", "refs/heads/release", false, ".github/countersign.yml")
+		}, []string{"acme/.github#3"}},
+		{"org .github repository, CODEOWNERS", "", "", func(t *testing.T) []byte {
+			return pushEvent(t, "acme/.github", "refs/heads/main", false, ".github/CODEOWNERS")
+		}, []string{"acme/.github#3"}},
 		{"forced push to default branch", "", "", func(t *testing.T) []byte {
 			return pushEvent(t, "acme/widgets", "refs/heads/main", true, "README.md")
 		}, []string{"acme/widgets#1", "acme/widgets#2"}},
 		{"other branch", "", "", func(t *testing.T) []byte {
+			// The policy is read at each PR's base branch tip: PRs based on
+			// release may change verdict.
 			return pushEvent(t, "acme/widgets", "refs/heads/release", false, ".github/countersign.yml")
-		}, nil},
+		}, []string{"acme/widgets#1", "acme/widgets#2"}},
+		{"other branch, yaml extension", "", "", func(t *testing.T) []byte {
+			return pushEvent(t, "acme/widgets", "refs/heads/feature/x", false, ".github/countersign.yaml")
+		}, []string{"acme/widgets#1", "acme/widgets#2"}},
+		{"CODEOWNERS on default branch", "", "", func(t *testing.T) []byte {
+			return pushEvent(t, "acme/widgets", "refs/heads/main", false, ".github/CODEOWNERS")
+		}, []string{"acme/widgets#1", "acme/widgets#2"}},
+		{"root CODEOWNERS on other branch", "", "", func(t *testing.T) []byte {
+			return pushEvent(t, "acme/widgets", "refs/heads/release", false, "CODEOWNERS")
+		}, []string{"acme/widgets#1", "acme/widgets#2"}},
+		{"docs CODEOWNERS on other branch", "", "", func(t *testing.T) []byte {
+			return pushEvent(t, "acme/widgets", "refs/heads/release", false, "docs/CODEOWNERS")
+		}, []string{"acme/widgets#1", "acme/widgets#2"}},
+		{"forced push to other branch", "", "", func(t *testing.T) []byte {
+			return pushEvent(t, "acme/widgets", "refs/heads/feature", true, "README.md")
+		}, []string{"acme/widgets#1", "acme/widgets#2"}},
 		{"not touching the policy", "", "", func(t *testing.T) []byte {
-			return pushEvent(t, "acme/widgets", "refs/heads/main", false, "countersign.yml", ".github/CODEOWNERS")
+			return pushEvent(t, "acme/widgets", "refs/heads/main", false, "countersign.yml", "src/CODEOWNERS", ".github/CODEOWNERS.md")
+		}, nil},
+		{"other branch not touching the policy", "", "", func(t *testing.T) []byte {
+			return pushEvent(t, "acme/widgets", "refs/heads/release", false, "README.md")
 		}, nil},
 		{"tag", "", "", func(t *testing.T) []byte {
 			return pushEvent(t, "acme/widgets", "refs/tags/main", false, ".github/countersign.yml")
@@ -458,6 +486,7 @@ func TestPushOfPolicyFansOut(t *testing.T) {
 			fb.repos[4242] = []string{"acme/widgets", "acme/gadgets", "acme/.github", "other/elsewhere"}
 			fb.prs["acme/widgets"] = []Job{{Owner: "acme", Repo: "widgets", Number: 1}, {Owner: "acme", Repo: "widgets", Number: 2}}
 			fb.prs["acme/gadgets"] = []Job{{Owner: "acme", Repo: "gadgets", Number: 5}}
+			fb.prs["acme/.github"] = []Job{{Owner: "acme", Repo: ".github", Number: 3}}
 			fb.prs["other/elsewhere"] = []Job{{Owner: "other", Repo: "elsewhere", Number: 9}}
 			ts := newTestServer(t, fb, Options{})
 			if rec := ts.deliver(t, "push", fmt.Sprintf("push-%d", i), tt.push(t)); rec.Code != http.StatusAccepted {
