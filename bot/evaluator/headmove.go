@@ -75,9 +75,17 @@ func (e *Evaluator) commandsSince(job server.Job, pr *pull.PR, runStart time.Tim
 	return runStart
 }
 
-// headPulls returns the numbers of the open pull requests whose head is sha.
-func headPulls(ctx context.Context, client *github.Client, owner, repo, sha string) ([]int, error) {
+// headPulls returns the numbers of the open pull requests whose head is sha;
+// self is the open pull request being evaluated, which is at sha.
+//
+// It asks commits/{sha}/pulls first, but GitHub lists open pull requests
+// there only when the commit is not on the default branch (for one that is,
+// only the merged pull request that introduced it). So when the answer
+// leaves out self, the endpoint did not list the open ones, and headPulls
+// lists the repository's open pull requests instead, keeping those at sha.
+func headPulls(ctx context.Context, client *github.Client, owner, repo, sha string, self int) ([]int, error) {
 	var out []int
+	listed := false
 	opt := &github.ListOptions{PerPage: 100}
 	for {
 		prs, resp, err := client.PullRequests.ListPullRequestsWithCommit(ctx, owner, repo, sha, opt)
@@ -87,12 +95,33 @@ func headPulls(ctx context.Context, client *github.Client, owner, repo, sha stri
 		for _, p := range prs {
 			if p.GetState() == "open" && p.GetHead().GetSHA() == sha {
 				out = append(out, p.GetNumber())
+				listed = listed || p.GetNumber() == self
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	if listed {
+		return out, nil
+	}
+	out = nil
+	lopt := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		prs, resp, err := client.PullRequests.List(ctx, owner, repo, lopt)
+		if err != nil {
+			return nil, fmt.Errorf("listing the open pull requests: %w", err)
+		}
+		for _, p := range prs {
+			if p.GetState() == "open" && p.GetHead().GetSHA() == sha {
+				out = append(out, p.GetNumber())
 			}
 		}
 		if resp.NextPage == 0 {
 			return out, nil
 		}
-		opt.Page = resp.NextPage
+		lopt.Page = resp.NextPage
 	}
 }
 
@@ -113,7 +142,7 @@ func severity(c checks.Conclusion) int {
 // head reads it. It is called only before a pass is published. An error
 // (the lookup or another pull request's facts) must not end in a pass.
 func (e *Evaluator) sharedHead(ctx context.Context, client *github.Client, job server.Job, head string, v *checks.Verdict) (*checks.Verdict, error) {
-	numbers, err := headPulls(ctx, client, job.Owner, job.Repo, head)
+	numbers, err := headPulls(ctx, client, job.Owner, job.Repo, head, job.Number)
 	if err != nil {
 		return nil, fmt.Errorf("listing the pull requests at %s: %s", short(head), ghapp.Reason(err))
 	}

@@ -359,21 +359,33 @@ func hListPulls(c *reqCtx) {
 	c.json(200, paginate(c, out))
 }
 
-// hCommitPulls lists the pull requests associated with a commit, open and
-// closed, newest first. The simulator associates a pull request with the
-// commit its head is at (GitHub also lists the pull requests whose commits
-// include it, and for a commit on the default branch only the merged one).
+// hCommitPulls lists the pull requests associated with a commit, newest
+// first. The simulator associates a pull request with the commit its head is
+// at, and a merged one also with its merge commit (GitHub also lists the pull
+// requests whose commits include it). As GitHub documents, a commit reachable
+// from the default branch lists only the merged pull requests that introduced
+// it, not the open ones at it; any other commit lists open and closed ones.
 func hCommitPulls(c *reqCtx) {
 	cm := c.commitParam(c.p["commit_sha"])
 	if cm == nil {
 		c.fail(422, "No commit found for SHA: "+c.p["commit_sha"], "https://docs.github.com/rest/commits/commits#list-pull-requests-associated-with-a-commit")
 		return
 	}
+	sha := cm.Hash.String()
+	onDefault := false
+	if h, ok := c.repo.branchHash(c.repo.defaultBranch); ok {
+		onDefault = c.repo.ancestors(h)[cm.Hash]
+	}
 	out := []obj{}
 	for i := len(c.repo.prOrder) - 1; i >= 0; i-- {
-		if p := c.repo.prOrder[i]; p.headSHA == cm.Hash.String() {
-			out = append(out, c.s.prSimpleObj(c.repo, p))
+		p := c.repo.prOrder[i]
+		if p.headSHA != sha && (!p.merged || p.mergeCommitSHA != sha) {
+			continue
 		}
+		if onDefault && !p.merged {
+			continue
+		}
+		out = append(out, c.s.prSimpleObj(c.repo, p))
 	}
 	c.json(200, paginate(c, out))
 }
