@@ -14,9 +14,11 @@ import (
 // "Charged" leaves out 304 Not Modified answers to conditional requests,
 // which GitHub does not count against the rate limit. pull_request.opened:
 // create the check run (no lookup: the head is new), the base branch's tip
-// (where the policy is read; a 304 once known, and skipped once the
-// evaluator sets pull.GitHubOptions.BaseFresh for opened/synchronize
-// snapshots, which brings this back to 6), policy, one compare (commits and
+// (where the policy is read; a 304 once known. It is resolved even though
+// the payload names base.sha: a delayed or redelivered opened/synchronize
+// delivery's base.sha can be stale, older than a policy-tightening push to
+// the base branch, and reading the policy there could pass what the current
+// policy fails), policy, one compare (commits and
 // files), reviews, the policy's team, complete; the PR itself comes from the
 // delivery. A review: reviews, the base branch's tip, the reviewers'
 // permissions and the team revalidated (304s), complete. A review that
@@ -25,7 +27,7 @@ import (
 // is published only when every pull request at that head passes (charged the
 // first time for a head, a 304 after).
 const (
-	budgetOpened        = 6
+	budgetOpened        = 7
 	budgetReview        = 6
 	budgetReviewCharged = 3
 	budgetPass          = 1
