@@ -106,9 +106,6 @@ func New(o Options) *Evaluator {
 			Client: client, Owner: job.Owner, Repo: job.Repo, Number: job.Number,
 			Cache: e.cache, Token: token, FetchGitFacts: e.opt.FetchGitFacts, Logger: e.log,
 			Snapshot: job.Snapshot,
-			// An opened or synchronize payload's base.sha is the base
-			// branch's tip at that moment; later payloads' base.sha may be stale.
-			BaseFresh: job.Snapshot != nil && (job.Reason == "pull_request.opened" || job.Reason == "pull_request.synchronize"),
 		}), client, job)
 	}
 	return e
