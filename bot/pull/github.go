@@ -47,12 +47,6 @@ type GitHubOptions struct {
 	// when set, PR answers from it instead of reading the pull request.
 	// Set it only when nothing newer is known (server.Job.Snapshot).
 	Snapshot *github.PullRequest
-	// BaseFresh says the Snapshot came from a pull_request.opened or
-	// synchronize delivery, whose base.sha GitHub has just set to the base
-	// branch's tip; the policy is then read there without resolving the
-	// tip. Otherwise base.sha may be stale (GitHub does not move it when the
-	// base branch moves), so the tip is resolved with a conditional request.
-	BaseFresh bool
 }
 
 // GitHub is a Context read from GitHub's REST API. Use one per evaluation.
@@ -525,16 +519,15 @@ const OrgRepoNotVisible = "no repository policy; the organization's .github repo
 // branch's current tip, resolved with a conditional request
 // (GET /repos/{o}/{r}/commits/heads/{base}, 304 and uncharged while the
 // branch stays put), because a pull request's base.sha is only updated when
-// it is opened or its head is pushed. A snapshot of an opened or
-// synchronize delivery (BaseFresh) carries the tip already. Never the head.
+// it is opened or its head is pushed, and even an opened or synchronize
+// delivery's base.sha is stale when the delivery arrives after a push to the
+// base branch (a delayed or redelivered webhook): trusting it would read an
+// older, possibly looser policy. Never the head.
 func (g *GitHub) BaseTip(ctx context.Context) (string, error) {
 	return g.tip.get(func() (string, error) {
 		pr, err := g.PR(ctx)
 		if err != nil {
 			return "", err
-		}
-		if g.o.BaseFresh && g.o.Snapshot != nil {
-			return pr.BaseSHA, nil
 		}
 		if pr.BaseRef == "" {
 			return "", fmt.Errorf("pull request %s#%d names no base branch to read the policy from", g.Repo(), g.o.Number)

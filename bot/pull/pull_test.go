@@ -265,13 +265,19 @@ func TestPolicyIsReadAtTheBaseBranchTip(t *testing.T) {
 	if err := json.Unmarshal([]byte(prJSON(1, 1)), &snap); err != nil {
 		t.Fatal(err)
 	}
+	// A delivery's snapshot (even of pull_request.opened or synchronize)
+	// names base.sha as of when GitHub sent it; a delayed delivery arriving
+	// after a policy-tightening push to the base branch must read the tip.
 	api, c = newFakeAPI(t, routes)
-	p, err = NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7, Snapshot: &snap, BaseFresh: true}).Policy(ctx(t))
-	if err != nil || p.Review.AgentApprovals() != 1 || p.Source.SHA != base {
-		t.Fatalf("policy of a fresh snapshot: %+v %v", p, err)
+	p, err = NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7, Snapshot: &snap}).Policy(ctx(t))
+	if err != nil || p.Review.AgentApprovals() != 3 || p.Source.SHA != tipSHA {
+		t.Fatalf("policy of a snapshot with a stale base.sha: %+v %v", p, err)
 	}
-	if n := api.calls["/repos/o/r/commits/heads/main"]; n != 0 {
-		t.Errorf("a fresh snapshot resolved the tip %d times", n)
+	if n := api.calls["/repos/o/r/commits/heads/main"]; n != 1 {
+		t.Errorf("a snapshot resolved the tip %d times, want 1", n)
+	}
+	if n := api.calls["/repos/o/r/pulls/7"]; n != 0 {
+		t.Errorf("a snapshot re-read the pull request %d times", n)
 	}
 
 	// A base branch that cannot be resolved fails; it never falls back.
