@@ -280,8 +280,28 @@ func listed[T any](ctx context.Context, g *GitHub, kind string,
 	if err != nil {
 		return nil, err
 	}
+	if err := g.stillAt(ctx, pr, kind); err != nil {
+		return nil, err
+	}
 	g.o.Cache.Put(key, out)
 	return out, nil
+}
+
+// stillAt re-reads the pull request after its listings (a conditional
+// request, uncharged while it stays put) and fails with ErrChanged when its
+// head or base is no longer the evaluated one. The listing endpoints read the
+// pull request's live head, not a pinned commit: a push between reading the
+// pull request and the last page would put another head's files or commits
+// in this evaluation and in the cache under this base/head pair.
+func (g *GitHub) stillAt(ctx context.Context, pr *PR, kind string) error {
+	live, _, err := g.o.Client.PullRequests.Get(ctx, g.o.Owner, g.o.Repo, g.o.Number)
+	if err != nil {
+		return fmt.Errorf("re-reading pull request %s#%d after listing its %s: %w", g.Repo(), g.o.Number, kind, err)
+	}
+	if head, base := live.GetHead().GetSHA(), live.GetBase().GetSHA(); head != pr.HeadSHA || base != pr.BaseSHA {
+		return fmt.Errorf("the pull request moved from %s to %s while its %s were listed: %w", short(pr.HeadSHA), short(head), kind, ErrChanged)
+	}
+	return nil
 }
 
 // Files lists the changed files: from the cache, else one compare call when

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +24,9 @@ type fakeAPI struct {
 	mu     sync.Mutex
 	routes map[string]string
 	calls  map[string]int
+	// after, when set, runs (under mu) after each request is answered, with
+	// its path: a test moves the pull request between calls with it.
+	after func(f *fakeAPI, path string)
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +40,9 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	body, ok := f.routes[key]
+	if f.after != nil {
+		f.after(f, r.URL.Path)
+	}
 	f.mu.Unlock()
 	if !ok {
 		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
@@ -158,8 +165,15 @@ func TestNoCallIsRepeatedWithinAnEvaluation(t *testing.T) {
 	pc.Policy(ctx(t))
 	pc.Reviewer(ctx(t), "ERIN")
 	for path, n := range api.calls {
-		if n != 1 {
-			t.Errorf("%s called %d times", path, n)
+		want := 1
+		if path == "/repos/o/r/pulls/7" {
+			// Compare is refused here (no route), so files and commits are
+			// listed; each listing re-reads the pull request after its pages
+			// (conditional: a 304 on GitHub) to catch a head that moved.
+			want = 3
+		}
+		if n != want {
+			t.Errorf("%s called %d times, want %d", path, n, want)
 		}
 	}
 	if rv := g.Facts.Reviewers["erin"]; rv.Permission != "write" || len(rv.Teams) != 1 || rv.Teams[0] != "o/devs" {
@@ -213,6 +227,62 @@ func TestHeadMovedWhileReadingIsAnError(t *testing.T) {
 	}
 }
 
+// TestListingUnderAMovingHeadIsNotCached: the listing endpoints read the
+// pull request's live head. A push between reading the pull request and the
+// listing must not put the new head's files or commits into this evaluation,
+// nor into the cache under the evaluated base/head pair.
+func TestListingUnderAMovingHeadIsNotCached(t *testing.T) {
+	moved := strings.Replace(prJSON(1, 1), strings.Repeat("h", 40), strings.Repeat("n", 40), 1)
+	for _, kind := range []string{"files", "commits"} {
+		t.Run(kind, func(t *testing.T) {
+			// No compare route: compare is refused, the listings are used.
+			api, c := newFakeAPI(t, baseRoutes())
+			api.after = func(f *fakeAPI, path string) {
+				if path == "/repos/o/r/pulls/7/"+kind {
+					f.routes["/repos/o/r/pulls/7"] = moved // pushed while listing
+				}
+			}
+			cache := NewCache(0)
+			g := NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7, Cache: cache})
+			var err error
+			if kind == "files" {
+				_, err = g.Files(ctx(t))
+			} else {
+				_, err = g.Commits(ctx(t))
+			}
+			if !errors.Is(err, ErrChanged) {
+				t.Fatalf("listing %s while the head moved: err = %v, want ErrChanged", kind, err)
+			}
+			if n := cache.Len(); n != 0 {
+				t.Errorf("%d cache entries after a listing under a moving head", n)
+			}
+
+			// Unmoved: the listing is returned and cached, the pull request
+			// re-read once after it.
+			api, c = newFakeAPI(t, baseRoutes())
+			g = NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7, Cache: cache})
+			if kind == "files" {
+				var files []checks.File
+				files, err = g.Files(ctx(t))
+				if err == nil && (len(files) != 1 || files[0].Path != "docs/a.md") {
+					t.Errorf("files = %+v", files)
+				}
+			} else {
+				_, err = g.Commits(ctx(t))
+			}
+			if err != nil {
+				t.Fatalf("listing %s: %v", kind, err)
+			}
+			if n := cache.Len(); n != 1 {
+				t.Errorf("%d cache entries after a consistent listing, want 1", n)
+			}
+			if n := api.calls["/repos/o/r/pulls/7"]; n != 2 {
+				t.Errorf("pull request read %d times, want 2 (before and after the listing)", n)
+			}
+		})
+	}
+}
+
 func TestCommentCommandsApplyOnlyAfterTheHeadWasSeen(t *testing.T) {
 	seen := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	approve := true
@@ -245,8 +315,8 @@ func TestCommentCommandsApplyOnlyAfterTheHeadWasSeen(t *testing.T) {
 }
 
 // TestPolicyIsReadAtTheBaseBranchTip: base.sha is stale once the base branch
-// moves; the policy and its recorded source follow the branch's tip, except
-// for a fresh opened/synchronize snapshot.
+// moves; the policy and its recorded source follow the branch's tip, even
+// for an opened/synchronize snapshot (its delivery may have been delayed).
 func TestPolicyIsReadAtTheBaseBranchTip(t *testing.T) {
 	base := strings.Repeat("b", 40)
 	routes := baseRoutes()
