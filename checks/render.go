@@ -121,13 +121,13 @@ func (v *Verdict) mdAuthorship(b *strings.Builder, lim listLimits) {
 	if len(v.Operators) > 0 {
 		names := make([]string, len(v.Operators))
 		for i, o := range v.Operators {
-			names[i] = identityText(o)
+			names[i] = o.String()
 		}
 		fmt.Fprintf(b, " Operators (cannot approve): %s.", md(strings.Join(names, ", ")))
 	}
 	b.WriteString("\n\n")
 	if v.PR != nil {
-		fmt.Fprintf(b, "- **pull request**: %s%s\n", md(classText(v.PR.Class, v.PR.Agent, v.PR.Automation)), md(signalsText(v.PR.Signals)))
+		fmt.Fprintf(b, "- **pull request**: %s%s\n", md(detect.ClassLabel(v.PR.Class, v.PR.Agent, v.PR.Automation)), md(signalsText(v.PR.Signals)))
 	}
 	shown := min(len(v.Commits), lim.commits)
 	if shown > 0 {
@@ -142,7 +142,7 @@ func (v *Verdict) mdAuthorship(b *strings.Builder, lim listLimits) {
 			}
 			op := "—"
 			if c.Operator != nil {
-				op = md(identityText(*c.Operator))
+				op = md(c.Operator.String())
 			}
 			fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", code(shortSHA(c.SHA)), md(clip(c.Subject, 80)), md(who), md(strings.TrimPrefix(signalsText(c.Signals), ": ")), op)
 		}
@@ -209,7 +209,7 @@ func (v *Verdict) Text() string {
 	if len(v.Operators) > 0 {
 		names := make([]string, len(v.Operators))
 		for i, o := range v.Operators {
-			names[i] = identityText(o)
+			names[i] = o.String()
 		}
 		fmt.Fprintf(&b, "operators (cannot approve): %s\n", strings.Join(names, ", "))
 	}
@@ -258,16 +258,6 @@ func policyText(v *Verdict) string {
 	return out
 }
 
-func classText(c detect.Class, agent, automation string) string {
-	switch c {
-	case detect.ClassAgent:
-		return "agent " + agent
-	case detect.ClassAutomation:
-		return "automation " + automation
-	}
-	return "human"
-}
-
 func signalsText(sigs []detect.Signal) string {
 	if len(sigs) == 0 {
 		return ""
@@ -277,18 +267,6 @@ func signalsText(sigs []detect.Signal) string {
 		parts = append(parts, fmt.Sprintf("%s %s (%s)", s.Kind, clip(oneLine(s.Match), 60), s.Strength))
 	}
 	return ": " + strings.Join(parts, "; ")
-}
-
-func identityText(id detect.Identity) string {
-	switch {
-	case id.Login != "":
-		return "@" + id.Login
-	case id.Name != "" && id.Email != "":
-		return id.Name + " <" + id.Email + ">"
-	case id.Email != "":
-		return "<" + id.Email + ">"
-	}
-	return id.Name
 }
 
 func atJoin(logins []string) string {

@@ -171,12 +171,12 @@ func (p *pageData) fill(v *checks.Verdict) {
 		p.AgentText = "No agent found"
 	}
 	for _, o := range v.Operators {
-		p.Operators = append(p.Operators, identityText(o))
+		p.Operators = append(p.Operators, o.String())
 	}
 	if d := v.PR; d != nil {
-		row := authorRow{Class: string(d.Class), Who: classText(d.Class, d.Agent, d.Automation), Signals: signals(d.Signals)}
+		row := authorRow{Class: string(d.Class), Who: detect.ClassLabel(d.Class, d.Agent, d.Automation), Signals: signals(d.Signals)}
 		if d.Operator != nil {
-			row.Operator = identityText(*d.Operator)
+			row.Operator = d.Operator.String()
 		}
 		p.PR = &row
 	}
@@ -189,7 +189,7 @@ func (p *pageData) fill(v *checks.Verdict) {
 			row.Class, row.Who = "automation", "automation "+c.Automation
 		}
 		if c.Operator != nil {
-			row.Operator = identityText(*c.Operator)
+			row.Operator = c.Operator.String()
 		}
 		p.Commits = append(p.Commits, row)
 	}
@@ -267,28 +267,6 @@ func signals(sigs []detect.Signal) []string {
 		out = append(out, fmt.Sprintf("%s: %s (%s)", s.Kind, clip(s.Match, 80), s.Strength))
 	}
 	return out
-}
-
-func classText(c detect.Class, agent, automation string) string {
-	switch c {
-	case detect.ClassAgent:
-		return "agent " + agent
-	case detect.ClassAutomation:
-		return "automation " + automation
-	}
-	return "human"
-}
-
-func identityText(id detect.Identity) string {
-	switch {
-	case id.Login != "":
-		return "@" + id.Login
-	case id.Name != "" && id.Email != "":
-		return id.Name + " <" + id.Email + ">"
-	case id.Email != "":
-		return "<" + id.Email + ">"
-	}
-	return id.Name
 }
 
 func shortSHA(sha string) string {

@@ -65,6 +65,32 @@ type Identity struct {
 	Email string `json:"email,omitempty"`
 }
 
+// String names the identity for people: "@login", else "Name <email>",
+// "<email>" or the name alone.
+func (i Identity) String() string {
+	switch {
+	case i.Login != "":
+		return "@" + i.Login
+	case i.Name != "" && i.Email != "":
+		return i.Name + " <" + i.Email + ">"
+	case i.Email != "":
+		return "<" + i.Email + ">"
+	}
+	return i.Name
+}
+
+// ClassLabel names who wrote something in a word or two: "agent claude-code",
+// "automation dependabot" or "human".
+func ClassLabel(c Class, agent, automation string) string {
+	switch c {
+	case ClassAgent:
+		return "agent " + agent
+	case ClassAutomation:
+		return "automation " + automation
+	}
+	return "human"
+}
+
 // IsZero reports whether nothing is known of the identity.
 func (i Identity) IsZero() bool { return i.Login == "" && i.Name == "" && i.Email == "" }
 
