@@ -3,11 +3,10 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"github.com/countersign/countersign/bot/fence/fencetest"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -18,41 +17,7 @@ import (
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
 	"github.com/countersign/countersign/bot/server"
-	"github.com/redis/go-redis/v9"
 )
-
-// startRedis runs redis-server on a free loopback port for the test, or
-// skips the test when redis-server is not installed.
-func startRedis(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed (apt-get install -y redis-server): the replica tests need a real Redis")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	opt, _ := redis.ParseURL(url)
-	c := redis.NewClient(opt)
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not answer within 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return url
-}
 
 // gate holds the first request whose path contains match until opened.
 type gate struct {
@@ -98,7 +63,7 @@ func replica(t *testing.T, sim *githubsim.Sim, base string, rt http.RoundTripper
 // that needs an approval. With the Redis fence, A's verdict is recognised
 // as older than the published one and is not written.
 func TestReplicasNeverPublishAnOlderVerdict(t *testing.T) {
-	url := startRedis(t)
+	url := fencetest.StartRedis(t)
 	for _, fenced := range []bool{false, true} {
 		t.Run(fmt.Sprintf("fenced=%v", fenced), func(t *testing.T) {
 			sim := githubsim.New(githubsim.Options{WebhookSecret: secret})

@@ -3,54 +3,18 @@ package fence
 import (
 	"context"
 	"errors"
-	"fmt"
+	"github.com/countersign/countersign/bot/fence/fencetest"
 	"math/rand/v2"
-	"net"
-	"os/exec"
 	"sync"
 	"testing"
 	"time"
 )
 
-// startRedis runs redis-server on a free loopback port, or skips the test
-// when it is not installed.
-func startRedis(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed (apt-get install -y redis-server): the fence needs a real Redis")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		f, err := Dial(context.Background(), url)
-		if err == nil {
-			f.Close()
-			return url
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not answer: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestPublishOrder: evaluations on two replicas take tokens, take random
 // time, and publish. The check run's writes must come in token order: no
 // write of an evaluation that began before the last written one.
 func TestPublishOrder(t *testing.T) {
-	url := startRedis(t)
+	url := fencetest.StartRedis(t)
 	ctx := context.Background()
 	var replicas []*Redis
 	for range 2 {
@@ -109,7 +73,7 @@ func TestPublishOrder(t *testing.T) {
 // TestFailedWriteIsNotRecorded: a write GitHub refused does not count as
 // published, so an older evaluation may still publish after it.
 func TestFailedWriteIsNotRecorded(t *testing.T) {
-	url := startRedis(t)
+	url := fencetest.StartRedis(t)
 	ctx := context.Background()
 	f, err := Dial(ctx, url)
 	if err != nil {
