@@ -1,7 +1,7 @@
 package evaluator
 
 import (
-	"errors"
+	"github.com/countersign/countersign/bot/promreg"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -20,22 +20,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"outcome"}),
 	}
 	if reg != nil {
-		m.verdicts = register(reg, m.verdicts)
+		m.verdicts = promreg.Register(reg, m.verdicts)
 	}
 	return m
-}
-
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err)
-	}
-	return c
 }
 
 func (m *metrics) observe(outcome string) { m.verdicts.WithLabelValues(outcome).Inc() }

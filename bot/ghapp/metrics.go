@@ -1,7 +1,7 @@
 package ghapp
 
 import (
-	"errors"
+	"github.com/countersign/countersign/bot/promreg"
 	"net/http"
 	"strconv"
 	"time"
@@ -42,28 +42,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"result"}),
 	}
 	if reg != nil {
-		m.calls = register(reg, m.calls)
-		m.duration = register(reg, m.duration)
-		m.retries = register(reg, m.retries)
-		m.remaining = register(reg, m.remaining)
-		m.cache = register(reg, m.cache)
+		m.calls = promreg.Register(reg, m.calls)
+		m.duration = promreg.Register(reg, m.duration)
+		m.retries = promreg.Register(reg, m.retries)
+		m.remaining = promreg.Register(reg, m.remaining)
+		m.cache = promreg.Register(reg, m.cache)
 	}
 	return m
-}
-
-// register registers c, or returns the collector already registered under
-// the same name (two Apps sharing a registry share their metrics).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-		panic(err)
-	}
-	return c
 }
 
 func (m *metrics) observe(method, route string, resp *http.Response, err error, d time.Duration, inst int64) {
