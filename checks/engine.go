@@ -622,6 +622,13 @@ func (e *eval) reviewerFor(login string) (Reviewer, bool) {
 // independence checks what disqualifies a person whatever the requirement.
 func (e *eval) independence(login, userType string) (reason, detail string) {
 	rv, known := e.reviewerFor(login)
+	product, ai := detect.AIReviewer(login, userType)
+	if !ai && known {
+		product, ai = detect.AIReviewer(login, rv.Type)
+	}
+	if ai {
+		return ExcludedAIReview, "AI review, not counted: @" + login + " is " + product + ", an AI reviewer, not an independent human"
+	}
 	switch {
 	case isBot(login, userType) || (known && isBot("", rv.Type)):
 		return ExcludedBot, "@" + login + " is a bot; only humans count"

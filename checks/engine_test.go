@@ -204,6 +204,32 @@ func TestEvaluate(t *testing.T) {
 			want: ActionRequired, excluded: []string{"dependabot[bot]:bot", "helper:bot"},
 		},
 		{
+			// Copilot code review can leave APPROVED reviews that GitHub counts
+			// when an admin opts in (2026-09-01); AI reviewers are named as such.
+			name: "AI reviewer approvals never count and are named AI review", policy: policy(),
+			facts: copilot([]Review{
+				{ID: 1, Login: "copilot-pull-request-reviewer[bot]", UserType: "Bot", State: ReviewApproved, CommitSHA: head, Source: SourceReview},
+				{ID: 2, Login: "Copilot", UserType: "Bot", State: ReviewApproved, CommitSHA: head, Source: SourceReview},
+				{ID: 3, Login: "chatgpt-codex-connector[bot]", UserType: "Bot", State: ReviewApproved, CommitSHA: head, Source: SourceReview},
+				{ID: 4, Login: "gemini-code-assist[bot]", UserType: "Bot", State: ReviewApproved, CommitSHA: head, Source: SourceReview},
+				// Even if the reviewer facts wrongly say "User" with write permission.
+				{ID: 5, Login: "coderabbitai[bot]", UserType: "User", State: ReviewApproved, CommitSHA: head, Source: SourceReview},
+			}, reviewers(Reviewer{Login: "coderabbitai[bot]", Permission: "write", Type: "User"})),
+			want: ActionRequired,
+			excluded: []string{"copilot-pull-request-reviewer[bot]:ai_review", "Copilot:ai_review", "chatgpt-codex-connector[bot]:ai_review",
+				"gemini-code-assist[bot]:ai_review", "coderabbitai[bot]:ai_review"},
+			check: func(t *testing.T, v *Verdict) {
+				for _, x := range v.Excluded {
+					if !strings.HasPrefix(x.Detail, "AI review, not counted") {
+						t.Errorf("exclusion of @%s says %q, want it to start with \"AI review, not counted\"", x.Login, x.Detail)
+					}
+				}
+				if md := v.Markdown(); !strings.Contains(md, `AI review, not counted: @copilot-pull-request-reviewer\[bot\] is Copilot code review`) {
+					t.Errorf("check text does not name the AI reviewer:\n%s", md)
+				}
+			},
+		},
+		{
 			name: "PR author cannot approve their own PR", policy: policy(),
 			facts: carolClaude(files("a.go"), []Review{review(1, "Carol", ReviewApproved, head)}, reviewers(writer("carol"))),
 			want:  ActionRequired, excluded: []string{"Carol:pr_author"},

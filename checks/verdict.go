@@ -28,6 +28,7 @@ const (
 // Exclusion reasons: why a review did not count.
 const (
 	ExcludedBot        = "bot"                     // reviewer is a bot
+	ExcludedAIReview   = "ai_review"               // reviewer is an AI code reviewer (Copilot code review, CodeRabbit, …)
 	ExcludedAuthor     = "pr_author"               // reviewer opened the PR
 	ExcludedCommitter  = "commit_author"           // reviewer wrote commits in the PR
 	ExcludedOperator   = "operator"                // reviewer delegated the work to the agent

@@ -233,6 +233,8 @@ func reasonText(reason string) string {
 	switch reason {
 	case checks.ExcludedBot:
 		return "bots do not count; only humans do"
+	case checks.ExcludedAIReview:
+		return "AI review, not counted"
 	case checks.ExcludedAuthor:
 		return "opened the pull request"
 	case checks.ExcludedCommitter:

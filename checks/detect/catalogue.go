@@ -1,5 +1,7 @@
 package detect
 
+import "strings"
+
 // The built-in catalogue: every fingerprint below was observed in real git
 // history, vendor source or vendor documentation (research notes, August
 // 2026). Each is anchored on a stable part: an exact address, a numeric id in
@@ -437,4 +439,36 @@ func hasDigit(x string) bool {
 		}
 	}
 	return false
+}
+
+// aiReviewers are the App bots of AI code-review products, by lower-case
+// login, with the product name. They review; they are never the independent
+// human a change needs (research notes 2026: Copilot code review can leave
+// APPROVED reviews that GitHub counts toward required approvals when an admin
+// opts in).
+var aiReviewers = map[string]string{
+	"copilot-pull-request-reviewer[bot]": "Copilot code review",
+	"chatgpt-codex-connector[bot]":       "Codex review",
+	"gemini-code-assist[bot]":            "Gemini Code Assist",
+	"coderabbitai[bot]":                  "CodeRabbit",
+	"cursor[bot]":                        "Cursor Bugbot",
+	"windsurf-bot[bot]":                  "Windsurf review",
+	"amazon-q-developer[bot]":            "Amazon Q Developer review",
+	"sourcery-ai[bot]":                   "Sourcery",
+	"greptile-apps[bot]":                 "Greptile",
+	"qodo-merge-pro[bot]":                "Qodo Merge",
+}
+
+// AIReviewer reports whether a reviewer's login (with its user type, "Bot"
+// or "User") is an AI code reviewer, and names the product. The Copilot
+// reviewer is also shown as the login "Copilot" of type Bot.
+func AIReviewer(login, userType string) (product string, ok bool) {
+	l := lowerASCII(strings.TrimPrefix(strings.TrimSpace(login), "@"))
+	if p, ok := aiReviewers[l]; ok {
+		return p, true
+	}
+	if l == "copilot" && strings.EqualFold(userType, "Bot") {
+		return "Copilot code review", true
+	}
+	return "", false
 }

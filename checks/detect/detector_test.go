@@ -748,3 +748,26 @@ func TestDocsListCatalogue(t *testing.T) {
 		}
 	}
 }
+
+func TestAIReviewer(t *testing.T) {
+	for _, tc := range []struct {
+		login, typ, product string
+	}{
+		{"copilot-pull-request-reviewer[bot]", "Bot", "Copilot code review"},
+		{"Copilot", "Bot", "Copilot code review"},
+		{"chatgpt-codex-connector[bot]", "Bot", "Codex review"},
+		{"gemini-code-assist[bot]", "Bot", "Gemini Code Assist"},
+		{"CodeRabbitAI[bot]", "", "CodeRabbit"},
+		{"cursor[bot]", "Bot", "Cursor Bugbot"},
+		// Traps: a person named like a product, the Copilot login without the Bot type, a plain automation bot.
+		{"copilot", "User", ""},
+		{"coderabbit", "User", ""},
+		{"dependabot[bot]", "Bot", ""},
+		{"", "", ""},
+	} {
+		p, ok := AIReviewer(tc.login, tc.typ)
+		if p != tc.product || ok != (tc.product != "") {
+			t.Errorf("AIReviewer(%q, %q) = %q, %v; want %q", tc.login, tc.typ, p, ok, tc.product)
+		}
+	}
+}
