@@ -58,6 +58,10 @@ func (s *state) registerRoutes(add func(method, tmpl string, auth authKind, h fu
 	add(P, "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", authToken, hCreateReaction)
 	add(G, "/repos/{owner}/{repo}/branches/{branch}/protection", authToken, hProtection)
 	add(G, "/repos/{owner}/{repo}/rules/branches/{branch}", authToken, hRules)
+	add(G, "/repos/{owner}/{repo}/issues", authToken, hListIssues)
+	add(P, "/repos/{owner}/{repo}/issues", authToken, hCreateIssue)
+	add(G, "/repos/{owner}/{repo}/issues/{issue_number}", authToken, hGetIssue)
+	add(P, "/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule", authToken, hReviewDeploymentRule)
 }
 
 func hGetApp(c *reqCtx) {
@@ -361,8 +365,8 @@ func hListPulls(c *reqCtx) {
 
 // hCommitPulls lists the pull requests associated with a commit, newest
 // first. The simulator associates a pull request with the commit its head is
-// at, and a merged one also with its merge commit (GitHub also lists the pull
-// requests whose commits include it). As GitHub documents, a commit reachable
+// at, and a merged one also with its merge commit and every commit its merge
+// introduced (its own commits, and their copies for a rebase merge). As GitHub documents, a commit reachable
 // from the default branch lists only the merged pull requests that introduced
 // it, not the open ones at it; any other commit lists open and closed ones.
 func hCommitPulls(c *reqCtx) {
@@ -379,7 +383,7 @@ func hCommitPulls(c *reqCtx) {
 	out := []obj{}
 	for i := len(c.repo.prOrder) - 1; i >= 0; i-- {
 		p := c.repo.prOrder[i]
-		if p.headSHA != sha && (!p.merged || p.mergeCommitSHA != sha) {
+		if p.headSHA != sha && (!p.merged || (p.mergeCommitSHA != sha && !p.introduced[sha])) {
 			continue
 		}
 		if onDefault && !p.merged {

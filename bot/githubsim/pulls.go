@@ -22,10 +22,14 @@ type pullRequest struct {
 	createdAt, updatedAt      time.Time
 	closedAt, mergedAt        time.Time
 	mergeCommitSHA            string
-	reviews                   []*review
-	reqUsers                  []*user
-	reqTeams                  []*team
-	comments                  []*comment
+	mergedBy                  *user
+	// introduced are the commits a merge brought to the base branch: the
+	// pull request's own and, for a rebase merge, their rebased copies.
+	introduced map[string]bool
+	reviews    []*review
+	reqUsers   []*user
+	reqTeams   []*team
+	comments   []*comment
 }
 
 type review struct {
@@ -216,6 +220,9 @@ func (s *state) prObjFor(r *repo, p *pullRequest, webhook bool) obj {
 		mstate = "draft"
 	}
 	var mergedBy any
+	if p.mergedBy != nil {
+		mergedBy = s.userObj(p.mergedBy)
+	}
 	var mergeSHA any
 	if p.mergeCommitSHA != "" {
 		mergeSHA = p.mergeCommitSHA

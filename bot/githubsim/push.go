@@ -12,6 +12,10 @@ import (
 // and returns its SHA. It emits push, check_suite.requested, and
 // pull_request.synchronize for each open pull request with that head branch.
 func (s *Sim) Push(fullName, branch string, c CommitSpec) string {
+	return s.push(fullName, branch, "", c)
+}
+
+func (s *Sim) push(fullName, branch, by string, c CommitSpec) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.repoLocked(fullName)
@@ -45,7 +49,9 @@ func (s *Sim) Push(fullName, branch string, c CommitSpec) string {
 	r.pushedAt = when
 
 	pusher := r.owner
-	if c.Author.Login != "" {
+	if by != "" {
+		pusher = s.userLocked(by)
+	} else if c.Author.Login != "" {
 		pusher = s.userLocked(c.Author.Login)
 	}
 	s.pushEventLocked(r, branch, before, h, !exists, false, pusher)

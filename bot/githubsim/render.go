@@ -290,11 +290,12 @@ func appPermissions() map[string]string {
 	return map[string]string{
 		"checks": "write", "contents": "read", "issues": "write", "metadata": "read",
 		"pull_requests": "write", "members": "read", "administration": "read",
+		"deployments": "write", "actions": "read",
 	}
 }
 
 func appEvents() []string {
-	return []string{"check_run", "check_suite", "issue_comment", "merge_group", "pull_request", "pull_request_review", "push"}
+	return []string{"check_run", "check_suite", "deployment_protection_rule", "issue_comment", "merge_group", "pull_request", "pull_request_review", "push"}
 }
 
 func (s *state) installationObj(in *installation) obj {

@@ -35,6 +35,9 @@ const (
 	idDelivery     = 1200000000
 	idTeam         = 3000
 	idLabel        = 2000000
+	idIssue        = 1300000000
+	idDeployment   = 140000000
+	idRun          = 15000000000
 	hookIDBase     = 420000000
 )
 
@@ -73,6 +76,8 @@ type repo struct {
 	emails        map[string]string // author email -> login
 	labelIDs      map[string]int64
 	stats         map[[2]plumbing.Hash]*diffStats
+	issues        []*issue
+	deployRules   []*deployRule
 }
 
 func (r *repo) fullName() string { return r.owner.login + "/" + r.name }
