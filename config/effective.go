@@ -52,6 +52,8 @@ func (p *Policy) Effective() *Policy {
 
 	e.Commands = Commands{Approve: boolPtr(p.Commands.ApproveEnabled())}
 	e.Overrides = Overrides{Teams: cloneList(p.Overrides.Teams), Users: cloneList(p.Overrides.Users)}
+	e.Landing = Landing{Branches: cloneList(p.Landing.Branches), Alert: p.Landing.AlertMode()}
+	e.Deployments = Deployments{Environments: cloneList(p.Deployments.Environments)}
 	return e
 }
 

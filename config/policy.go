@@ -47,6 +47,10 @@ type Policy struct {
 	Commands Commands `yaml:"commands" json:"commands"`
 	// Overrides names who may override the check.
 	Overrides Overrides `yaml:"overrides" json:"overrides"`
+	// Landing configures the landing record written on pushes to protected branches.
+	Landing Landing `yaml:"landing" json:"landing"`
+	// Deployments configures the deploy gate (a custom deployment protection rule).
+	Deployments Deployments `yaml:"deployments" json:"deployments"`
 
 	// Source records where the policy was read from; it is not decoded.
 	Source Source `yaml:"-" json:"source"`
@@ -298,4 +302,36 @@ func PermissionRank(p string) int {
 		return 5
 	}
 	return 0
+}
+
+// Values of Landing.Alert.
+const (
+	AlertIssue = "issue"
+	AlertNone  = "none"
+)
+
+// Landing configures the `countersign/landing` record of what reached a
+// protected branch.
+type Landing struct {
+	// Branches are globs of branch names protected besides the default
+	// branch, such as "release/*"; `*` does not cross a slash, `**` does.
+	Branches []string `yaml:"branches" json:"branches,omitempty"`
+	// Alert is "issue" (the default: open a `countersign:bypass` issue for a
+	// change that landed without countersignature) or "none".
+	Alert string `yaml:"alert" json:"alert,omitempty"`
+}
+
+// AlertMode returns Alert with its default, "issue", applied.
+func (l Landing) AlertMode() string {
+	if l.Alert == "" {
+		return AlertIssue
+	}
+	return l.Alert
+}
+
+// Deployments configures which deployment environments the deploy gate judges.
+type Deployments struct {
+	// Environments are globs of environment names the gate judges; others
+	// are approved with a comment saying so. Empty: the gate judges none.
+	Environments []string `yaml:"environments" json:"environments,omitempty"`
 }

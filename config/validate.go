@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/bmatcuk/doublestar/v4"
 	"regexp"
 	"slices"
 	"strings"
@@ -39,6 +40,28 @@ func (d *decoder) validate(p *Policy) {
 	d.validatePaths(&p.ProtectedPaths)
 	d.validateTeams(p.Overrides.Teams, "overrides.teams")
 	d.validateLogins(p.Overrides.Users, "overrides.users")
+	d.validateNameGlobs(p.Landing.Branches, "landing.branches", "branch")
+	switch p.Landing.Alert {
+	case "", AlertIssue, AlertNone:
+	default:
+		d.errorPath("landing.alert", "unknown alert %q; use %q or %q", p.Landing.Alert, AlertIssue, AlertNone)
+	}
+	d.validateNameGlobs(p.Deployments.Environments, "deployments.environments", "environment")
+}
+
+// validateNameGlobs checks globs of branch or environment names.
+func (d *decoder) validateNameGlobs(globs []string, path, what string) {
+	for i, g := range globs {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		switch {
+		case strings.TrimSpace(g) == "":
+			d.errorPath(at, "empty %s glob", what)
+		case what == "branch" && strings.HasPrefix(g, "refs/"):
+			d.errorPath(at, "branch glob %q names a ref; write the branch name alone, such as %q", g, strings.TrimPrefix(g, "refs/heads/"))
+		case !doublestar.ValidatePattern(g):
+			d.errorPath(at, "invalid %s glob %q: unbalanced [ ] or { }, or a trailing \\", what, g)
+		}
+	}
 }
 
 func (d *decoder) validateAgents(a *Agents) {
