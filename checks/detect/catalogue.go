@@ -43,6 +43,9 @@ type builtinAgent struct {
 	names []string
 	// labels are PR labels the agent's App sets or reacts to (weak).
 	labels []string
+	// release are logins of the agent's bot that also push release version
+	// bumps; such a commit is automation "<login>-release", not agent work.
+	release []string
 }
 
 var builtinAgents = []builtinAgent{
@@ -51,8 +54,11 @@ var builtinAgents = []builtinAgent{
 		emails: []fp{s("noreply@anthropic.com"), m("claude@anthropic.com"), m("claude@anthropic.ai")},
 		// Not the plain login "claude" (id 81847): an early account of
 		// unknown ownership (research trap 2).
-		logins: []fp{s("claude[bot]"), s("anthropic-claude[bot]"), s("claude-code-action[bot]")},
-		ids:    []int64{209825114, 215619710, 208546643},
+		// anthropic-code-agent[bot] is Claude on GitHub (the hosted agent,
+		// 2026), which commits as Claude <242468646+Claude@users.noreply.github.com>.
+		logins: []fp{s("claude[bot]"), s("anthropic-claude[bot]"), s("claude-code-action[bot]"), s("anthropic-code-agent[bot]")},
+		pairs:  []fp{s("242468646+claude")},
+		ids:    []int64{209825114, 215619710, 208546643, 242468646},
 		names:  []string{"claude", "claude code", "anthropic", "anthropic claude"},
 	},
 	{
@@ -69,9 +75,12 @@ var builtinAgents = []builtinAgent{
 	{
 		id: "codex", name: "OpenAI Codex",
 		emails: []fp{s("noreply@openai.com"), m("codex@openai.com"), m("codex@agent"), m("codex@local"), w("codex@example.com")},
-		logins: []fp{s("openai-codex[bot]"), m("chatgpt-codex-connector[bot]")},
-		pairs:  []fp{m("242516109+codex")},
-		ids:    []int64{215057067},
+		// openai-code-agent[bot] (id 242516109) is Codex on GitHub, the hosted
+		// agent (2026); the plain user account "codex" also commits (medium:
+		// a plain login, not an App).
+		logins: []fp{s("openai-codex[bot]"), s("openai-code-agent[bot]"), m("chatgpt-codex-connector[bot]"), m("codex")},
+		pairs:  []fp{s("242516109+codex")},
+		ids:    []int64{215057067, 242516109},
 		names:  []string{"codex", "openai codex", "codex cli"},
 		labels: []string{"codex"},
 	},
@@ -100,12 +109,17 @@ var builtinAgents = []builtinAgent{
 	},
 	{
 		id: "gemini", name: "Gemini CLI / Gemini Code Assist",
-		emails: []fp{m("gemini-cli@google.com"), m("gemini@google.com")},
+		// Antigravity CLI (agy) has no official attribution; self-made
+		// addresses seen in history are weak, since at least one belongs to an
+		// unrelated GitHub account (agents-2026.md).
+		emails: []fp{m("gemini-cli@google.com"), m("gemini@google.com"), w("antigravity@google.com"), w("gemini-bot@google.com"), w("noreply@google.com")},
 		// gemini-code-assist[bot] reviews; as a co-author it marks a
 		// committed AI suggestion (research traps 7 and 9): medium.
 		logins: []fp{s("gemini-cli[bot]"), m("gemini-code-assist[bot]")},
 		ids:    []int64{218312386},
-		names:  []string{"gemini", "gemini cli", "gemini code", "google gemini"},
+		names:  []string{"gemini", "gemini cli", "gemini code", "google gemini", "antigravity", "agy"},
+		// gemini-cli[bot] also pushes release version bumps: automation.
+		release: []string{"gemini-cli[bot]"},
 	},
 	{
 		id: "amazon-q", name: "Amazon Q Developer",
@@ -121,6 +135,7 @@ var builtinAgents = []builtinAgent{
 		pairs:  []fp{s("244629292+kiro-agent")},
 		ids:    []int64{244629292, 245459735},
 		names:  []string{"kiro"},
+		labels: []string{"kiro"},
 	},
 	{
 		id: "aider", name: "Aider",
@@ -129,7 +144,7 @@ var builtinAgents = []builtinAgent{
 	},
 	{
 		id: "openhands", name: "OpenHands",
-		emails: []fp{s("openhands@all-hands.dev"), s("opendevin@all-hands.dev"), s("bot@opendevin.com")},
+		emails: []fp{s("openhands@all-hands.dev"), s("opendevin@all-hands.dev"), s("bot@opendevin.com"), s("opendevin@opendevin.ai")},
 		logins: []fp{s("openhands-agent")},
 		names:  []string{"openhands", "opendevin"},
 		labels: []string{"fix-me"},
@@ -214,8 +229,10 @@ var builtinAgents = []builtinAgent{
 	},
 	{
 		id: "crush", name: "Crush (Charm)",
-		emails: []fp{s("crush@charm.land")},
-		names:  []string{"crush"},
+		// Older Crush commits use noreply@crush.charm.land; its predecessor
+		// termai used noreply@termai.io.
+		emails: []fp{s("crush@charm.land"), s("noreply@crush.charm.land"), s("noreply@termai.io")},
+		names:  []string{"crush", "termai"},
 	},
 	{
 		id: "qwen-code", name: "Qwen Code",
@@ -243,7 +260,7 @@ var builtinAgents = []builtinAgent{
 	{
 		id: "jetski", name: "Jetski (Google internal agent)",
 		emails: []fp{m("jetski-bot@google.com")},
-		names:  []string{"jetski", "antigravity"},
+		names:  []string{"jetski"},
 	},
 	{
 		id: OtherAgent, name: "Other AI tool (declared in a trailer)",
@@ -320,6 +337,17 @@ var builtinLines = []lineRule{
 	{agent: "codebuff", kind: SignalFooter, strength: Strong,
 		prefixes: []string{"Generated with Codebuff", "Generated with [Codebuff]", "🤖"},
 		re:       `^(?:🤖\s*)?Generated with (?:Codebuff|\[Codebuff\]\(https://(?:www\.)?codebuff\.com/?\))\.?$`},
+	// Crush's footer; its co-author line often shares the paragraph.
+	{agent: "crush", kind: SignalFooter, strength: Strong,
+		prefixes: []string{"💘 Generated with Crush", "Generated with Crush"},
+		re:       `^(?:💘\s*)?Generated with (?:Crush|\[Crush\]\(https://(?:github\.com/charmbracelet/crush|charm\.land)/?\))\.?$`},
+	{agent: "opencode", kind: SignalFooter, strength: Strong,
+		prefixes: []string{"🤖", "Generated with [opencode]", "Generated with opencode"},
+		re:       `^(?:🤖\s*)?Generated with (?:opencode|\[opencode\]\(https://opencode\.ai/?\))\.?$`},
+	// aider before mid-2024: "aider: " subjects with a chat transcript.
+	{agent: "aider", kind: SignalFooter, strength: Strong,
+		prefixes: []string{"# Aider chat conversation:"},
+		re:       `^# Aider chat conversation:$`},
 	{agent: "codex", kind: SignalFooter, strength: Medium,
 		prefixes: []string{"Generated with [Codex]", "🤖"},
 		re:       `^(?:🤖\s*)?Generated with \[Codex\]\(https://(?:openai\.com/codex|chatgpt\.com/codex)/?\)\.?$`},

@@ -29,6 +29,8 @@ type Detector struct {
 	branches     []compiledBranch
 	trailerRes   []customTrailer
 	markers      map[string]rule
+	release      map[string]string // lower-case bot login -> automation id for its release bumps
+	disclosure   disclosure
 }
 
 // AgentInfo describes an agent the detector knows.
@@ -153,6 +155,12 @@ func New(o Options) (*Detector, error) {
 			for _, l := range a.labels {
 				d.labels[l] = rule{agent: a.id, strength: Weak}
 			}
+			for _, l := range a.release {
+				if d.release == nil {
+					d.release = map[string]string{}
+				}
+				d.release[l] = strings.TrimSuffix(l, "[bot]") + "-release"
+			}
 			switch a.id {
 			case "copilot":
 				d.copilotLogin = true
@@ -190,6 +198,9 @@ func New(o Options) (*Detector, error) {
 		if err := d.addCustom(i, c); err != nil {
 			return nil, err
 		}
+	}
+	if err := d.disclosure.compile(o.Disclosure); err != nil {
+		return nil, err
 	}
 	for i, b := range o.Automation {
 		if strings.TrimSpace(b.ID) == "" {
@@ -401,6 +412,7 @@ type state struct {
 	coauthor  Identity // the first human co-author
 	requester Identity // a requester named in a PR body
 	prHuman   Identity // the human who opened a PR
+	squash    bool     // the commit is a GitHub squash merge of several commits
 }
 
 func (st *state) add(f found) {
@@ -437,9 +449,16 @@ func (st *state) addRule(kind, match string, r rule, s Strength) {
 // Commit classifies a commit.
 func (d *Detector) Commit(c Commit) Detection {
 	var st state
+	st.squash = isWebFlow(c.CommitterEmail) && strings.Contains(c.Message, "\n* ")
+	release := d.releaseBump(c)
 
 	if r, ok := d.address(c.AuthorName, c.AuthorEmail); ok {
-		st.addRule(SignalAuthorEmail, c.AuthorEmail, r, strengthAt(r, posAuthor))
+		s := strengthAt(r, posAuthor)
+		if release != "" && r.agent != "" {
+			s = Weak
+			st.addRule(SignalSubject, firstLine(c.Message), rule{automation: release}, Medium)
+		}
+		st.addRule(SignalAuthorEmail, c.AuthorEmail, r, s)
 		if r.strength == Weak {
 			// A weak identity (a Replit user's own address) is still a person.
 			st.author = Identity{Name: c.AuthorName, Email: c.AuthorEmail, Login: c.AuthorLogin}
@@ -450,7 +469,11 @@ func (d *Detector) Commit(c Commit) Detection {
 		st.author = Identity{Name: stripAider(c.AuthorName), Email: c.AuthorEmail, Login: c.AuthorLogin}
 	}
 	if r, ok := d.address(c.CommitterName, c.CommitterEmail); ok {
-		st.addRule(SignalCommitterEmail, c.CommitterEmail, r, strengthAt(r, posCommitter))
+		s := strengthAt(r, posCommitter)
+		if release != "" && r.agent != "" {
+			s = Weak
+		}
+		st.addRule(SignalCommitterEmail, c.CommitterEmail, r, s)
 	} else {
 		name := c.CommitterName
 		if d.agentNameShape(&st, c.CommitterName, SignalAuthorName, Weak) {
@@ -478,9 +501,17 @@ func (d *Detector) Commit(c Commit) Detection {
 		if !ok {
 			break
 		}
-		d.trailer(&st, key, value, line)
+		d.trailer(&st, SignalTrailer, key, value, line)
+	}
+	if st.squash {
+		d.squashBody(&st, c.Message)
 	}
 	d.scanLines(&st, c.Message, SignalFooter)
+	if hasPrefixFold(c.Message, "aider: ") && d.agents["aider"].Builtin {
+		// aider's hard-coded subject prefix before mid-2024; a human may
+		// write it too, so only the transcript line decides.
+		st.addRule(SignalSubject, firstLine(c.Message), rule{agent: "aider"}, Weak)
+	}
 
 	det := d.finish(&st)
 	if det.Class == ClassAgent {
@@ -680,7 +711,7 @@ func stripAider(name string) string {
 }
 
 // trailer examines one trailer of a commit's trailer block.
-func (d *Detector) trailer(st *state, key, value, line string) {
+func (d *Detector) trailer(st *state, kind, key, value, line string) {
 	var buf [128]byte
 	kb := lowerBytes(&buf, key)
 	switch trailerKeys[string(kb)] {
@@ -694,7 +725,13 @@ func (d *Detector) trailer(st *state, key, value, line string) {
 	case keySignedOffBy:
 		name, email := splitIdent(value)
 		if strings.EqualFold(email, "support@github.com") && strings.EqualFold(name, "dependabot[bot]") {
-			st.addRule(SignalTrailer, line, rule{automation: "dependabot"}, Medium)
+			// In a squash merge the sign-off was folded in from one of the
+			// squashed commits; it says nothing of who wrote the rest.
+			s := Medium
+			if st.squash {
+				s = Weak
+			}
+			st.addRule(SignalTrailer, line, rule{automation: "dependabot"}, s)
 		} else if r, ok := d.address(name, email); ok {
 			st.addRule(SignalTrailer, line, r, strengthAt(r, posSignoff))
 		} else if email == "" && strings.EqualFold(name, "gemini") && d.agents["gemini"].Builtin {
@@ -703,7 +740,7 @@ func (d *Detector) trailer(st *state, key, value, line string) {
 		}
 	case keyDeclared:
 		if id, name, ok := d.declared(value); ok {
-			st.add(found{Signal: Signal{Kind: SignalTrailer, Match: line, Agent: id, Strength: Medium}, name: name})
+			st.add(found{Signal: Signal{Kind: kind, Match: line, Agent: id, Strength: Medium}, name: name})
 		}
 	case keyMadeWith:
 		// Cursor's "Made-with: Cursor"; "Made-with: love" is not a declaration.
@@ -716,7 +753,21 @@ func (d *Detector) trailer(st *state, key, value, line string) {
 			if strings.Contains(value, "claude.ai/code/session_") {
 				s = Strong
 			}
-			st.addRule(SignalTrailer, line, rule{agent: "claude-code"}, s)
+			st.addRule(kind, line, rule{agent: "claude-code"}, s)
+		}
+	case keyAgentLogs:
+		// The Copilot cloud agent (since 2026-03-20) and Claude on GitHub
+		// add it; the URL does not say which agent, the identity does.
+		if d.agents[OtherAgent].Builtin {
+			s := Weak
+			if agentLogsURLRe.MatchString(value) {
+				s = Medium
+			}
+			st.add(found{Signal: Signal{Kind: kind, Match: line, Agent: OtherAgent, Strength: s}, name: "GitHub-hosted agent (Agent-Logs-Url)"})
+		}
+	case keyCopilotSession:
+		if d.agents["copilot"].Builtin {
+			st.addRule(kind, line, rule{agent: "copilot"}, Medium)
 		}
 	case keyAmpThread:
 		if d.agents["amp"].Builtin {
@@ -724,7 +775,7 @@ func (d *Detector) trailer(st *state, key, value, line string) {
 			if strings.Contains(value, "ampcode.com/threads/") {
 				s = Strong
 			}
-			st.addRule(SignalTrailer, line, rule{agent: "amp"}, s)
+			st.addRule(kind, line, rule{agent: "amp"}, s)
 		}
 	case keyEntire:
 		if d.agents[OtherAgent].Builtin {
@@ -773,6 +824,11 @@ func (d *Detector) declared(value string) (id, name string, ok bool) {
 			return "", "", false // a person
 		}
 		v = before
+	}
+	// "Assisted-by: Claude Sonnet 4.5 via Crush": the tool is the agent,
+	// not the model's vendor.
+	if i := indexFold(v, " via "); i >= 0 {
+		v = strings.TrimSpace(v[i+len(" via "):])
 	}
 	agentPart := v
 	if i := strings.IndexByte(agentPart, ':'); i >= 0 {
@@ -878,7 +934,32 @@ func (d *Detector) scanLines(st *state, text, kind string) {
 					st.requester = parseRequester(v)
 				}
 			}
+			d.bodyLine(st, t)
 		}
+	}
+}
+
+// bodyLine reads the PR-body signals that are not fixed markers: session
+// links and declaration lines written as "Key: value" (where trailers are
+// banned, they move to the description), a bare Agent-Logs-Url session link,
+// and AI disclosures.
+func (d *Detector) bodyLine(st *state, t string) {
+	if key, value, ok := splitTrailer(t); ok {
+		var buf [128]byte
+		switch trailerKeys[string(lowerBytes(&buf, key))] {
+		case keyDeclared, keyClaudeSession, keyAgentLogs, keyCopilotSession, keyAmpThread:
+			d.trailer(st, SignalBodyMarker, key, value, t)
+			return
+		}
+	}
+	if t[0] == 'h' || t[0] == '<' {
+		if strings.Contains(t, "/sessions/") && agentLogsURLRe.MatchString(t) && d.agents[OtherAgent].Builtin {
+			st.add(found{Signal: Signal{Kind: SignalBodyMarker, Match: t, Agent: OtherAgent, Strength: Medium}, name: "GitHub-hosted agent (session link)"})
+			return
+		}
+	}
+	if d.disclosure.on() {
+		d.disclosure.line(st, t)
 	}
 }
 
@@ -1019,6 +1100,8 @@ const (
 	keyAmpThread
 	keyEntire
 	keyMadeWith
+	keyAgentLogs
+	keyCopilotSession
 )
 
 var trailerKeys = map[string]int{
@@ -1026,6 +1109,7 @@ var trailerKeys = map[string]int{
 	"assisted-by": keyDeclared, "generated-by": keyDeclared, "co-authored-by-ai": keyDeclared,
 	"entire-agent": keyDeclared, "made-with": keyMadeWith,
 	"claude-session": keyClaudeSession, "amp-thread-id": keyAmpThread,
+	"agent-logs-url": keyAgentLogs, "copilot-session": keyCopilotSession,
 	"entire-session": keyEntire, "entire-checkpoint": keyEntire,
 }
 

@@ -9,7 +9,9 @@ import "strings"
 // Like git, it also accepts a last paragraph in which at least one line is a
 // git-generated "Signed-off-by:" or "(cherry picked from commit" line and at
 // least a quarter of the lines are trailers; the other lines are then skipped.
-// The first paragraph is the subject and never a trailer block. A squash-merge
+// The first paragraph is the subject and never a trailer block. Trailers that
+// share their paragraph with agent footer lines above them (Crush, opencode)
+// are read too. A squash-merge
 // message's folded block that starts with a "---------" line is read without
 // that line. Keys are returned as written; compare them case-insensitively.
 func ParseTrailers(message string) []Trailer {
@@ -33,10 +35,46 @@ type trailerIter struct {
 
 func newTrailerIter(message string) trailerIter {
 	block := trailerBlock(message)
-	if block == "" || !validTrailerBlock(block) {
+	if block == "" {
 		return trailerIter{}
 	}
-	return trailerIter{block: block}
+	if validTrailerBlock(block) {
+		return trailerIter{block: block}
+	}
+	return trailerIter{block: afterFooters(block)}
+}
+
+// afterFooters returns the trailers that follow an agent's footer lines in
+// the same paragraph ("💘 Generated with Crush" directly above
+// "Co-Authored-By: Crush <crush@charm.land>"), or "" when the paragraph is not
+// footer lines then trailer lines. Only known footers qualify, so prose
+// followed by a quoted trailer line stays a non-block.
+func afterFooters(block string) string {
+	footers := 0
+	for rest := block; rest != ""; {
+		ln, r := nextLine(rest)
+		if isFooterLine(strings.TrimSpace(ln)) {
+			footers++
+			rest = r
+			continue
+		}
+		if footers == 0 || !validTrailerBlock(rest) {
+			return ""
+		}
+		return rest
+	}
+	return ""
+}
+
+// isFooterLine reports whether a whole line is a built-in agent footer.
+func isFooterLine(t string) bool {
+	for i := range builtinLinesCompiled {
+		l := &builtinLinesCompiled[i]
+		if l.kind == SignalFooter && hasAnyPrefix(t, l.prefixes) && (l.re == nil || l.re.MatchString(t)) {
+			return true
+		}
+	}
+	return false
 }
 
 // validTrailerBlock applies git's rule: every line a trailer (or a

@@ -38,6 +38,9 @@ const (
 	SignalBodyMarker     = "body_marker"     // a PR-body marker such as a Copilot HTML comment
 	SignalBranch         = "branch"          // the head branch shape
 	SignalLabel          = "label"           // a PR label an agent sets
+	SignalSubject        = "subject"         // a commit subject shape such as aider's "aider: " or a release bump
+	SignalDisclosure     = "disclosure"      // a PR-body AI-disclosure line or ticked checkbox
+	SignalNote           = "note"            // a git note on refs/notes/ai or refs/notes/whogitit
 )
 
 // Signal is one piece of evidence that produced a detection.
@@ -113,6 +116,22 @@ type Detection struct {
 // IsAgent reports whether the detection found an AI agent.
 func (d Detection) IsAgent() bool { return d.Class == ClassAgent }
 
+// Deciding returns the signal that decided the class: the strongest signal
+// naming the detected agent (or automation bot); false for a human verdict.
+// It is not always Signals[0]: an automation identity can be as strong as
+// the agent signal that beat it.
+func (d Detection) Deciding() (Signal, bool) {
+	for _, s := range d.Signals {
+		if s.Strength == Weak {
+			continue
+		}
+		if d.Class == ClassAgent && s.Agent == d.Agent || d.Class == ClassAutomation && s.Automation == d.Automation {
+			return s, true
+		}
+	}
+	return Signal{}, false
+}
+
 // Commit is what detection reads of a commit.
 type Commit struct {
 	// SHA is the commit id.
@@ -135,6 +154,17 @@ type Commit struct {
 	Verified bool `json:"verified,omitempty"`
 	// Parents is the number of parents (2 or more for a merge commit).
 	Parents int `json:"parents"`
+	// Notes are the commit's git notes on the refs detection reads
+	// (refs/notes/ai, refs/notes/whogitit), when the source can read them.
+	Notes []Note `json:"notes,omitempty"`
+}
+
+// Note is a git note attached to a commit.
+type Note struct {
+	// Ref is the notes ref, such as "refs/notes/ai".
+	Ref string `json:"ref"`
+	// Text is the note's content.
+	Text string `json:"text"`
 }
 
 // PullRequest is what detection reads of a pull request.
@@ -174,6 +204,22 @@ type Options struct {
 	Custom []CustomAgent
 	// Automation lists extra automation bots.
 	Automation []CustomBot
+	// Disclosure configures PR-body AI disclosures (lines and ticked checkboxes).
+	Disclosure DisclosureOptions
+}
+
+// DisclosureOptions configures how a PR body discloses AI use without
+// trailers: a disclosure line ("AI disclosure: …", "AI-assisted: yes") or a
+// ticked checkbox ("- [x] AI was used …").
+type DisclosureOptions struct {
+	// NoBuiltin switches the built-in disclosure patterns off.
+	NoBuiltin bool
+	// Lines are Go regular expressions matched against each whole (trimmed)
+	// PR-body line outside code blocks and quotes.
+	Lines []string
+	// Checkboxes are Go regular expressions matched against the label of each
+	// ticked task-list checkbox; an unticked box never counts.
+	Checkboxes []string
 }
 
 // CustomAgent is an agent declared in the policy file; see config.AgentDef.

@@ -228,7 +228,8 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 		row.Agent = &id
 	}
 	if d.Class != detect.ClassHuman && len(d.Signals) > 0 {
-		row.Signal = d.Signals[0].Kind + ": " + d.Signals[0].Match
+		s, _ := d.Deciding()
+		row.Signal = s.Kind + ": " + s.Match
 		if via != "" {
 			row.Signal = "via " + via[:min(7, len(via))] + ": " + row.Signal
 		}
