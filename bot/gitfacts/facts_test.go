@@ -290,7 +290,7 @@ func TestPolicyAtReadsTheRevisionNotTheWorkTree(t *testing.T) {
 	g.Commit("loosen", "main", gt.Commit{Author: gt.Copilot, Change: gt.Change{Write: map[string]string{config.FileName: "review:\n  agent:\n    approvals: 0\n"}}})
 	g.Checkout("loosen")
 	r := open(t, g.Dir)
-	p, err := r.PolicyAt("main")
+	p, err := r.PolicyAt(context.Background(), "main")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestPolicyAtReadsTheRevisionNotTheWorkTree(t *testing.T) {
 	if p.Source.Path != config.FileName || p.Source.Ref != "main" || p.Source.SHA != g.Resolve("main").String() || p.Source.Builtin {
 		t.Errorf("source = %+v", p.Source)
 	}
-	if p2, err := r.PolicyAt("loosen"); err != nil || p2.Review.AgentApprovals() != 0 {
+	if p2, err := r.PolicyAt(context.Background(), "loosen"); err != nil || p2.Review.AgentApprovals() != 0 {
 		t.Errorf("loosen's policy: %v", err)
 	}
 }
@@ -310,14 +310,14 @@ func TestPolicyAtMissingIsTheDefaultAndInvalidNamesTheLine(t *testing.T) {
 	g.Commit("main", "", gt.Commit{Author: gt.Alice, Change: gt.Change{Write: map[string]string{"README": "x\n"}}})
 	g.Commit("bad", "main", gt.Commit{Author: gt.Alice, Change: gt.Change{Write: map[string]string{config.FileName: "review:\n  agent:\n    approvals: many\n"}}})
 	r := open(t, g.Dir)
-	p, err := r.PolicyAt("main")
+	p, err := r.PolicyAt(context.Background(), "main")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !p.Source.Builtin || p.Source.Ref != "main" {
 		t.Errorf("missing file: source %+v", p.Source)
 	}
-	_, err = r.PolicyAt("bad")
+	_, err = r.PolicyAt(context.Background(), "bad")
 	var ce *config.Error
 	if err == nil || !errors.As(err, &ce) || ce.Line != 3 || !strings.Contains(err.Error(), config.FileName+":3") {
 		t.Errorf("invalid policy error = %v, want one naming %s:3", err, config.FileName)

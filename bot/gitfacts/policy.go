@@ -2,6 +2,7 @@ package gitfacts
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/hmarr/codeowners"
 
+	"github.com/countersign/countersign/bot/policyfile"
 	"github.com/countersign/countersign/config"
 )
 
@@ -16,34 +18,44 @@ import (
 // it looks; the first found wins.
 var CodeOwnersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
 
-// PolicyAt reads the policy file (.github/countersign.yml) as it is at rev.
-// Callers pass the base revision, never the head: a branch must not be able
-// to loosen its own gate. When the file does not exist at rev the built-in
-// default applies (Source.Builtin); an invalid file is an error naming the
-// file, line and column.
-func (r *Repo) PolicyAt(rev string) (*config.Policy, error) {
+// PolicyAt finds the policy that applies at rev (policyfile.Find): the
+// policy file as it is at rev, else the built-in default; a lone
+// .github/countersign.yaml, or an invalid file, is a *policyfile.Error
+// naming the file (and line and column). Callers pass the base revision,
+// never the head: a branch must not be able to loosen its own gate. A clone
+// cannot read the organization's .github repository, so that fallback is
+// the server's alone. The built-in default's Source still names the
+// repository and the revision looked at.
+func (r *Repo) PolicyAt(ctx context.Context, rev string) (*config.Policy, error) {
 	h, err := r.Resolve(rev)
 	if err != nil {
 		return nil, err
 	}
-	src := config.Source{Repo: r.RepoName(), Path: config.FileName, Ref: rev, SHA: h.String()}
-	data, found, err := r.fileAt(h, config.FileName)
+	src := config.Source{Repo: r.RepoName(), Ref: rev, SHA: h.String()}
+	f, err := policyfile.Find(ctx, policyfile.Lookup{Repo: treeFiles{r: r, h: h, rev: rev}, Source: src})
 	if err != nil {
-		return nil, fmt.Errorf("reading %s at %s: %w", config.FileName, rev, err)
+		return nil, err
 	}
-	if !found {
-		p := config.Default()
-		src.Path = ""
-		src.Builtin = true
-		p.Source = src
-		return p, nil
+	if f.Policy.Source.Builtin {
+		f.Policy.Source.Repo, f.Policy.Source.Ref, f.Policy.Source.SHA = src.Repo, src.Ref, src.SHA
 	}
-	p, err := config.Parse(config.FileName, data)
+	return f.Policy, nil
+}
+
+// treeFiles reads files as they are at one commit.
+type treeFiles struct {
+	r   *Repo
+	h   plumbing.Hash
+	rev string
+}
+
+// ReadFile reads path at the commit.
+func (t treeFiles) ReadFile(_ context.Context, path string) (policyfile.File, bool, error) {
+	data, blob, found, err := t.r.blobAt(t.h, path)
 	if err != nil {
-		return nil, err // names .github/countersign.yml:line:col
+		return policyfile.File{}, false, fmt.Errorf("reading %s at %s: %w", path, t.rev, err)
 	}
-	p.Source = src
-	return p, nil
+	return policyfile.File{Data: data, Blob: blob}, found, nil
 }
 
 // CodeOwnersAt reads and parses the CODEOWNERS file as it is at rev; it
@@ -85,24 +97,30 @@ func (r *Repo) FileAt(rev, path string) (data []byte, found bool, err error) {
 }
 
 func (r *Repo) fileAt(h plumbing.Hash, path string) ([]byte, bool, error) {
+	data, _, found, err := r.blobAt(h, path)
+	return data, found, err
+}
+
+// blobAt returns the contents and blob id of path at commit h.
+func (r *Repo) blobAt(h plumbing.Hash, path string) (data []byte, blob string, found bool, err error) {
 	c, err := r.commit(h)
 	if err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
 	t, err := c.Tree()
 	if err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
 	f, err := t.File(path)
 	if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrEntryNotFound) {
-		return nil, false, nil
+		return nil, "", false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
 	s, err := f.Contents()
 	if err != nil {
-		return nil, false, err
+		return nil, "", false, err
 	}
-	return []byte(s), true, nil
+	return []byte(s), f.Hash.String(), true, nil
 }

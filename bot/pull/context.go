@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/countersign/countersign/bot/policyfile"
 	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/checks/detect"
 	"github.com/countersign/countersign/config"
@@ -105,19 +106,8 @@ type IncompleteError struct {
 // Error returns the reason.
 func (e *IncompleteError) Error() string { return e.Reason }
 
-// PolicyError is an invalid policy file.
-type PolicyError struct {
-	// Source says which file it was.
-	Source config.Source
-	// Err lists the problems, each naming the file and line.
-	Err error
-}
-
-// Error returns the problems.
-func (e *PolicyError) Error() string { return e.Err.Error() }
-
-// Unwrap returns the parse error.
-func (e *PolicyError) Unwrap() error { return e.Err }
+// PolicyError is a policy file that cannot be used (policyfile.Error).
+type PolicyError = policyfile.Error
 
 // ErrChanged means the pull request moved while it was being read; reading
 // it again will see a consistent state.

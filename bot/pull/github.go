@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/policyfile"
 	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/checks/detect"
 	"github.com/countersign/countersign/config"
@@ -521,20 +522,6 @@ func (g *GitHub) Comments(ctx context.Context) ([]Comment, error) {
 	})
 }
 
-type policyEntry struct {
-	policy *config.Policy
-	err    *PolicyError
-	absent bool
-}
-
-// AltFileName is the policy file's name with the .yaml extension, which
-// Countersign does not read: finding it is an error, never silently ignored.
-const AltFileName = ".github/countersign.yaml"
-
-// OrgRepoNotVisible is the policy note when the built-in default applies
-// because the organization's .github repository cannot be seen.
-const OrgRepoNotVisible = "no repository policy; the organization's .github repository is not visible to the app, built-in default applies"
-
 // BaseTip returns the commit the policy and CODEOWNERS are read at: the base
 // branch's current tip, resolved with a conditional request
 // (GET /repos/{o}/{r}/commits/heads/{base}, 304 and uncharged while the
@@ -567,9 +554,10 @@ func (g *GitHub) BaseTip(ctx context.Context) (string, error) {
 	})
 }
 
-// Policy reads the policy file at the base branch's tip (BaseTip), else the
-// owner's .github repository's on its default branch, else the built-in
-// default. A .github/countersign.yaml where the .yml is missing is an error.
+// Policy finds the policy that applies (policyfile.Find): the policy file at
+// the base branch's tip (BaseTip), else the owner's .github repository's on
+// its default branch, else the built-in default. A
+// .github/countersign.yaml where the .yml is missing is an error.
 func (g *GitHub) Policy(ctx context.Context) (*config.Policy, error) {
 	return g.policy.get(func() (*config.Policy, error) {
 		pr, err := g.PR(ctx)
@@ -580,114 +568,109 @@ func (g *GitHub) Policy(ctx context.Context) (*config.Policy, error) {
 		if err != nil {
 			return nil, err
 		}
-		key := g.key("policy", sha)
-		ent, ok := g.o.Cache.Get(key)
-		if !ok {
-			data, found, _, err := g.file(ctx, g.o.Repo, config.FileName, sha)
-			if err != nil {
-				return nil, err
-			}
-			e := &policyEntry{absent: !found}
-			src := config.Source{Repo: g.Repo(), Path: config.FileName, Ref: pr.BaseRef, SHA: sha}
-			if found {
-				e.policy, e.err = parsePolicy(config.FileName, data, src)
-			} else {
-				// Only when the .yml is missing: both present is not told
-				// apart (the .yml applies; docs/policy.md says so).
-				_, alt, _, err := g.file(ctx, g.o.Repo, AltFileName, sha)
-				if err != nil {
-					return nil, err
-				}
-				if alt {
-					src.Path = AltFileName
-					e.absent = false
-					e.err = &PolicyError{Source: src, Err: fmt.Errorf("%s: Countersign reads %s only; rename it to %s", AltFileName, config.FileName, config.FileName)}
-				}
-			}
-			g.o.Cache.Put(key, e)
-			ent = e
+		f, err := policyfile.Find(ctx, policyfile.Lookup{
+			Repo:   pinnedFiles{g: g, sha: sha},
+			Source: config.Source{Repo: g.Repo(), Ref: pr.BaseRef, SHA: sha},
+			Org:    &orgFiles{g: g},
+			Parse:  g.parsePolicy,
+		})
+		if err != nil {
+			return nil, err
 		}
-		e := ent.(*policyEntry)
-		if e.err != nil {
-			return nil, e.err
-		}
-		if !e.absent {
-			return e.policy, nil
-		}
-		if strings.EqualFold(g.o.Repo, config.OrgRepo) {
-			return config.Default(), nil
-		}
-		return g.orgPolicy(ctx)
+		return f.Policy, nil
 	})
 }
 
-// orgPolicy reads the owner's .github repository's policy on its default
-// branch: not pinned by the base commit, so re-read (conditionally) every
-// evaluation. GitHub answers 404 both when the file is missing and when the
-// app cannot see the repository; the repository is then read (a
-// conditional request) to tell the two apart, and the verdict says which.
-func (g *GitHub) orgPolicy(ctx context.Context) (*config.Policy, error) {
-	orgFull := g.o.Owner + "/" + config.OrgRepo
-	data, found, blob, err := g.file(ctx, config.OrgRepo, config.FileName, "")
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		rp, _, err := g.o.Client.Repositories.Get(ctx, g.o.Owner, config.OrgRepo)
-		if err != nil {
-			if isStatus(err, http.StatusNotFound) {
-				p := config.Default()
-				p.Source.Note = OrgRepoNotVisible
-				return p, nil
-			}
-			return nil, err
-		}
-		// The repository is visible and has no .yml: a .yaml there is an
-		// error. Its absence is cached until the repository is pushed to.
-		akey := g.key("orgalt", rp.GetPushedAt().String(), rp.GetDefaultBranch())
-		if rp.PushedAt != nil {
-			if v, ok := g.o.Cache.Get(akey); ok && v == nil {
-				return config.Default(), nil
-			}
-		}
-		_, alt, _, err := g.file(ctx, config.OrgRepo, AltFileName, "")
-		if err != nil {
-			return nil, err
-		}
-		if alt {
-			return nil, &PolicyError{Source: config.Source{Repo: orgFull, Path: AltFileName},
-				Err: fmt.Errorf("%s/%s: Countersign reads %s only; rename it to %s", orgFull, AltFileName, config.FileName, config.FileName)}
-		}
-		if rp.PushedAt != nil {
-			g.o.Cache.Put(akey, nil)
-		}
-		return config.Default(), nil
-	}
-	okey := g.key("orgpolicy", blob)
-	if v, ok := g.o.Cache.Get(okey); ok {
-		e := v.(*policyEntry)
-		if e.err != nil {
-			return nil, e.err
-		}
-		return e.policy, nil
-	}
-	src := config.Source{Repo: orgFull, Path: config.FileName}
-	oe := &policyEntry{}
-	oe.policy, oe.err = parsePolicy(orgFull+"/"+config.FileName, data, src)
-	g.o.Cache.Put(okey, oe)
-	if oe.err != nil {
-		return nil, oe.err
-	}
-	return oe.policy, nil
+// pinnedFiles reads the repository's files at a commit: what a commit pins
+// cannot change, so found or not, each answer is cached across evaluations.
+type pinnedFiles struct {
+	g   *GitHub
+	sha string
 }
 
-func parsePolicy(file string, data []byte, src config.Source) (*config.Policy, *PolicyError) {
-	p, err := config.Parse(file, data)
-	if err != nil {
-		return nil, &PolicyError{Source: src, Err: err}
+type fileEntry struct {
+	f     policyfile.File
+	found bool
+}
+
+// ReadFile reads path at the commit, once across evaluations.
+func (r pinnedFiles) ReadFile(ctx context.Context, path string) (policyfile.File, bool, error) {
+	key := r.g.key("file", r.sha, path)
+	if v, ok := r.g.o.Cache.Get(key); ok {
+		e := v.(fileEntry)
+		return e.f, e.found, nil
 	}
-	p.Source = src
-	return p, nil
+	data, found, blob, err := r.g.file(ctx, r.g.o.Repo, path, r.sha)
+	if err != nil {
+		return policyfile.File{}, false, err
+	}
+	e := fileEntry{policyfile.File{Data: data, Blob: blob}, found}
+	r.g.o.Cache.Put(key, e)
+	return e.f, e.found, nil
+}
+
+// orgFiles reads the owner's .github repository on its default branch: not
+// pinned by a commit, so a file found is re-read (conditionally) every
+// evaluation. Once the repository has been seen, a file's absence is cached
+// until the repository is pushed to.
+type orgFiles struct {
+	g  *GitHub
+	rp *github.Repository
+}
+
+// ReadFile reads path on the default branch.
+func (o *orgFiles) ReadFile(ctx context.Context, path string) (policyfile.File, bool, error) {
+	var akey string
+	if o.rp != nil && o.rp.PushedAt != nil {
+		akey = o.g.key("orgabsent", o.rp.GetPushedAt().String(), o.rp.GetDefaultBranch(), path)
+		if _, ok := o.g.o.Cache.Get(akey); ok {
+			return policyfile.File{}, false, nil
+		}
+	}
+	data, found, blob, err := o.g.file(ctx, config.OrgRepo, path, "")
+	if err != nil {
+		return policyfile.File{}, false, err
+	}
+	if !found && akey != "" {
+		o.g.o.Cache.Put(akey, nil)
+	}
+	return policyfile.File{Data: data, Blob: blob}, found, nil
+}
+
+// Visible reads the repository (a conditional request); a 404 means the app
+// cannot see it.
+func (o *orgFiles) Visible(ctx context.Context) (bool, error) {
+	rp, _, err := o.g.o.Client.Repositories.Get(ctx, o.g.o.Owner, config.OrgRepo)
+	if err != nil {
+		if isStatus(err, http.StatusNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
+	o.rp = rp
+	return true, nil
+}
+
+type parsedEntry struct {
+	p   *config.Policy
+	err error
+}
+
+// parsePolicy parses a policy file once per blob and source across
+// evaluations, errors included, so that the same file is one *config.Policy
+// (and is compiled once).
+func (g *GitHub) parsePolicy(label string, f policyfile.File, src config.Source) (*config.Policy, error) {
+	key := g.key("policy", src.Repo, src.Path, src.SHA, f.Blob)
+	if v, ok := g.o.Cache.Get(key); ok {
+		e := v.(parsedEntry)
+		return e.p, e.err
+	}
+	p, err := config.Parse(label, f.Data)
+	if err == nil {
+		p.Source = src
+	}
+	g.o.Cache.Put(key, parsedEntry{p, err})
+	return p, err
 }
 
 // file reads a file of a repository of the owner at ref ("" for the default
@@ -702,10 +685,10 @@ func (g *GitHub) file(ctx context.Context, repo, path, ref string) (data []byte,
 		return nil, false, "", err
 	}
 	if fc == nil || dc != nil {
-		return nil, false, "", &PolicyError{Source: config.Source{Repo: g.o.Owner + "/" + repo, Path: path, SHA: ref}, Err: fmt.Errorf("%s: is a directory, not a file", path)}
+		return nil, false, "", &policyfile.Error{Source: config.Source{Repo: g.o.Owner + "/" + repo, Path: path, SHA: ref}, Err: fmt.Errorf("%s: is a directory, not a file", path)}
 	}
 	if fc.GetEncoding() == "none" || (fc.Content == nil && fc.GetSize() > 0) {
-		return nil, false, "", &PolicyError{Source: config.Source{Repo: g.o.Owner + "/" + repo, Path: path, SHA: ref}, Err: fmt.Errorf("%s: is %d bytes, too large to read", path, fc.GetSize())}
+		return nil, false, "", &policyfile.Error{Source: config.Source{Repo: g.o.Owner + "/" + repo, Path: path, SHA: ref}, Err: fmt.Errorf("%s: is %d bytes, too large to read", path, fc.GetSize())}
 	}
 	s, err := fc.GetContent()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/bot/policyfile"
 	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/config"
 	"github.com/google/go-github/v62/github"
@@ -364,7 +365,7 @@ func TestYAMLExtensionIsAnErrorNotIgnored(t *testing.T) {
 	_, c := newFakeAPI(t, routes)
 	_, err := NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7}).Policy(ctx(t))
 	pe, ok := err.(*PolicyError)
-	if !ok || pe.Source.Path != AltFileName || !strings.Contains(err.Error(), "rename it to .github/countersign.yml") {
+	if !ok || pe.Source.Path != policyfile.AltFileName || !strings.Contains(err.Error(), "rename it to .github/countersign.yml") {
 		t.Fatalf("err = %v", err)
 	}
 
@@ -383,7 +384,7 @@ func TestOrgRepositoryNotVisibleIsSaid(t *testing.T) {
 	// 404 on the org's .github repository: the default applies, and says why.
 	_, c := newFakeAPI(t, baseRoutes())
 	p, err := NewGitHub(GitHubOptions{Client: c, Owner: "o", Repo: "r", Number: 7}).Policy(ctx(t))
-	if err != nil || !p.Source.Builtin || p.Source.Note != OrgRepoNotVisible {
+	if err != nil || !p.Source.Builtin || p.Source.Note != policyfile.OrgRepoNotVisible {
 		t.Fatalf("policy = %+v %v", p, err)
 	}
 	v := checks.Evaluate(p, &checks.Facts{Repo: "o/r", PR: checks.PullRequest{HeadSHA: "h"}})

@@ -126,7 +126,7 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 	if *configFile != "" {
 		policy, err = checkPolicyFile(*configFile)
 	} else {
-		policy, err = repo.PolicyAt(*branch)
+		policy, err = repo.PolicyAt(ctx, *branch)
 	}
 	if err != nil {
 		return fail(fmt.Errorf("invalid policy: %w", err))

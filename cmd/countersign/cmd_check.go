@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/countersign/countersign/bot/gitfacts"
+	"github.com/countersign/countersign/bot/policyfile"
 	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/config"
 )
@@ -64,7 +66,11 @@ func runCheck(ctx context.Context, args []string, s streams) int {
 		if h, err := repo.Resolve(*base); err == nil {
 			src.SHA = h.String()
 		}
-		policy, perr = repo.PolicyAt(*base)
+		policy, perr = repo.PolicyAt(ctx, *base)
+		var pe *policyfile.Error
+		if errors.As(perr, &pe) {
+			src = pe.Source // the file at fault: the .yml, or a lone .yaml
+		}
 	}
 	var v *checks.Verdict
 	if perr != nil {
