@@ -118,7 +118,7 @@ func (r *Repo) goGitCommit(h plumbing.Hash) (*rawCommit, error) {
 		return nil, err
 	}
 	return &rawCommit{hash: c.Hash, tree: c.TreeHash, parents: c.ParentHashes, author: c.Author, committer: c.Committer,
-		signature: SignatureKind(c.PGPSignature), message: c.Message}, nil
+		signature: detect.SignatureKind(c.PGPSignature), message: c.Message}, nil
 }
 
 // CommitFacts converts a go-git commit to what detection reads.
@@ -130,26 +130,9 @@ func CommitFacts(c *object.Commit) detect.Commit {
 		CommitterName:  c.Committer.Name,
 		CommitterEmail: c.Committer.Email,
 		Message:        c.Message,
-		Signature:      SignatureKind(c.PGPSignature),
+		Signature:      detect.SignatureKind(c.PGPSignature),
 		Parents:        len(c.ParentHashes),
 	}
-}
-
-// SignatureKind tells the kind of a commit's gpgsig header: "gpg", "ssh",
-// "x509", or "" when the commit is unsigned or the armour is unknown.
-func SignatureKind(sig string) string {
-	s := strings.TrimSpace(sig)
-	switch {
-	case s == "":
-		return ""
-	case strings.HasPrefix(s, "-----BEGIN PGP SIGNATURE-----"), strings.HasPrefix(s, "-----BEGIN PGP MESSAGE-----"):
-		return "gpg"
-	case strings.HasPrefix(s, "-----BEGIN SSH SIGNATURE-----"):
-		return "ssh"
-	case strings.HasPrefix(s, "-----BEGIN SIGNED MESSAGE-----"), strings.HasPrefix(s, "-----BEGIN PKCS7-----"), strings.HasPrefix(s, "-----BEGIN CMS-----"):
-		return "x509"
-	}
-	return ""
 }
 
 // Paint flags, as git's merge-base and rev-list use them.

@@ -99,20 +99,6 @@ func TestDefaultBranch(t *testing.T) {
 	}
 }
 
-func TestSignatureKind(t *testing.T) {
-	for sig, want := range map[string]string{
-		"": "",
-		"-----BEGIN PGP SIGNATURE-----\n\niQ\n-----END PGP SIGNATURE-----\n":  "gpg",
-		"-----BEGIN SSH SIGNATURE-----\nU1NI\n-----END SSH SIGNATURE-----\n":  "ssh",
-		"-----BEGIN SIGNED MESSAGE-----\nMIA\n-----END SIGNED MESSAGE-----\n": "x509",
-		"garbage": "",
-	} {
-		if got := gitfacts.SignatureKind(sig); got != want {
-			t.Errorf("SignatureKind(%.30q) = %q, want %q", sig, got, want)
-		}
-	}
-}
-
 // agentBranch builds main with a base layout and a branch written by agents
 // and a human: a Claude Code commit, a Copilot commit that renames the
 // Terraform file out of infra/, and a human commit that deletes a file and

@@ -242,7 +242,7 @@ func parseCommit(b []byte) (*rawCommit, error) {
 			sig = append(sig, '\n')
 		}
 	}
-	c.signature = SignatureKind(string(sig))
+	c.signature = detect.SignatureKind(string(sig))
 	return c, nil
 }
 

@@ -379,23 +379,9 @@ func commitFacts(rc *github.RepositoryCommit) detect.Commit {
 		CommitterEmail: c.GetCommitter().GetEmail(),
 		CommitterLogin: rc.GetCommitter().GetLogin(),
 		Message:        c.GetMessage(),
-		Signature:      signatureKind(c.GetVerification().GetSignature()),
+		Signature:      detect.SignatureKind(c.GetVerification().GetSignature()),
 		Verified:       c.GetVerification().GetVerified(),
 		Parents:        len(rc.Parents),
-	}
-}
-
-// signatureKind names the kind of an armored commit signature.
-func signatureKind(sig string) string {
-	switch {
-	case sig == "":
-		return ""
-	case strings.Contains(sig, "BEGIN SSH SIGNATURE"):
-		return "ssh"
-	case strings.Contains(sig, "BEGIN SIGNED MESSAGE"):
-		return "x509"
-	default:
-		return "gpg"
 	}
 }
 

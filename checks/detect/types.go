@@ -148,7 +148,8 @@ type Commit struct {
 	CommitterLogin string `json:"committer_login,omitempty"`
 	// Message is the full commit message, trailers included.
 	Message string `json:"message"`
-	// Signature is "gpg", "ssh", "x509" or "" when unsigned or unknown.
+	// Signature is "gpg", "ssh", "x509" or "" when unsigned or of an armour
+	// git does not know (SignatureKind).
 	Signature string `json:"signature,omitempty"`
 	// Verified is GitHub's verification result for the signature, when known.
 	Verified bool `json:"verified,omitempty"`

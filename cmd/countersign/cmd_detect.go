@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/google/go-github/v62/github"
 
@@ -245,22 +244,9 @@ func commitInput(rc *github.RepositoryCommit) (detect.Commit, error) {
 	}
 	if v := c.GetVerification(); v != nil {
 		in.Verified = v.GetVerified()
-		in.Signature = signatureKind(v.GetSignature())
+		in.Signature = detect.SignatureKind(v.GetSignature())
 	}
 	return in, nil
-}
-
-// signatureKind names the signature format from its armor.
-func signatureKind(sig string) string {
-	switch {
-	case strings.Contains(sig, "BEGIN PGP SIGNATURE"):
-		return "gpg"
-	case strings.Contains(sig, "BEGIN SSH SIGNATURE"):
-		return "ssh"
-	case strings.Contains(sig, "BEGIN SIGNED MESSAGE"):
-		return "x509"
-	}
-	return ""
 }
 
 func result(typ string, number *int, sha *string, d detect.Detection) detectResult {
