@@ -82,7 +82,6 @@ func TestReplicasNeverPublishAnOlderVerdict(t *testing.T) {
 			head := sim.Push(repo, "claude/tf", githubsim.CommitSpec{Author: alice, Message: "Resize" + agentTrailer,
 				Files: map[string]string{"infra/main.tf": "y\n"}})
 			n := sim.OpenPR(repo, githubsim.PRSpec{Author: "claude[bot]", Head: "claude/tf", Base: "main", Title: "Resize"})
-			review := sim.SubmitReview(repo, n, "bob", "APPROVE", "ok")
 
 			var fa, fb evaluator.Fence
 			if fenced {
@@ -102,6 +101,13 @@ func TestReplicasNeverPublishAnOlderVerdict(t *testing.T) {
 			replicaA := replica(t, sim, base, g, fa)
 			replicaB := replica(t, sim, base, http.DefaultTransport, fb)
 			job := server.Job{Installation: inst, Owner: "acme", Repo: "infra", Number: n, HeadSHA: head, Reason: "pull_request_review.submitted"}
+			// The head already shows "approval required" before the race: a
+			// completed run's conclusion is final on GitHub, so the race is
+			// over which verdict the next run shows.
+			if err := replicaB.Evaluate(context.Background(), job); err != nil {
+				t.Fatal(err)
+			}
+			review := sim.SubmitReview(repo, n, "bob", "APPROVE", "ok")
 
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()

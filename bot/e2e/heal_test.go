@@ -189,7 +189,7 @@ func TestSweepHealsDroppedDeliveries(t *testing.T) {
 	sweepNow(t, e.srv)
 	e.check(head, "success")
 	e.idle()
-	e.oneRun(head)
+	e.runsJustified(head)
 
 	// A verdict written in the same second as the change it judged is judged
 	// once more (GitHub's timestamps have whole seconds), then left alone.
@@ -241,7 +241,7 @@ func TestRedeliveryOnStartHealsFailedDeliveries(t *testing.T) {
 	}
 	e.check(head, "success")
 	e.idle()
-	e.oneRun(head)
+	e.runsJustified(head)
 	for _, d := range e.sim.Deliveries() {
 		if d.Redelivery && d.Status != http.StatusAccepted && d.Status != http.StatusOK {
 			t.Errorf("redelivery of %s.%s answered %d", d.Event, d.Action, d.Status)
@@ -311,5 +311,5 @@ func TestPolicyChangeOnDefaultBranchReevaluates(t *testing.T) {
 		Files: map[string]string{".github/countersign.yml": "protected_paths:\n  presets: []\nreview:\n  agent:\n    approvals: 0\n"}})
 	e.check(head, "success")
 	e.idle()
-	e.oneRun(head)
+	e.runsJustified(head)
 }

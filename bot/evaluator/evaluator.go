@@ -253,11 +253,15 @@ func short(sha string) string {
 }
 
 // run returns the check run of a head, creating it in_progress when there is
-// none. Its id is looked up once per head and cached; the lookup is skipped
+// none. The latest run of the name from this app (what GitHub's required
+// check reads) is looked up once per head and cached; the lookup is skipped
 // for a newHead this process has not met before (a failed create leaves the
-// head known, so it is looked up next time). An existing run that
-// last said success is set back to in_progress, so a re-evaluation that dies
-// half-way never leaves a stale pass behind.
+// head known, so it is looked up next time). GitHub does not let a completed
+// run change its status or conclusion, so when the latest run says success a
+// new in_progress run replaces it before the head is judged again: a
+// re-evaluation that dies half-way never leaves a stale pass behind. Every
+// run of a head carries the started_at of the first, when Countersign first
+// saw the head, to which commands are bound.
 func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo, head string, newHead bool, log *slog.Logger) (*runState, error) {
 	key := owner + "/" + repo + "@" + head
 	v, known := e.runs.GetOrPut(key, &runState{})
@@ -291,43 +295,39 @@ func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo,
 			rs.startedAt = found.GetStartedAt().Time
 		}
 	}
-	if rs.id == 0 {
-		now := time.Now()
+	if rs.id == 0 || (rs.status == "completed" && rs.conclusion == string(checks.Success)) {
+		title, summary := "Evaluating", "Countersign is gathering the facts of this pull request."
+		if rs.id != 0 {
+			title, summary = "Evaluating again", "Countersign is evaluating this pull request again; the pass it showed is withdrawn until then."
+		}
+		if rs.startedAt.IsZero() {
+			rs.startedAt = time.Now()
+		}
 		cr, _, err := client.Checks.CreateCheckRun(ctx, owner, repo, github.CreateCheckRunOptions{
 			Name:      checks.CheckName,
 			HeadSHA:   head,
 			Status:    github.String("in_progress"),
-			StartedAt: &github.Timestamp{Time: now},
-			Output: &github.CheckRunOutput{
-				Title:   github.String("Evaluating"),
-				Summary: github.String("Countersign is gathering the facts of this pull request."),
-			},
+			StartedAt: &github.Timestamp{Time: rs.startedAt},
+			Output:    &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
 		})
 		if err != nil {
 			return nil, err
 		}
-		rs.id, rs.status, rs.conclusion, rs.digest = cr.GetID(), "in_progress", "", [32]byte{}
-		rs.startedAt = cr.GetStartedAt().Time
-		if rs.startedAt.IsZero() {
-			rs.startedAt = now
-		}
-		log.Debug("check run created", "check_run", rs.id)
-	} else if rs.status == "completed" && rs.conclusion == string(checks.Success) {
-		_, _, err := client.Checks.UpdateCheckRun(ctx, owner, repo, rs.id, github.UpdateCheckRunOptions{
-			Name:   checks.CheckName,
-			Status: github.String("in_progress"),
-			Output: &github.CheckRunOutput{
-				Title:   github.String("Evaluating again"),
-				Summary: github.String("Countersign is evaluating this pull request again."),
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		rs.status, rs.conclusion, rs.digest = "in_progress", "", [32]byte{}
+		rs.read(cr)
+		log.Debug("check run created", "check_run", rs.id, "title", title)
 	}
 	e.runs.Put(key, rs)
 	return rs, nil
+}
+
+// read records what GitHub shows of the run it answered with (created or
+// updated): the head's latest countersign run. The time the head was first
+// seen is kept when GitHub's answer lacks it.
+func (rs *runState) read(cr *github.CheckRun) {
+	rs.id, rs.status, rs.conclusion, rs.digest = cr.GetID(), cr.GetStatus(), cr.GetConclusion(), [32]byte{}
+	if t := cr.GetStartedAt().Time; !t.IsZero() && (rs.startedAt.IsZero() || t.Before(rs.startedAt)) {
+		rs.startedAt = t
+	}
 }
 
 // publish completes the check run with the verdict, unless the run already says exactly that.
@@ -377,8 +377,20 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 		log.Debug("check run already says this; not written again", "check_run", rs.id)
 		return nil
 	}
+	// A completed run's conclusion is final on GitHub: a different one is
+	// published as a new run of the same name, which GitHub then shows.
+	renew := rs.status == "completed" && rs.conclusion != conclusion
+	var shown *github.CheckRun
 	err := e.fencedWrite(ctx, job, conclusion, log, func(ctx context.Context) error {
-		_, _, err := client.Checks.UpdateCheckRun(ctx, job.Owner, job.Repo, rs.id, opt)
+		var err error
+		if renew {
+			shown, _, err = client.Checks.CreateCheckRun(ctx, job.Owner, job.Repo, github.CreateCheckRunOptions{
+				Name: opt.Name, HeadSHA: head, DetailsURL: opt.DetailsURL, Status: opt.Status, Conclusion: opt.Conclusion,
+				StartedAt: &github.Timestamp{Time: rs.startedAt}, CompletedAt: opt.CompletedAt, Output: opt.Output, Actions: opt.Actions,
+			})
+			return err
+		}
+		shown, _, err = client.Checks.UpdateCheckRun(ctx, job.Owner, job.Repo, rs.id, opt)
 		return err
 	})
 	if errors.Is(err, errSuperseded) {
@@ -386,15 +398,26 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 	}
 	if err != nil {
 		var er *github.ErrorResponse
-		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == 404 {
-			// The run is gone (deleted suite): look it up again next time.
-			rs.id = 0
+		if errors.As(err, &er) && er.Response != nil && (er.Response.StatusCode == 404 || er.Response.StatusCode == 422) {
+			// The run is gone (deleted suite), or GitHub refused to change
+			// it (completed meanwhile, e.g. by another replica): read the
+			// latest run back next time.
+			rs.id, rs.status, rs.conclusion = 0, "", ""
 			e.runs.Put(job.Owner+"/"+job.Repo+"@"+head, rs)
 		}
 		rs.digest = [32]byte{}
 		return err
 	}
-	rs.status, rs.conclusion, rs.digest = "completed", conclusion, digest
+	if renew {
+		log.Info("conclusion changed: published as a new check run", "from", rs.conclusion, "to", conclusion, "check_run", shown.GetID())
+	}
+	rs.read(shown)
+	if rs.status != "completed" || rs.conclusion != conclusion {
+		// GitHub shows something else than was written: do not trust the cache.
+		rs.id, rs.status, rs.conclusion = 0, "", ""
+		return fmt.Errorf("the check run shows %s/%s after writing %s", shown.GetStatus(), shown.GetConclusion(), conclusion)
+	}
+	rs.digest = digest
 	return nil
 }
 

@@ -921,6 +921,14 @@ func hUpdateCheckRun(c *reqCtx) {
 		c.fail(422, msg, "https://docs.github.com/rest/checks/runs#update-a-check-run")
 		return
 	}
+	// A completed run's status and conclusion are final: GitHub does not
+	// move it back (integrators report the change refused or without
+	// effect; the strict reading is a refusal). A new run of the same name
+	// is how a verdict changes.
+	if cr.status == "completed" && ((in.Status != nil && *in.Status != "completed") || (in.Conclusion != nil && *in.Conclusion != cr.conclusion)) {
+		c.fail(422, "Invalid request.\n\nThe status and conclusion of a completed check run cannot be changed; create a new check run.", "https://docs.github.com/rest/checks/runs#update-a-check-run")
+		return
+	}
 	if in.Status != nil && *in.Status == "completed" && in.Conclusion == nil && cr.conclusion == "" {
 		c.fail(422, "Invalid request.\n\nNo conclusion provided: a completed check run requires one.", "https://docs.github.com/rest/checks/runs#update-a-check-run")
 		return

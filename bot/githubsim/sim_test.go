@@ -478,3 +478,54 @@ func TestCheckRunValidation(t *testing.T) {
 		t.Fatalf("LatestCheckRun = %v", got)
 	}
 }
+
+// TestCompletedCheckRunIsImmutable: as on GitHub (taking the strict reading),
+// a completed check run's status and conclusion cannot change; its output
+// still can. Integrators create a new run instead.
+func TestCompletedCheckRunIsImmutable(t *testing.T) {
+	f := setup(t, Options{})
+	sha := f.sim.Head("acme/widgets", "main")
+	s := github.String
+	out := func(title string) *github.CheckRunOutput {
+		return &github.CheckRunOutput{Title: s(title), Summary: s("summary")}
+	}
+	cr, _, err := f.client.Checks.CreateCheckRun(ctx(t), "acme", "widgets", github.CreateCheckRunOptions{
+		Name: "countersign", HeadSHA: sha, Status: s("completed"), Conclusion: s("success"), Output: out("passed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		opt  github.UpdateCheckRunOptions
+		want int
+	}{
+		{"back to in_progress", github.UpdateCheckRunOptions{Name: "countersign", Status: s("in_progress"), Output: out("again")}, 422},
+		{"back to queued", github.UpdateCheckRunOptions{Name: "countersign", Status: s("queued")}, 422},
+		{"another conclusion", github.UpdateCheckRunOptions{Name: "countersign", Conclusion: s("action_required"), DetailsURL: s("https://example.com/x")}, 422},
+		{"another conclusion, completed", github.UpdateCheckRunOptions{Name: "countersign", Status: s("completed"), Conclusion: s("failure")}, 422},
+		{"same conclusion, new output", github.UpdateCheckRunOptions{Name: "countersign", Status: s("completed"), Conclusion: s("success"), Output: out("still passed")}, 200},
+		{"output only", github.UpdateCheckRunOptions{Name: "countersign", Output: out("passed, reworded")}, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, resp, err := f.client.Checks.UpdateCheckRun(ctx(t), "acme", "widgets", cr.GetID(), tc.opt)
+			if resp == nil || resp.StatusCode != tc.want {
+				t.Fatalf("status %v, want %d (%v)", resp, tc.want, err)
+			}
+			got := f.sim.LatestCheckRun("acme/widgets", sha, "countersign")
+			if got.GetStatus() != "completed" || got.GetConclusion() != "success" {
+				t.Fatalf("the run is now %s/%s, want completed/success", got.GetStatus(), got.GetConclusion())
+			}
+		})
+	}
+	if got := f.sim.LatestCheckRun("acme/widgets", sha, "countersign"); got.GetOutput().GetTitle() != "passed, reworded" {
+		t.Errorf("output not updated: %q", got.GetOutput().GetTitle())
+	}
+	// A new run of the same name is what changes the verdict GitHub shows.
+	if _, _, err := f.client.Checks.CreateCheckRun(ctx(t), "acme", "widgets", github.CreateCheckRunOptions{
+		Name: "countersign", HeadSHA: sha, Conclusion: s("action_required"), DetailsURL: s("https://example.com/x"), Output: out("withdrawn")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.sim.LatestCheckRun("acme/widgets", sha, "countersign"); got.GetConclusion() != "action_required" {
+		t.Errorf("latest run is %s, want action_required", got.GetConclusion())
+	}
+}
