@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/countersign/countersign/checks/detect"
 )
 
 // parseErrors parses src and returns its errors; it fails the test when src
@@ -90,6 +92,10 @@ func TestParseErrors(t *testing.T) {
 		{"unknown disabled agent", "agents:\n  disable: [no-such-agent]\n", 2, 13, "agents.disable[0]", `"no-such-agent" is not a built-in agent`},
 		{"disabled agent suggests", "agents:\n  disable: [aider, claude]\n", 2, 20, "agents.disable[1]", `"claude" is not a built-in agent; did you mean "claude-code"?`},
 		{"custom agent reuses a built-in id", "agents:\n  custom:\n    - id: aider\n      logins: [acme-bot]\n", 3, 11, "agents.custom[0].id", `"aider" is the id of a built-in agent`},
+		{"disclosure bad line regex", "agents:\n  disclosure:\n    lines: [\"^AI used: (yes\"]\n", 3, 13, "agents.disclosure.lines[0]", `invalid regular expression "^AI used: (yes": missing closing )`},
+		{"disclosure bad checkbox regex", "agents:\n  disclosure:\n    checkboxes: [\"[AI\"]\n", 3, 18, "agents.disclosure.checkboxes[0]", `invalid regular expression`},
+		{"disclosure unknown key", "agents:\n  disclosure:\n    checkbox: [AI]\n", 3, 5, "agents.disclosure.checkbox", `did you mean "checkboxes"?`},
+		{"disclosure builtin not a bool", "agents:\n  disclosure:\n    builtin: no\n", 3, 14, "agents.disclosure.builtin", `expected true or false`},
 		{"not a mapping", "- review\n", 1, 1, "", `must be a mapping of keys`},
 		{"two documents", "review: {}\n---\nagents: {}\n", 2, 1, "", `more than one YAML document`},
 		{"alias", "review:\n  agent: &req\n    approvals: 2\n  human: *req\n", 4, 10, "review.human", `YAML aliases (*req) are not supported`},
@@ -188,6 +194,22 @@ func TestParseValid(t *testing.T) {
 			}
 		}},
 		{"document marker only", "---\n", nil},
+		{"disclosure patterns reach detection", "agents:\n  disclosure:\n    builtin: false\n    lines: ['^Tooling: Claude']\n    checkboxes: ['(?i)robots helped']\n", func(t *testing.T, p *Policy) {
+			d := p.Detector()
+			if d == nil {
+				t.Fatal(p.DetectorErr())
+			}
+			for body, agent := range map[string]bool{
+				"Tooling: Claude wrote the parser":     true,
+				"- [x] Robots helped with this change": true,
+				"- [ ] Robots helped with this change": false,
+				"AI disclosure: Claude wrote the tests": false, // the built-in patterns are off
+			} {
+				if got := d.PullRequest(detect.PullRequest{AuthorLogin: "jane", Body: body}).IsAgent(); got != agent {
+					t.Errorf("PR body %q: agent = %v, want %v", body, got, agent)
+				}
+			}
+		}},
 		{"null scalars are unset", "review:\n  agent:\n    approvals: ~\n  dismiss_stale:\nprotected_paths: ~\n", func(t *testing.T, p *Policy) {
 			if p.Review.Agent.Approvals != nil || p.Review.DismissStale != nil || p.ProtectedPaths.Presets != nil {
 				t.Errorf("null did not leave the settings unset: %+v", p)

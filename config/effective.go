@@ -15,6 +15,8 @@ func (p *Policy) Effective() *Policy {
 		Disable:    cloneList(a.Disable),
 		Custom:     make([]AgentDef, len(a.Custom)),
 		Automation: make([]BotDef, len(a.Automation)),
+		Disclosure: Disclosure{Builtin: boolPtr(a.Disclosure.BuiltinEnabled()),
+			Lines: cloneList(a.Disclosure.Lines), Checkboxes: cloneList(a.Disclosure.Checkboxes)},
 	}
 	for i, c := range a.Custom {
 		e.Agents.Custom[i] = AgentDef{

@@ -106,10 +106,27 @@ type Agents struct {
 	Custom []AgentDef `yaml:"custom" json:"custom,omitempty"`
 	// Automation declares extra automation bots, which are bots but not AI agents.
 	Automation []BotDef `yaml:"automation" json:"automation,omitempty"`
+	// Disclosure configures how a PR body discloses AI use without trailers.
+	Disclosure Disclosure `yaml:"disclosure" json:"disclosure"`
 }
 
 // BuiltinEnabled reports whether the built-in agent catalogue is on.
 func (a Agents) BuiltinEnabled() bool { return a.Builtin == nil || *a.Builtin }
+
+// Disclosure configures PR-body AI disclosures: a disclosure line such as
+// "AI disclosure: …" or a ticked checkbox such as "- [x] AI was used". An
+// unticked box never counts.
+type Disclosure struct {
+	// Builtin turns the built-in disclosure patterns on or off; default true.
+	Builtin *bool `yaml:"builtin" json:"builtin,omitempty"`
+	// Lines are regular expressions matched against each whole PR-body line.
+	Lines []string `yaml:"lines" json:"lines,omitempty"`
+	// Checkboxes are regular expressions matched against a ticked checkbox's label.
+	Checkboxes []string `yaml:"checkboxes" json:"checkboxes,omitempty"`
+}
+
+// BuiltinEnabled reports whether the built-in disclosure patterns are on.
+func (d Disclosure) BuiltinEnabled() bool { return d.Builtin == nil || *d.Builtin }
 
 // AgentDef is an agent declared in the policy file. Every list is optional but
 // at least one fingerprint must be given.

@@ -187,6 +187,8 @@ func (a Agents) DetectOptions() detect.Options {
 	for _, b := range a.Automation {
 		o.Automation = append(o.Automation, detect.CustomBot{ID: b.ID, Logins: slices.Clone(b.Logins), Emails: slices.Clone(b.Emails)})
 	}
+	o.Disclosure = detect.DisclosureOptions{NoBuiltin: !a.Disclosure.BuiltinEnabled(),
+		Lines: slices.Clone(a.Disclosure.Lines), Checkboxes: slices.Clone(a.Disclosure.Checkboxes)}
 	return o
 }
 

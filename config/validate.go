@@ -91,6 +91,8 @@ func (d *decoder) validateAgents(a *Agents) {
 			}
 		}
 	}
+	d.validateRegexps(a.Disclosure.Lines, "agents.disclosure.lines")
+	d.validateRegexps(a.Disclosure.Checkboxes, "agents.disclosure.checkboxes")
 	for i, b := range a.Automation {
 		path := fmt.Sprintf("agents.automation[%d]", i)
 		d.validateID(b.ID, path, ids)
