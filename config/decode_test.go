@@ -200,9 +200,9 @@ func TestParseValid(t *testing.T) {
 				t.Fatal(p.DetectorErr())
 			}
 			for body, agent := range map[string]bool{
-				"Tooling: Claude wrote the parser":     true,
-				"- [x] Robots helped with this change": true,
-				"- [ ] Robots helped with this change": false,
+				"Tooling: Claude wrote the parser":      true,
+				"- [x] Robots helped with this change":  true,
+				"- [ ] Robots helped with this change":  false,
 				"AI disclosure: Claude wrote the tests": false, // the built-in patterns are off
 			} {
 				if got := d.PullRequest(detect.PullRequest{AuthorLogin: "jane", Body: body}).IsAgent(); got != agent {
