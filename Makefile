@@ -9,7 +9,7 @@ FUZZTIME  ?= 30s
 all: build
 
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/countersign
+	$(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/countersign
 
 ## run: the server when COUNTERSIGN_APP_ID is set, else the sandbox (bot + simulated GitHub, no credentials)
 run: build

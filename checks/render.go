@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -13,9 +14,17 @@ import (
 const MaxSummary = 65535
 
 // JSON returns the verdict as indented JSON; the field names are the public
-// format and do not change.
+// format and do not change. Text is written as it is: "<" and ">" (as in a
+// Co-Authored-By trailer) are not escaped for HTML.
 func (v *Verdict) JSON() ([]byte, error) {
-	return json.MarshalIndent(v, "", "  ")
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // listLimits bound the long lists of a Markdown summary.

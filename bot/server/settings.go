@@ -120,6 +120,12 @@ func SettingsUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Every flag can be set by its environment variable; a flag wins over the variable.")
 	fmt.Fprintln(w)
+	SettingsFlags(w)
+}
+
+// SettingsFlags writes the settings table of SettingsUsage without its
+// usage header, for commands that read serve's settings (doctor).
+func SettingsFlags(w io.Writer) {
 	for _, st := range settingsTable {
 		def := ""
 		if st.def != "" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -521,7 +522,7 @@ type jsonAudit struct {
 }
 
 func (j *jsonAudit) begin() error {
-	b, err := json.Marshal(j.head)
+	b, err := marshalJSON(j.head, false)
 	if err != nil {
 		return err
 	}
@@ -533,7 +534,7 @@ func (j *jsonAudit) begin() error {
 }
 
 func (j *jsonAudit) commit(r *auditRow) error {
-	b, err := json.Marshal(r)
+	b, err := marshalJSON(r, false)
 	if err != nil {
 		return err
 	}
@@ -547,7 +548,7 @@ func (j *jsonAudit) commit(r *auditRow) error {
 }
 
 func (j *jsonAudit) end(s auditSummary) error {
-	b, err := json.MarshalIndent(s, "", "  ")
+	b, err := marshalJSON(s, true)
 	if err != nil {
 		return err
 	}
@@ -598,4 +599,21 @@ func auditThousands(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// marshalJSON is json.Marshal (indented with two spaces when indent is set)
+// without escaping "<", ">" and "&" for HTML: the output is read by scripts
+// and people, and a trailer such as "Claude <noreply@anthropic.com>" should
+// read as written.
+func marshalJSON(v any, indent bool) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if indent {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

@@ -179,6 +179,7 @@ func configPresets(args []string, s streams) int {
 	switch *format {
 	case "json":
 		enc := json.NewEncoder(s.out)
+		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(presets); err != nil {
 			fmt.Fprintf(s.err, "countersign config presets: %v\n", err)

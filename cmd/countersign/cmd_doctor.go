@@ -51,9 +51,13 @@ func doctorUsage(w io.Writer) {
 	fmt.Fprintln(w, "the app's credentials, the permissions and events GitHub granted against app.yml, and with")
 	fmt.Fprintln(w, "--repo the installation, the policy file on the default branch, and whether the default")
 	fmt.Fprintln(w, "branch's protection or rulesets require the countersign check from this app and pull requests.")
-	fmt.Fprintln(w, "Exits 0 when everything holds, 1 otherwise. Settings:")
+	fmt.Fprintln(w, "Exits 0 when everything holds, 1 otherwise.")
 	fmt.Fprintln(w)
-	server.SettingsUsage(w)
+	fmt.Fprintln(w, "  --repo OWNER/NAME          the repository to check the installation, policy and branch protection of")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Settings (as for 'countersign serve'; a flag wins over its variable):")
+	fmt.Fprintln(w)
+	server.SettingsFlags(w)
 }
 
 // doctorManifest is what the app should be granted; nil means app.yml.

@@ -13,6 +13,7 @@ import (
 	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/fence"
 	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/sandbox"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -32,6 +33,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 	set, err := server.LoadSettings(args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		server.SettingsUsage(s.out)
+		fmt.Fprintln(s.out)
+		fmt.Fprintf(s.out, "  --%-20s %-33s %s\n", "sandbox", "", "run the bot against a simulated GitHub on "+sandbox.DefaultListen+", no credentials ('countersign serve --sandbox -h')")
 		return exitOK
 	}
 	if err != nil {

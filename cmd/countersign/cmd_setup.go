@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,6 +38,12 @@ func setupCmd(ctx context.Context, args []string, getenv func(string) string, s 
 	timeout := fs.Duration("timeout", time.Hour, "give up when no app is registered within this time (GitHub's code lasts an hour)")
 	if code, ok := parseFlags(fs, args, s); !ok {
 		return code
+	}
+	outSet := false
+	fs.Visit(func(f *flag.Flag) { outSet = outSet || f.Name == "out" || f.Name == "force" })
+	if *printOnly && outSet {
+		fmt.Fprintln(s.err, "countersign setup: --print writes the settings to standard output; it cannot be combined with --out or --force")
+		return exitError
 	}
 	if *githubURL == "" {
 		*githubURL = getenv("COUNTERSIGN_GITHUB_URL")

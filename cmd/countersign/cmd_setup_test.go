@@ -147,7 +147,8 @@ func TestSetupPrint(t *testing.T) {
 	t.Cleanup(sim.Close)
 	base := sim.Start()
 	dir := t.TempDir()
-	code, stdout, stderr := driveSetup(t, sim, "--webhook-url", "https://c.example.com/webhook", "--github-url", base, "--print", "--out", filepath.Join(dir, "x.env"))
+	t.Chdir(dir) // where the default --out would be written
+	code, stdout, stderr := driveSetup(t, sim, "--webhook-url", "https://c.example.com/webhook", "--github-url", base, "--print")
 	if code != exitOK {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}

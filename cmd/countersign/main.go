@@ -39,6 +39,7 @@ func commands() []command {
 		{"setup", "register the GitHub App from app.yml (GitHub's manifest flow)", runSetup},
 		{"loadtest", "drive the server against the GitHub simulator at a target rate, with faults", runLoadtest},
 		{"doctor", "check the app's credentials, grants, policy and branch protection", runDoctor},
+		{"version", "print the version, source commit and Go version of this binary", runVersion},
 	}
 }
 
@@ -63,6 +64,10 @@ func run(ctx context.Context, args []string, s streams) int {
 		if len(args) == 0 {
 			return exitError
 		}
+		return exitOK
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		writeVersion(s.out)
 		return exitOK
 	}
 	for _, c := range commands() {
