@@ -84,6 +84,9 @@ func Dial(ctx context.Context, url string) (*Redis, error) {
 	return New(Options{Client: c})
 }
 
+// Client returns the Redis client, for the other state the replicas share.
+func (f *Redis) Client() redis.UniversalClient { return f.rdb }
+
 // Close closes the Redis client.
 func (f *Redis) Close() error { return f.rdb.Close() }
 
@@ -108,7 +111,7 @@ func (f *Redis) Begin(ctx context.Context, key string) (int64, error) {
 }
 
 // release deletes the lock only if it still holds our value.
-var release = redis.NewScript(`
+var releaseScript = redis.NewScript(`
 if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end
 return 0`)
 
@@ -136,7 +139,7 @@ func (f *Redis) Publish(ctx context.Context, key string, token int64, write func
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		release.Run(rctx, f.rdb, []string{lock}, owner)
+		releaseScript.Run(rctx, f.rdb, []string{lock}, owner)
 	}()
 	cur, err := f.rdb.Get(ctx, pub).Int64()
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -183,4 +186,63 @@ func (f *Redis) lock(ctx context.Context, lock, owner string) error {
 		}
 		wait = min(wait*2, 200*time.Millisecond)
 	}
+}
+
+// renew extends the lock only if it still holds our value.
+var renew = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("PEXPIRE", KEYS[1], ARGV[2]) end
+return 0`)
+
+// Hold takes key's evaluation lock, which at most one replica holds at a
+// time, waiting while another holds it until ctx is done. The lock's lease
+// is renewed every third of a lease while it is held, so it outlives a
+// long evaluation but not a dead replica (it lapses one lease after the
+// last renewal). The returned context ends when ctx does or when the lock
+// is lost (a renewal failed), so work under it stops rather than run
+// unguarded; release gives the lock back and must be called once.
+func (f *Redis) Hold(ctx context.Context, key string) (held context.Context, release func(), err error) {
+	base := f.prefix + "{" + key + "}:"
+	lock := base + "eval"
+	owner := strconv.FormatUint(rand.Uint64(), 36)
+	if err := f.lock(ctx, lock, owner); err != nil {
+		return nil, nil, fmt.Errorf("fence: taking the evaluation lock of %s: %w", key, err)
+	}
+	hctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(f.lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-hctx.Done():
+				return
+			case <-t.C:
+			}
+			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), f.lease/3)
+			n, err := renew.Run(rctx, f.rdb, []string{lock}, owner, f.lease.Milliseconds()).Int()
+			rcancel()
+			if err != nil || n == 0 {
+				cancel(fmt.Errorf("fence: the evaluation lock of %s was lost (renewal: %v)", key, err))
+				return
+			}
+		}
+	}()
+	var once bool
+	release = func() {
+		if once {
+			return
+		}
+		once = true
+		close(done)
+		<-stopped
+		cancel(nil)
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer rcancel()
+		releaseScript.Run(rctx, f.rdb, []string{lock}, owner)
+	}
+	return hctx, release, nil
 }

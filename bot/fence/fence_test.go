@@ -118,3 +118,66 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// TestHoldExclusive: evaluations of one pull request on two replicas never
+// overlap, even when each outlasts the lease (the lock is renewed), and a
+// lock whose holder vanished lapses after one lease.
+func TestHoldExclusive(t *testing.T) {
+	url := fencetest.StartRedis(t)
+	ctx := context.Background()
+	var replicas []*Redis
+	for range 2 {
+		f, err := Dial(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		f.lease = 150 * time.Millisecond
+		replicas = append(replicas, f)
+	}
+	var mu sync.Mutex
+	inside, maxInside := 0, 0
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hctx, release, err := replicas[i%2].Hold(ctx, "acme/infra#1")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer release()
+			mu.Lock()
+			inside++
+			maxInside = max(maxInside, inside)
+			mu.Unlock()
+			time.Sleep(200 * time.Millisecond) // longer than the lease
+			if hctx.Err() != nil {
+				t.Errorf("the lock was lost while held: %v", context.Cause(hctx))
+			}
+			mu.Lock()
+			inside--
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if maxInside != 1 {
+		t.Fatalf("%d evaluations of one pull request ran at once, want 1", maxInside)
+	}
+
+	// A holder that dies without releasing: its lock lapses after a lease.
+	dead := replicas[0]
+	if err := dead.lock(ctx, dead.prefix+"{acme/infra#2}:eval", "gone"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, release, err := replicas[1].Hold(ctx, "acme/infra#2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Fatalf("a dead holder's lock held for %v", waited)
+	}
+}

@@ -232,7 +232,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func (ts *testServer) waitIdle(t *testing.T) {
 	t.Helper()
-	waitFor(t, "the queue to empty", ts.q.isEmpty)
+	waitFor(t, "the queue to empty", ts.q.(*queue).isEmpty)
 }
 
 func (ts *testServer) deliveries(event, outcome string) float64 {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,8 @@ func (h eventHandler) handles(action string) bool {
 
 // delivery is what the server knows of one webhook delivery.
 type delivery struct {
+	// ctx is the request's.
+	ctx               context.Context
 	id, event, action string
 	log               *slog.Logger
 }
@@ -121,7 +124,7 @@ func (s *Server) prJob(d *delivery, inst *github.Installation, repo *github.Repo
 	if number <= 0 {
 		return nil, payloadError("no pull request number")
 	}
-	return []task{s.evalTask(Job{Installation: id, Owner: owner, Repo: name, Number: number,
+	return []task{s.evalTask(d.ctx, Job{Installation: id, Owner: owner, Repo: name, Number: number,
 		HeadSHA: head, Reason: d.reason(), DeliveryID: d.id, Snapshot: snap})}, nil
 }
 

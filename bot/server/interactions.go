@@ -127,13 +127,7 @@ func handleIssueComment(s *Server, d *delivery, ev any) ([]task, error) {
 	if interacts {
 		cj := CommandJob{Job: job, CommentID: c.GetID(), Login: c.GetUser().GetLogin(), UserType: c.GetUser().GetType(),
 			Body: c.GetBody(), Edited: d.action == "edited", CreatedAt: c.GetCreatedAt().Time}
-		out = append(out, s.interactionTask("comment:"+job.Key()+":"+itoa(cj.CommentID), job, func(ctx context.Context) (int, error) {
-			again, err := ib.Command(ctx, cj)
-			if again {
-				return cj.Number, err
-			}
-			return 0, err
-		}))
+		out = append(out, s.commandTask(ib, cj))
 	}
 	return out, nil
 }
@@ -179,10 +173,7 @@ func handleRequestedAction(s *Server, d *delivery, e *github.CheckRunEvent) ([]t
 	}
 	job := Job{Installation: id, Owner: owner, Repo: name, Number: number, HeadSHA: cr.GetHeadSHA(), Reason: d.reason(), DeliveryID: d.id}
 	aj := ActionJob{Job: job, CheckRunID: cr.GetID(), Identifier: ident, Login: e.GetSender().GetLogin()}
-	key := "action:" + owner + "/" + name + "@" + cr.GetHeadSHA() + ":" + strconv.Itoa(number) + ":" + ident + ":" + strings.ToLower(aj.Login)
-	return []task{s.interactionTask(key, job, func(ctx context.Context) (int, error) {
-		return ib.RequestedAction(ctx, aj)
-	})}, nil
+	return []task{s.actionTask(ib, aj)}, nil
 }
 
 // handleMergeGroup reports the countersign check on a merge group's head.
@@ -208,10 +199,37 @@ func handleMergeGroup(s *Server, d *delivery, ev any) ([]task, error) {
 	mj := MergeGroupJob{Installation: id, Owner: owner, Repo: name, HeadSHA: mg.GetHeadSHA(), HeadRef: mg.GetHeadRef(),
 		BaseSHA: mg.GetBaseSHA(), BaseRef: mg.GetBaseRef(), HeadMessage: mg.GetHeadCommit().GetMessage(),
 		Reason: d.reason(), DeliveryID: d.id}
-	job := Job{Installation: id, Owner: owner, Repo: name, HeadSHA: mj.HeadSHA, Reason: d.reason(), DeliveryID: d.id}
-	return []task{{key: mj.Key(), kind: kindEvaluate, job: job, run: func(ctx context.Context) error {
-		return ib.MergeGroup(ctx, mj)
-	}}}, nil
+	return []task{s.mergeGroupTask(ib, mj)}, nil
+}
+
+// commandTask carries out the commands of one comment.
+func (s *Server) commandTask(ib Interactions, cj CommandJob) task {
+	t := s.interactionTask("comment:"+cj.Job.Key()+":"+itoa(cj.CommentID), cj.Job, func(ctx context.Context) (int, error) {
+		again, err := ib.Command(ctx, cj)
+		if again {
+			return cj.Number, err
+		}
+		return 0, err
+	})
+	t.spec = taskSpec{Op: opCommand, Job: cj.Job, Command: &cj}
+	return t
+}
+
+// actionTask carries out a click on one of the check run's buttons.
+func (s *Server) actionTask(ib Interactions, aj ActionJob) task {
+	key := "action:" + aj.Owner + "/" + aj.Repo + "@" + aj.HeadSHA + ":" + strconv.Itoa(aj.Number) + ":" + aj.Identifier + ":" + strings.ToLower(aj.Login)
+	t := s.interactionTask(key, aj.Job, func(ctx context.Context) (int, error) {
+		return ib.RequestedAction(ctx, aj)
+	})
+	t.spec = taskSpec{Op: opAction, Job: aj.Job, Action: &aj}
+	return t
+}
+
+// mergeGroupTask checks a merge group's head.
+func (s *Server) mergeGroupTask(ib Interactions, mj MergeGroupJob) task {
+	job := Job{Installation: mj.Installation, Owner: mj.Owner, Repo: mj.Repo, HeadSHA: mj.HeadSHA, Reason: mj.Reason, DeliveryID: mj.DeliveryID}
+	return task{key: mj.Key(), kind: kindEvaluate, job: job, spec: taskSpec{Op: opMergeGroup, Job: job, MergeGroup: &mj},
+		run: func(ctx context.Context) error { return ib.MergeGroup(ctx, mj) }}
 }
 
 // interactionTask runs a command or button click under its own key (so a
@@ -221,7 +239,7 @@ func (s *Server) interactionTask(key string, job Job, run func(ctx context.Conte
 	return task{key: key, kind: kindEvaluate, job: job, run: func(ctx context.Context) error {
 		number, err := run(ctx)
 		if number > 0 {
-			if serr := s.q.submit([]task{s.evalTask(Job{Installation: job.Installation, Owner: job.Owner, Repo: job.Repo,
+			if serr := s.q.submit(ctx, []task{s.evalTask(ctx, Job{Installation: job.Installation, Owner: job.Owner, Repo: job.Repo,
 				Number: number, Reason: job.Reason, DeliveryID: job.DeliveryID})}, false); serr != nil {
 				return fmt.Errorf("queueing the re-evaluation: %w", serr)
 			}

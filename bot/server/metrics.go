@@ -35,6 +35,7 @@ const (
 	outcomeTooLarge     = "too_large"
 	outcomeQueueFull    = "queue_full"
 	outcomeDraining     = "draining"
+	outcomeUnavailable  = "unavailable"
 )
 
 // metrics are the server's Prometheus collectors.

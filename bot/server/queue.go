@@ -78,7 +78,9 @@ type task struct {
 	// job is the pull request to evaluate or, for a fan-out, the
 	// installation, repository, reason and delivery it came from.
 	job Job
-	run func(ctx context.Context) error
+	// spec is the task as data, for a queue in Redis.
+	spec taskSpec
+	run  func(ctx context.Context) error
 }
 
 // logAttrs are the fields a task's log lines carry.
@@ -159,7 +161,7 @@ func newQueue(workers, capacity int, retry RetryPolicy, timeout time.Duration, m
 // submit queues tasks, all or none. With bounded set, it refuses with
 // ErrQueueFull when the new keys do not fit; work derived from an accepted
 // delivery (fan-out) is submitted unbounded, so it is never dropped.
-func (q *queue) submit(tasks []task, bounded bool) error {
+func (q *queue) submit(_ context.Context, tasks []task, bounded bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.stopped {
@@ -262,13 +264,19 @@ func (q *queue) worker() {
 }
 
 // exec runs one attempt of a task, recovering a panic as an error.
-func (q *queue) exec(t task, attempt int) (err error) {
+func (q *queue) exec(t task, attempt int) error {
 	ctx, cancel := context.WithTimeout(q.ctx, q.timeout)
 	defer cancel()
-	log := q.log.With(t.logAttrs()...).With(slog.Int("attempt", attempt))
+	return runWork(ctx, t, attempt, q.m, q.log)
+}
+
+// runWork runs one attempt of a task on either queue, recovering a panic
+// as an error, and records its duration or outcome.
+func runWork(ctx context.Context, t task, attempt int, m *metrics, logger *slog.Logger) (err error) {
+	log := logger.With(t.logAttrs()...).With(slog.Int("attempt", attempt))
 	if t.kind == kindEvaluate {
-		q.m.inFlight.Inc()
-		defer q.m.inFlight.Dec()
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
 	}
 	start := time.Now()
 	defer func() {
@@ -283,9 +291,9 @@ func (q *queue) exec(t task, attempt int) (err error) {
 		}
 		switch t.kind {
 		case kindEvaluate:
-			q.m.evalDuration.WithLabelValues(result).Observe(elapsed.Seconds())
+			m.evalDuration.WithLabelValues(result).Observe(elapsed.Seconds())
 		case kindFanout:
-			q.m.fanouts.WithLabelValues(result).Inc()
+			m.fanouts.WithLabelValues(result).Inc()
 		}
 		if err == nil {
 			log.Info("work done", slog.Duration("duration", elapsed))
@@ -342,6 +350,9 @@ func (q *queue) finish(key string, s *slot, t task, err error) {
 	})
 	s.timer = tm
 }
+
+// acceptsWhileDraining is false: nothing would run work accepted now.
+func (q *queue) acceptsWhileDraining() bool { return false }
 
 func (q *queue) remove(key string) {
 	delete(q.slots, key)

@@ -117,7 +117,9 @@ func (s *Server) RedeliverFailed(ctx context.Context, window time.Duration) (int
 		if ctx.Err() != nil || s.draining.Load() {
 			break
 		}
-		s.snaps.markRedelivered(d.GUID, s.opt.Now())
+		if first, err := s.snaps.claimRedelivery(ctx, d.GUID, s.opt.Now()); err != nil || !first {
+			continue // redelivered once already (by this or another replica), or Redis is down
+		}
 		if err := r.Redeliver(ctx, d.ID); err != nil {
 			s.log.Warn("redelivery: failed", slog.String("delivery", d.GUID), slog.Int64("attempt", d.ID), slog.Any("error", err))
 			continue

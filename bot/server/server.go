@@ -19,6 +19,7 @@ import (
 	"github.com/countersign/countersign/bot/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 )
 
 // Defaults of Options.
@@ -59,6 +60,20 @@ type Options struct {
 	MaxBodyBytes int64
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Redis, when set, is shared by every replica behind one load balancer:
+	// it holds the work queue (asynq), the delivery ids and the snapshot
+	// admission table, so accepted work survives this process and runs on
+	// any replica. Nil keeps them in this process's memory (one replica).
+	Redis redis.UniversalClient
+	// Locker serializes the evaluations of one pull request across the
+	// replicas sharing Redis (bot/fence); nil with Redis set means none.
+	Locker Locker
+	// CoalesceDelay is how long work queued in Redis waits before it may
+	// run, so a burst for one pull request runs once; default 300ms.
+	CoalesceDelay time.Duration
+	// DrainTimeout bounds how long a draining replica waits for the work it
+	// runs before handing it back to Redis; default 30s.
+	DrainTimeout time.Duration
 }
 
 // Server is the webhook intake and its work queue. It is an http.Handler.
@@ -69,9 +84,9 @@ type Server struct {
 	log      *slog.Logger
 	reg      *prometheus.Registry
 	m        *metrics
-	q        *queue
-	seen     *dedup
-	snaps    *snapshots
+	q        workQueue
+	seen     deliveries
+	snaps    snapshotTable
 	handlers map[string]eventHandler
 	mux      *http.ServeMux
 
@@ -116,6 +131,12 @@ func New(o Options) (*Server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.CoalesceDelay <= 0 {
+		o.CoalesceDelay = DefaultCoalesceDelay
+	}
+	if o.DrainTimeout <= 0 {
+		o.DrainTimeout = DefaultDrainTimeout
+	}
 	m, err := newMetrics(o.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("server: registering metrics: %w", err)
@@ -127,14 +148,24 @@ func New(o Options) (*Server, error) {
 		log:      o.Logger,
 		reg:      o.Registry,
 		m:        m,
-		seen:     newDedup(o.DedupTTL, o.DedupSize, o.Now),
-		snaps:    newSnapshots(o.DedupSize, o.Now()),
 		handlers: map[string]eventHandler{},
 	}
 	for _, h := range eventHandlers() {
 		s.handlers[h.event] = h
 	}
-	s.q = newQueue(o.Workers, o.QueueSize, o.Retry, o.EvaluateTimeout, m, o.Logger)
+	if o.Redis != nil {
+		s.seen = redisDeliveries{o.Redis}
+		s.snaps = redisSnapshots{rdb: o.Redis, floor: o.Now()}
+		rq, err := newRedisQueue(s, o, m)
+		if err != nil {
+			return nil, err
+		}
+		s.q = rq
+	} else {
+		s.seen = newDedup(o.DedupTTL, o.DedupSize, o.Now)
+		s.snaps = newSnapshots(o.DedupSize, o.Now())
+		s.q = newQueue(o.Workers, o.QueueSize, o.Retry, o.EvaluateTimeout, m, o.Logger)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhook", s.serveWebhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -183,9 +214,12 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Shutdown stops intake (deliveries and /readyz answer 503), waits for the
-// queued work to finish until ctx is done, then stops the workers, cancelling
-// what still runs. It returns an error naming what was left undone.
+// Shutdown flips /readyz to 503 and waits for the queued work to finish
+// until ctx is done, then stops the workers, cancelling what still runs. It
+// returns an error naming what was left undone. With Redis, deliveries are
+// still accepted (into Redis, for the other replicas) until the process
+// exits, and work still running at the deadline goes back to Redis; in
+// memory, deliveries are refused with 503 from the start of the drain.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	s.publishReady()
@@ -244,14 +278,14 @@ func (s *Server) metricEvent(event string) string {
 
 func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	event := r.Header.Get(webhook.EventHeader)
-	d := &delivery{id: r.Header.Get(webhook.DeliveryHeader), event: event}
+	d := &delivery{ctx: r.Context(), id: r.Header.Get(webhook.DeliveryHeader), event: event}
 	d.log = s.log.With(slog.String("delivery", d.id), slog.String("event", event))
 	answer := func(status int, outcome, msg string) {
 		s.m.deliveries.WithLabelValues(s.metricEvent(event), outcome).Inc()
 		writeText(w, status, msg)
 	}
 
-	if s.draining.Load() {
+	if s.draining.Load() && !s.q.acceptsWhileDraining() {
 		d.log.Warn("delivery refused: draining")
 		answer(http.StatusServiceUnavailable, outcomeDraining, "shutting down; redeliver later")
 		return
@@ -322,12 +356,20 @@ func (s *Server) accept(d *delivery, h eventHandler, ev any, answer func(int, st
 		answer(http.StatusAccepted, outcomeIgnored, "action not handled; ignored")
 		return
 	}
-	if !s.seen.reserve(d.id) {
+	fresh, err := s.seen.reserveDelivery(d.ctx, d.id)
+	if err != nil {
+		d.log.Error("delivery refused: the delivery ids cannot be recorded", slog.Any("error", err))
+		answer(http.StatusServiceUnavailable, outcomeUnavailable, "shared state unavailable; redeliver later")
+		return
+	}
+	if !fresh {
 		d.log.Info("delivery already accepted; not processed again")
 		answer(http.StatusOK, outcomeDuplicate, "duplicate delivery; already accepted")
 		return
 	}
-	s.m.dedupSize.Set(float64(s.seen.len()))
+	if n := s.seen.size(); n >= 0 {
+		s.m.dedupSize.Set(float64(n))
+	}
 	tasks, err := h.handle(s, d, ev)
 	if errors.Is(err, errNotForApp) {
 		d.log.Info("delivery ignored", slog.Any("reason", err))
@@ -335,7 +377,7 @@ func (s *Server) accept(d *delivery, h eventHandler, ev any, answer func(int, st
 		return
 	}
 	if err != nil {
-		s.seen.release(d.id)
+		s.seen.releaseDelivery(d.ctx, d.id)
 		d.log.Warn("delivery refused: payload", slog.Any("error", err))
 		answer(http.StatusBadRequest, outcomeBadRequest, err.Error())
 		return
@@ -345,10 +387,15 @@ func (s *Server) accept(d *delivery, h eventHandler, ev any, answer func(int, st
 		answer(http.StatusAccepted, outcomeIgnored, "nothing to evaluate")
 		return
 	}
-	if err := s.q.submit(tasks, true); err != nil {
-		s.seen.release(d.id)
-		d.log.Error("delivery refused: queue full", slog.Any("error", err), slog.Int("depth", s.q.depth()))
-		answer(http.StatusServiceUnavailable, outcomeQueueFull, "work queue full; redeliver later")
+	if err := s.q.submit(d.ctx, tasks, true); err != nil {
+		s.seen.releaseDelivery(d.ctx, d.id)
+		if errors.Is(err, ErrQueueFull) {
+			d.log.Error("delivery refused: queue full", slog.Any("error", err), slog.Int("depth", s.q.depth()))
+			answer(http.StatusServiceUnavailable, outcomeQueueFull, "work queue full; redeliver later")
+			return
+		}
+		d.log.Error("delivery refused: work could not be queued", slog.Any("error", err))
+		answer(http.StatusServiceUnavailable, outcomeUnavailable, "work could not be queued; redeliver later")
 		return
 	}
 	for _, t := range tasks {
@@ -368,10 +415,15 @@ func writeText(w http.ResponseWriter, status int, msg string) {
 	io.WriteString(w, msg+"\n")
 }
 
-// evalTask is the task evaluating one pull request.
-func (s *Server) evalTask(j Job) task {
-	j = s.snaps.admit(j)
-	return task{key: j.Key(), kind: kindEvaluate, job: j, run: func(ctx context.Context) error {
+// evalTask is the task evaluating one pull request, its snapshot admitted
+// (kept or dropped) against the newest seen for the pull request.
+func (s *Server) evalTask(ctx context.Context, j Job) task {
+	return s.evalTaskAdmitted(s.snaps.admitJob(ctx, j))
+}
+
+// evalTaskAdmitted is evalTask for a job whose snapshot was already admitted.
+func (s *Server) evalTaskAdmitted(j Job) task {
+	return task{key: j.Key(), kind: kindEvaluate, job: j, spec: taskSpec{Op: opEvaluate, Job: j}, run: func(ctx context.Context) error {
 		return s.backend.Evaluate(ctx, j)
 	}}
 }
@@ -379,7 +431,7 @@ func (s *Server) evalTask(j Job) task {
 // repoTask lists a repository's open pull requests and queues their evaluation.
 func (s *Server) repoTask(reason, deliveryID string, installation int64, owner, repo string) task {
 	j := Job{Installation: installation, Owner: owner, Repo: repo, Reason: reason, DeliveryID: deliveryID}
-	return task{key: "repo:" + owner + "/" + repo, kind: kindFanout, job: j, run: func(ctx context.Context) error {
+	return task{key: "repo:" + owner + "/" + repo, kind: kindFanout, job: j, spec: taskSpec{Op: opRepo, Job: j}, run: func(ctx context.Context) error {
 		jobs, err := s.backend.OpenPullRequests(ctx, installation, owner, repo)
 		if err != nil {
 			return fmt.Errorf("listing open pull requests of %s/%s: %w", owner, repo, err)
@@ -393,11 +445,11 @@ func (s *Server) repoTask(reason, deliveryID string, installation int64, owner, 
 				pj.Owner, pj.Repo = owner, repo
 			}
 			pj.Reason, pj.DeliveryID = j.Reason, j.DeliveryID
-			tasks = append(tasks, s.evalTask(pj))
+			tasks = append(tasks, s.evalTask(ctx, pj))
 		}
 		s.log.Info("fan-out: open pull requests queued", slog.String("delivery", j.DeliveryID),
 			slog.String("repo", owner+"/"+repo), slog.Int("pull_requests", len(tasks)))
-		return s.q.submit(tasks, false)
+		return s.q.submit(ctx, tasks, false)
 	}}
 }
 
@@ -409,7 +461,7 @@ func (s *Server) installationTask(reason, deliveryID string, installation int64,
 	if owner != "" {
 		key += ":" + strings.ToLower(owner)
 	}
-	return task{key: key, kind: kindFanout, job: j, run: func(ctx context.Context) error {
+	return task{key: key, kind: kindFanout, job: j, spec: taskSpec{Op: opInstallation, Job: j, OwnerFilter: owner}, run: func(ctx context.Context) error {
 		repos, err := s.backend.InstallationRepos(ctx, installation)
 		if err != nil {
 			return fmt.Errorf("listing the repositories of installation %d: %w", installation, err)
@@ -427,6 +479,6 @@ func (s *Server) installationTask(reason, deliveryID string, installation int64,
 		}
 		s.log.Info("fan-out: repositories queued", slog.String("delivery", j.DeliveryID),
 			slog.Int64("installation", installation), slog.Int("repositories", len(tasks)))
-		return s.q.submit(tasks, false)
+		return s.q.submit(ctx, tasks, false)
 	}}
 }

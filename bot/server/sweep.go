@@ -95,7 +95,7 @@ func (s *Server) Sweep(ctx context.Context, o SweepOptions) error {
 		tasks = append(tasks, s.sweepInstallationTask(sw, id, o.RateFloor))
 	}
 	s.log.Info("sweep: installations queued", slog.Int("installations", len(tasks)))
-	return s.q.submit(tasks, false)
+	return s.q.submit(ctx, tasks, false)
 }
 
 // lowBudget reports (and logs) an installation whose remaining rate limit
@@ -112,7 +112,8 @@ func (s *Server) lowBudget(sw Sweeper, installation int64, floor float64, what s
 
 func (s *Server) sweepInstallationTask(sw Sweeper, installation int64, floor float64) task {
 	j := Job{Installation: installation, Reason: "sweep"}
-	return task{key: "sweep:installation:" + itoa(installation), kind: kindFanout, job: j, run: func(ctx context.Context) error {
+	sp := taskSpec{Op: opSweepInstallation, Job: j, Floor: floor}
+	return task{key: "sweep:installation:" + itoa(installation), kind: kindFanout, job: j, spec: sp, run: func(ctx context.Context) error {
 		if s.lowBudget(sw, installation, floor, "installation") {
 			return nil
 		}
@@ -128,13 +129,14 @@ func (s *Server) sweepInstallationTask(sw Sweeper, installation int64, floor flo
 			}
 			tasks = append(tasks, s.sweepRepoTask(sw, installation, o, n, floor))
 		}
-		return s.q.submit(tasks, false)
+		return s.q.submit(ctx, tasks, false)
 	}}
 }
 
 func (s *Server) sweepRepoTask(sw Sweeper, installation int64, owner, repo string, floor float64) task {
 	j := Job{Installation: installation, Owner: owner, Repo: repo, Reason: "sweep"}
-	return task{key: "sweep:repo:" + owner + "/" + repo, kind: kindFanout, job: j, run: func(ctx context.Context) error {
+	sp := taskSpec{Op: opSweepRepo, Job: j, Floor: floor}
+	return task{key: "sweep:repo:" + owner + "/" + repo, kind: kindFanout, job: j, spec: sp, run: func(ctx context.Context) error {
 		if s.lowBudget(sw, installation, floor, owner+"/"+repo) {
 			return nil
 		}
@@ -153,8 +155,8 @@ func (s *Server) sweepRepoTask(sw Sweeper, installation int64, owner, repo strin
 			pj.Snapshot = nil
 			s.log.Info("sweep: pull request needs evaluating", slog.String("repo", owner+"/"+repo),
 				slog.Int("pr", pj.Number), slog.String("head_sha", pj.HeadSHA), slog.String("reason", pj.Reason))
-			tasks = append(tasks, s.evalTask(pj))
+			tasks = append(tasks, s.evalTask(ctx, pj))
 		}
-		return s.q.submit(tasks, false)
+		return s.q.submit(ctx, tasks, false)
 	}}
 }

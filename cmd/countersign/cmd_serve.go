@@ -59,8 +59,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 	// The details page: linked from each check run when a public URL is set.
 	detailsSigner := details.NewSigner(set.WebhookSecret)
 	detailsStore := details.NewStore(0)
-	// Several replicas share a Redis to order their check-run writes.
+	// Several replicas share a Redis: the work queue, the delivery ids, the
+	// per-pull-request lock and the order of their check-run writes.
 	var fenceStore evaluator.Fence
+	var shared *fence.Redis
 	if set.RedisURL != "" {
 		f, err := fence.Dial(ctx, set.RedisURL)
 		if err != nil {
@@ -68,7 +70,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 			return exitError
 		}
 		defer f.Close()
-		fenceStore = f
+		fenceStore, shared = f, f
 	}
 	backend := evaluator.New(evaluator.Options{
 		Fence:        fenceStore,
@@ -80,14 +82,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 		DetailsToken: detailsSigner.Token,
 		OnPublish:    detailsStore.Put,
 	})
-	srv, err := server.New(server.Options{
+	so := server.Options{
 		Backend:       backend,
 		WebhookSecret: set.WebhookSecret,
 		Logger:        log,
 		Registry:      reg,
 		Workers:       set.Workers,
 		QueueSize:     set.QueueSize,
-	})
+		DrainTimeout:  set.DrainTimeout,
+	}
+	if shared != nil {
+		so.Redis, so.Locker = shared.Client(), shared
+	}
+	srv, err := server.New(so)
 	if err != nil {
 		log.Error("cannot set up the server", slog.Any("error", err))
 		return exitError

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/countersign/countersign/bot/fence"
+	"github.com/countersign/countersign/bot/fence/fencetest"
+)
+
+// redisReplicas starts n servers sharing one real Redis, each with its own
+// fake backend, as n replicas behind one load balancer.
+func redisReplicas(t *testing.T, n int) ([]*testServer, *fence.Redis) {
+	t.Helper()
+	url := fencetest.StartRedis(t)
+	var out []*testServer
+	var first *fence.Redis
+	for range n {
+		f, err := fence.Dial(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		if first == nil {
+			first = f
+		}
+		out = append(out, newTestServer(t, newFakeBackend(), Options{Redis: f.Client(), Locker: f,
+			CoalesceDelay: 50 * time.Millisecond, DrainTimeout: 5 * time.Second}))
+	}
+	return out, first
+}
+
+func evaluations(rs []*testServer, key string) int {
+	n := 0
+	for _, r := range rs {
+		n += r.fb.count(key)
+	}
+	return n
+}
+
+// A delivery that reaches two replicas (a load balancer that duplicates, or
+// GitHub's redelivery landing elsewhere) is accepted once and evaluated once.
+func TestRedisDuplicateDeliveryEvaluatedOnce(t *testing.T) {
+	rs, _ := redisReplicas(t, 2)
+	body := prEvent(t, "opened", "acme/widgets", 7, "aaa")
+	if rec := rs[0].deliver(t, "pull_request", "d-1", body); rec.Code != http.StatusAccepted {
+		t.Fatalf("first replica: %d %s", rec.Code, rec.Body)
+	}
+	if rec := rs[1].deliver(t, "pull_request", "d-1", body); rec.Code != http.StatusOK {
+		t.Fatalf("second replica, same delivery: %d %s, want 200 duplicate", rec.Code, rec.Body)
+	}
+	waitFor(t, "the evaluation", func() bool { return evaluations(rs, "acme/widgets#7") == 1 })
+	time.Sleep(300 * time.Millisecond)
+	if n := evaluations(rs, "acme/widgets#7"); n != 1 {
+		t.Fatalf("evaluated %d times across the replicas, want 1", n)
+	}
+}
+
+// A burst of deliveries for one pull request, spread over the replicas, is
+// coalesced, and two evaluations of one pull request never overlap on the
+// cluster; the last one runs after the last delivery.
+func TestRedisBurstCoalescedAndSerialized(t *testing.T) {
+	rs, _ := redisReplicas(t, 3)
+	var inside, most atomic.Int32
+	for _, r := range rs {
+		r.fb.work = func() {
+			n := inside.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(30 * time.Millisecond)
+			inside.Add(-1)
+		}
+	}
+	for i := range 30 {
+		body := prEvent(t, "synchronize", "acme/widgets", 9, "sha"+itoa(int64(i)))
+		if rec := rs[i%3].deliver(t, "pull_request", "burst-"+itoa(int64(i)), body); rec.Code != http.StatusAccepted {
+			t.Fatalf("delivery %d: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	waitFor(t, "the last head to be evaluated", func() bool {
+		for _, r := range rs {
+			for _, j := range r.fb.jobs() {
+				if j.HeadSHA == "sha29" {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	time.Sleep(300 * time.Millisecond)
+	if n := evaluations(rs, "acme/widgets#9"); n > 5 {
+		t.Errorf("30 deliveries within a burst ran %d evaluations, want them coalesced", n)
+	}
+	if most.Load() != 1 {
+		t.Errorf("%d evaluations of one pull request ran at once across the replicas, want 1", most.Load())
+	}
+}
+
+// Without Redis, a delivery cannot be recorded or queued: it is refused with
+// 503 so GitHub records it as failed and redelivery repairs it.
+func TestRedisUnreachableRefuses503(t *testing.T) {
+	rs, f := redisReplicas(t, 1)
+	f.Client().Close()
+	rec := rs[0].deliver(t, "pull_request", "d-down", prEvent(t, "opened", "acme/widgets", 3, "bbb"))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("Redis down: %d %s, want 503", rec.Code, rec.Body)
+	}
+}
+
+// A draining replica answers /readyz 503 but keeps accepting deliveries,
+// which another replica evaluates.
+func TestRedisDrainingReplicaKeepsAccepting(t *testing.T) {
+	rs, _ := redisReplicas(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := rs[0].Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rec := rs[0].get("/readyz"); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz of a draining replica: %d", rec.Code)
+	}
+	rec := rs[0].deliver(t, "pull_request", "d-drain", prEvent(t, "opened", "acme/widgets", 4, "ccc"))
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("delivery to a draining replica: %d %s, want 202", rec.Code, rec.Body)
+	}
+	waitFor(t, "the other replica to evaluate it", func() bool { return rs[1].fb.count("acme/widgets#4") == 1 })
+	if rs[0].fb.count("acme/widgets#4") != 0 {
+		t.Fatal("the drained replica ran work after its drain")
+	}
+}
