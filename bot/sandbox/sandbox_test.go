@@ -348,3 +348,44 @@ func TestCommandsAreAnsweredOnThePage(t *testing.T) {
 		t.Error("the bot did not answer /countersign explain")
 	}
 }
+
+// TestRefusesWhatGitHubWould: a read-only user cannot push, open a pull
+// request from a branch of the repository or re-run a check, and a file path
+// git and GitHub refuse is refused, each with GitHub's message and nothing
+// sent to the bot.
+func TestRefusesWhatGitHubWould(t *testing.T) {
+	sb := start(t)
+	c := newClient(t, sb)
+	cr := sb.Sim.LatestCheckRun(seedRepo, sb.Sim.PR(seedRepo, 1).GetHead().GetSHA(), checks.CheckName)
+	if cr == nil {
+		t.Fatal("no check run on #1")
+	}
+	before := len(sb.Sim.Deliveries())
+	denied := "Permission to acme/platform.git denied to carol."
+	for _, tc := range []struct {
+		path string
+		form url.Values
+		code int
+		msg  string
+	}{
+		{"/sandbox/acme/platform/pull/1/push", url.Values{"as": {"carol"}, "writer": {"human"}, "path": {"README.md"}, "message": {"m"}}, http.StatusForbidden, denied},
+		{"/sandbox/acme/platform/pulls", url.Values{"as": {"carol"}, "writer": {"claude"}, "title": {"t"}, "path": {"x.md"}}, http.StatusForbidden, denied},
+		{"/sandbox/acme/platform/pull/1/rerun", url.Values{"as": {"carol"}, "check_run_id": {strconv.FormatInt(cr.GetID(), 10)}}, http.StatusForbidden, "Must have push access to repository"},
+		{"/sandbox/acme/platform/pull/1/push", url.Values{"as": {"dave"}, "writer": {"human"}, "path": {"../etc/passwd"}, "message": {"m"}}, http.StatusUnprocessableEntity, "path contains a malformed path component"},
+		{"/sandbox/acme/platform/pulls", url.Values{"as": {"dave"}, "writer": {"human"}, "title": {"t"}, "path": {"/etc/passwd"}}, http.StatusUnprocessableEntity, "path contains a malformed path component"},
+		{"/sandbox/acme/platform/pulls", url.Values{"as": {"dave"}, "writer": {"human"}, "title": {"t"}, "path": {"docs/.git/config"}}, http.StatusUnprocessableEntity, "path contains a malformed path component"},
+		{"/sandbox/acme/platform/pulls", url.Values{"as": {"dave"}, "writer": {"human"}, "title": {"t"}, "path": {"docs//x.md"}}, http.StatusUnprocessableEntity, "path contains a malformed path component"},
+	} {
+		code, body := c.post(tc.path, tc.form)
+		if code != tc.code || !strings.Contains(body, tc.msg) {
+			t.Errorf("%s %v: %d, want %d with %q:\n%s", tc.path, tc.form, code, tc.code, tc.msg, body)
+		}
+	}
+	if got := len(sb.Sim.Deliveries()); got != before {
+		t.Errorf("refused actions caused %d webhooks", got-before)
+	}
+	// Writers still can.
+	if code, body := c.post("/sandbox/acme/platform/pull/1/rerun", url.Values{"as": {"bob"}, "check_run_id": {strconv.FormatInt(cr.GetID(), 10)}}); code != http.StatusOK {
+		t.Errorf("bob's re-run: %d\n%s", code, body)
+	}
+}

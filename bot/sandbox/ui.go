@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -120,7 +121,12 @@ func (sb *Sandbox) action(do func(r *http.Request, as Person) (string, string, e
 			what, back, err = do(r, as)
 		}()
 		if err != nil {
-			sb.fail(w, http.StatusBadRequest, err.Error())
+			status := http.StatusBadRequest
+			var ref *refusal
+			if errors.As(err, &ref) {
+				status = ref.status
+			}
+			sb.fail(w, status, err.Error())
 			return
 		}
 		sb.actions.add("@" + as.Login + " " + what)
@@ -142,6 +148,48 @@ func (sb *Sandbox) pr(r *http.Request) (string, int, error) {
 	return repo, n, nil
 }
 
+// refusal is an action GitHub itself would refuse, with its status and message.
+type refusal struct {
+	status int
+	msg    string
+}
+
+func (r *refusal) Error() string { return r.msg }
+
+// canPush refuses a push by someone without write access, as git does
+// against GitHub ("remote: Permission to OWNER/REPO.git denied to LOGIN.").
+func canPush(repo string, as Person) error {
+	if as.Permission != "write" && as.Permission != "maintain" && as.Permission != "admin" {
+		return &refusal{http.StatusForbidden, fmt.Sprintf("Permission to %s.git denied to %s. (@%s has %s access; pushing a branch needs write)",
+			repo, as.Login, as.Login, permissionText(as.Permission))}
+	}
+	return nil
+}
+
+func permissionText(p string) string {
+	if p == "" {
+		return "no"
+	}
+	return p
+}
+
+// checkPath refuses a file path that git and GitHub's contents API refuse
+// (422 "path contains a malformed path component"): an absolute path, an
+// empty, "." or ".." component, a ".git" component, a backslash or NUL.
+func checkPath(path string) error {
+	bad := path == "" || strings.HasPrefix(path, "/") || strings.ContainsAny(path, "\\\x00")
+	for _, part := range strings.Split(path, "/") {
+		switch strings.ToLower(part) {
+		case "", ".", "..", ".git":
+			bad = true
+		}
+	}
+	if bad {
+		return &refusal{http.StatusUnprocessableEntity, fmt.Sprintf("path contains a malformed path component: %q", path)}
+	}
+	return nil
+}
+
 func localPath(repo string, n int) string { return "/sandbox/" + repo + "/pull/" + strconv.Itoa(n) }
 
 func (sb *Sandbox) doOpenPR(r *http.Request, as Person) (string, string, error) {
@@ -159,6 +207,12 @@ func (sb *Sandbox) doOpenPR(r *http.Request, as Person) (string, string, error) 
 	path := strings.TrimSpace(r.FormValue("path"))
 	if title == "" || path == "" {
 		return "", "", fmt.Errorf("a pull request needs a title and a file")
+	}
+	if err := canPush(repo, as); err != nil {
+		return "", "", err
+	}
+	if err := checkPath(path); err != nil {
+		return "", "", err
 	}
 	branch := strings.TrimSpace(r.FormValue("branch"))
 	if branch == "" {
@@ -229,6 +283,12 @@ func (sb *Sandbox) doPush(r *http.Request, as Person) (string, string, error) {
 	if path == "" || msg == "" {
 		return "", "", fmt.Errorf("a commit needs a file and a message")
 	}
+	if err := canPush(repo, as); err != nil {
+		return "", "", err
+	}
+	if err := checkPath(path); err != nil {
+		return "", "", err
+	}
 	branch := sb.Sim.PR(repo, n).GetHead().GetRef()
 	sha := sb.Sim.Push(repo, branch, commitSpec(writer, as, msg, map[string]string{path: r.FormValue("content")}))
 	return fmt.Sprintf("pushed %.7s to #%d (%s) changing %s", sha, n, writerText(writer, as), path), localPath(repo, n), nil
@@ -256,6 +316,10 @@ func (sb *Sandbox) doRerun(r *http.Request, as Person) (string, string, error) {
 	id, err := strconv.ParseInt(r.FormValue("check_run_id"), 10, 64)
 	if err != nil {
 		return "", "", fmt.Errorf("bad check run id")
+	}
+	if as.Permission != "write" && as.Permission != "maintain" && as.Permission != "admin" {
+		// GitHub shows Re-run only to those who can write; its API answers 403.
+		return "", "", &refusal{http.StatusForbidden, fmt.Sprintf("Must have push access to repository (@%s has %s access to %s)", as.Login, permissionText(as.Permission), repo)}
 	}
 	sb.Sim.RerequestCheckRun(repo, id, as.Login)
 	return fmt.Sprintf("re-ran the check on #%d", n), localPath(repo, n), nil
