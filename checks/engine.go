@@ -685,6 +685,12 @@ func (e *eval) reviews() {
 	for i := range f.Reviews {
 		r := &f.Reviews[i]
 		if r.Source == SourceComment {
+			if !r.EditedAt.IsZero() {
+				// Void, whatever it says now: it neither counts nor replaces
+				// the reviewer's earlier review or approval.
+				e.exclude(i, r, ExcludedEdited, editedText)
+				continue
+			}
 			if !e.p.Commands.ApproveEnabled() {
 				e.exclude(i, r, ExcludedCommentOff, "`/countersign approve` comments do not count under this policy (commands.approve is off)")
 				continue
@@ -828,8 +834,14 @@ func (e *eval) overrides() {
 	}
 }
 
+// editedText explains why an edited command does not count.
+const editedText = "the comment was edited after it was written, so its command is void; write a new comment"
+
 func (e *eval) overrideProblem(o *Override) (reason, detail string) {
 	ov := e.p.Overrides
+	if !o.EditedAt.IsZero() {
+		return ExcludedEdited, editedText
+	}
 	if isBot(o.Login, o.UserType) {
 		return ExcludedBot, "@" + o.Login + " is a bot; only people may override"
 	}

@@ -66,6 +66,13 @@ func commentApproval(id int64, login, sha string) Review {
 	return r
 }
 
+// editedApproval is a comment approval whose comment was edited after it was written.
+func editedApproval(id int64, login, sha string) Review {
+	r := commentApproval(id, login, sha)
+	r.EditedAt = r.SubmittedAt.Add(time.Minute)
+	return r
+}
+
 func writer(login string, teams ...string) Reviewer {
 	return Reviewer{Login: login, Permission: config.PermissionWrite, Teams: teams, Type: "User"}
 }
@@ -340,6 +347,32 @@ func TestEvaluate(t *testing.T) {
 			facts: copilot([]Review{commentApproval(1, "alice", head), commentApproval(2, "rita", head), commentApproval(3, "old", oldHead)},
 				reviewers(writer("alice"), Reviewer{Login: "rita", Permission: "read"}, writer("old"))),
 			want: Success, excluded: []string{"rita:insufficient_permission", "old:stale"}, satisfied: map[string][]string{ReqAgentReview: {"alice"}},
+		},
+		{
+			name: "an edited comment approval is void", policy: commentsOn,
+			facts: copilot([]Review{editedApproval(1, "alice", head)}, reviewers(writer("alice"))),
+			want:  ActionRequired, excluded: []string{"alice:edited"},
+			title: "Needs 1 independent approval: agent-authored by Claude Code and GitHub Copilot",
+		},
+		{
+			name: "an edited comment approval does not replace the reviewer's earlier review", policy: commentsOn,
+			facts: copilot([]Review{review(1, "alice", ReviewApproved, head), editedApproval(2, "alice", head)}, reviewers(writer("alice"))),
+			want:  Success, title: "Approved by @alice", excluded: []string{"alice:edited"},
+		},
+		{
+			name: "an edited comment approval is void even when comment approvals are off", policy: policy(),
+			facts: copilot([]Review{editedApproval(1, "alice", head)}, reviewers(writer("alice"))),
+			want:  ActionRequired, excluded: []string{"alice:edited"},
+		},
+		{
+			name: "an edited override is not in force", policy: overridable,
+			facts: func() Facts {
+				f := copilot(nil, reviewers(writer("lead")))
+				f.Overrides = []Override{{ID: 9, Login: "lead", UserType: "User", Reason: "prod is down", CommitSHA: head,
+					EditedAt: time.Date(2026, 1, 1, 0, 10, 0, 0, time.UTC)}}
+				return f
+			}(),
+			want: ActionRequired, excluded: []string{"lead:edited"},
 		},
 		{
 			name: "valid override", policy: overridable,

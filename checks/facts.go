@@ -106,6 +106,10 @@ type Review struct {
 	SubmittedAt time.Time `json:"submitted_at"`
 	// Source is SourceReview or SourceComment.
 	Source string `json:"source"`
+	// EditedAt, for a comment approval, is when the comment was last edited
+	// after it was written; zero when it never was. The engine decides what
+	// an edited approval means (it does not count).
+	EditedAt time.Time `json:"edited_at,omitzero"`
 }
 
 // Reviewer is what is known of a reviewer's standing in the repository.
@@ -134,4 +138,7 @@ type Override struct {
 	CommitSHA string `json:"commit_sha"`
 	// At is when it was made.
 	At time.Time `json:"at"`
+	// EditedAt is when the comment was last edited after it was written;
+	// zero when it never was. An edited override is not in force.
+	EditedAt time.Time `json:"edited_at,omitzero"`
 }

@@ -41,6 +41,7 @@ const (
 	ExcludedNoReason   = "override_without_reason" // override with no reason
 	ExcludedNotAllowed = "override_not_allowed"    // override by someone not allowed
 	ExcludedDismissed  = "dismissed"               // the review was dismissed
+	ExcludedEdited     = "edited"                  // the command's comment was edited after it was written
 )
 
 // Verdict is the engine's answer for one pull request at one head.

@@ -48,7 +48,9 @@ func (e *Evaluator) Command(ctx context.Context, job server.CommandJob) (reevalu
 	if job.Edited {
 		// The comment's approval or override, if any, is void from now on:
 		// the server evaluates the pull request once this returns.
-		e.voidComment(job.Owner, job.Repo, job.CommentID)
+		if err := e.voidComment(ctx, job.Owner, job.Repo, job.CommentID); err != nil {
+			return false, e.failed(log, err)
+		}
 		if len(cmds) == 0 {
 			return true, nil
 		}

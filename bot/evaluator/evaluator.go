@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/url"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"github.com/countersign/countersign/bot/gitfacts"
 	"github.com/countersign/countersign/bot/pull"
 	"github.com/countersign/countersign/bot/server"
+	"github.com/countersign/countersign/bot/state"
 	"github.com/countersign/countersign/checks"
 	"github.com/google/go-github/v62/github"
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,8 +52,11 @@ type Options struct {
 	// files, 250 commits) with git over HTTPS with the installation token;
 	// nil means gitfacts.FetchFacts.
 	FetchGitFacts pull.FetchGitFacts
-	// CacheEntries bounds the cross-evaluation caches; 0 means pull.DefaultCacheEntries.
+	// CacheEntries bounds the cache of immutable per-commit facts; 0 means pull.DefaultCacheEntries.
 	CacheEntries int
+	// Stores keeps the mutable records (check runs, head moves, edited
+	// comments); a nil field means an in-memory store of this process.
+	Stores state.Stores
 	// Fence, when set, orders the check-run writes of several replicas so
 	// that none publishes an older verdict over a newer one (bot/fence, in
 	// Redis). Nil means one replica, whose queue already orders them.
@@ -63,8 +68,9 @@ type Options struct {
 type Evaluator struct {
 	opt     Options
 	log     *slog.Logger
-	cache   *pull.Cache
-	runs    *pull.Cache // repo+head -> *runState
+	cache   *pull.Cache // immutable per-commit facts
+	stores  state.Stores
+	locks   [64]sync.Mutex // serialise the check-run writes of one head (by hash)
 	metrics *metrics
 
 	// newContext makes the facts source of one evaluation; tests swap it.
@@ -84,11 +90,21 @@ func New(o Options) *Evaluator {
 	if o.FetchGitFacts == nil {
 		o.FetchGitFacts = gitfacts.FetchFacts
 	}
+	mem := state.NewMemoryStores()
+	if o.Stores.CheckRuns == nil {
+		o.Stores.CheckRuns = mem.CheckRuns
+	}
+	if o.Stores.HeadMoves == nil {
+		o.Stores.HeadMoves = mem.HeadMoves
+	}
+	if o.Stores.EditedComments == nil {
+		o.Stores.EditedComments = mem.EditedComments
+	}
 	e := &Evaluator{
 		opt:     o,
 		log:     log,
 		cache:   pull.NewCache(o.CacheEntries),
-		runs:    pull.NewCache(o.CacheEntries),
+		stores:  o.Stores,
 		metrics: newMetrics(o.Registerer),
 	}
 	e.client = func(inst int64) (*github.Client, error) {
@@ -102,23 +118,22 @@ func New(o Options) *Evaluator {
 		if e.opt.App != nil {
 			token = func(ctx context.Context) (string, error) { return e.opt.App.Token(ctx, job.Installation) }
 		}
-		return e.withoutEdited(pull.NewGitHub(pull.GitHubOptions{
+		return pull.NewGitHub(pull.GitHubOptions{
 			Client: client, Owner: job.Owner, Repo: job.Repo, Number: job.Number,
 			Cache: e.cache, Token: token, FetchGitFacts: e.opt.FetchGitFacts, Logger: e.log,
-			Snapshot: job.Snapshot,
-		}), client, job)
+			Edits: e.stores.EditedComments, Snapshot: job.Snapshot,
+		})
 	}
 	return e
 }
 
-// runState is what is known of the check run on one head.
-type runState struct {
-	mu        sync.Mutex
-	id        int64
-	startedAt time.Time
-	// status, conclusion and digest describe the last write.
-	status, conclusion string
-	digest             [32]byte
+// headLock returns the lock that serialises the check-run writes on one
+// head in this process (several pull requests may share a head; the server
+// serialises the evaluations of each one). Replicas order theirs with the Fence.
+func (e *Evaluator) headLock(repo, head string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(repo) + "@" + head))
+	return &e.locks[h.Sum32()%uint32(len(e.locks))]
 }
 
 // Evaluate judges the job's pull request at its current head and publishes the check run.
@@ -164,10 +179,12 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 		return fmt.Errorf("starting the check run on %s: %s", short(head), ghapp.Reason(err))
 	}
 
-	run.mu.Lock()
-	runStart := run.startedAt
-	run.mu.Unlock()
-	g, gerr := pull.Gather(ctx, pc, pull.GatherOptions{HeadSeenAt: e.commandsSince(job, pr, runStart)})
+	since, err := e.commandsSince(ctx, job, pr, run.StartedAt)
+	if err != nil {
+		log.Warn("could not read when the pull request moved to its head", "err", err)
+		return fmt.Errorf("evaluating %s at %s: %w", job.Key(), short(head), err)
+	}
+	g, gerr := pull.Gather(ctx, pc, pull.GatherOptions{HeadSeenAt: since})
 	var v *checks.Verdict
 	var pe *pull.PolicyError
 	switch {
@@ -262,76 +279,97 @@ func short(sha string) string {
 // re-evaluation that dies half-way never leaves a stale pass behind. Every
 // run of a head carries the started_at of the first, when Countersign first
 // saw the head, to which commands are bound.
-func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo, head string, newHead bool, log *slog.Logger) (*runState, error) {
-	key := owner + "/" + repo + "@" + head
-	v, known := e.runs.GetOrPut(key, &runState{})
-	rs := v.(*runState)
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if rs.id == 0 && (known || !newHead) {
-		appID := int64(0)
-		if e.opt.App != nil {
-			appID = e.opt.App.ID()
-		}
-		opt := &github.ListCheckRunsOptions{CheckName: github.String(checks.CheckName), ListOptions: github.ListOptions{PerPage: 100}}
-		if appID != 0 {
-			opt.AppID = github.Int64(appID)
-		}
-		res, _, err := client.Checks.ListCheckRunsForRef(ctx, owner, repo, head, opt)
-		if err != nil {
-			return nil, err
-		}
-		var found *github.CheckRun
-		for _, cr := range res.CheckRuns {
-			if cr.GetName() != checks.CheckName || cr.GetHeadSHA() != head || (appID != 0 && cr.GetApp().GetID() != 0 && cr.GetApp().GetID() != appID) {
-				continue
-			}
-			if found == nil || cr.GetID() > found.GetID() {
-				found = cr
-			}
-		}
-		if found != nil {
-			rs.id, rs.status, rs.conclusion = found.GetID(), found.GetStatus(), found.GetConclusion()
-			rs.startedAt = found.GetStartedAt().Time
+func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo, head string, newHead bool, log *slog.Logger) (state.CheckRun, error) {
+	full := owner + "/" + repo
+	mu := e.headLock(full, head)
+	mu.Lock()
+	defer mu.Unlock()
+	rs, known, err := e.stores.CheckRuns.CheckRun(ctx, full, head)
+	if err != nil {
+		return rs, fmt.Errorf("reading the check-run record: %w", err)
+	}
+	if !known {
+		// Recorded before the create, so that a failed create leaves the head known.
+		if err := e.stores.CheckRuns.PutCheckRun(ctx, full, head, rs); err != nil {
+			return rs, fmt.Errorf("writing the check-run record: %w", err)
 		}
 	}
-	if rs.id == 0 || (rs.status == "completed" && rs.conclusion == string(checks.Success)) {
+	if rs.ID == 0 && (known || !newHead) {
+		found, err := e.findRun(ctx, client, owner, repo, head)
+		if err != nil {
+			return rs, err
+		}
+		if found != nil {
+			rs = state.CheckRun{ID: found.GetID(), Status: found.GetStatus(), Conclusion: found.GetConclusion(), StartedAt: found.GetStartedAt().Time}
+		}
+	}
+	if rs.ID == 0 || (rs.Status == "completed" && rs.Conclusion == string(checks.Success)) {
 		title, summary := "Evaluating", "Countersign is gathering the facts of this pull request."
-		if rs.id != 0 {
+		if rs.ID != 0 {
 			title, summary = "Evaluating again", "Countersign is evaluating this pull request again; the pass it showed is withdrawn until then."
 		}
-		if rs.startedAt.IsZero() {
-			rs.startedAt = time.Now()
+		if rs.StartedAt.IsZero() {
+			rs.StartedAt = time.Now()
 		}
 		cr, _, err := client.Checks.CreateCheckRun(ctx, owner, repo, github.CreateCheckRunOptions{
 			Name:      checks.CheckName,
 			HeadSHA:   head,
 			Status:    github.String("in_progress"),
-			StartedAt: &github.Timestamp{Time: rs.startedAt},
+			StartedAt: &github.Timestamp{Time: rs.StartedAt},
 			Output:    &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
 		})
 		if err != nil {
-			return nil, err
+			return rs, err
 		}
-		rs.read(cr)
-		log.Debug("check run created", "check_run", rs.id, "title", title)
+		rs = shownRun(rs, cr)
+		log.Debug("check run created", "check_run", rs.ID, "title", title)
 	}
-	e.runs.Put(key, rs)
+	if err := e.stores.CheckRuns.PutCheckRun(ctx, full, head, rs); err != nil {
+		return rs, fmt.Errorf("writing the check-run record: %w", err)
+	}
 	return rs, nil
 }
 
-// read records what GitHub shows of the run it answered with (created or
-// updated): the head's latest countersign run. The time the head was first
-// seen is kept when GitHub's answer lacks it.
-func (rs *runState) read(cr *github.CheckRun) {
-	rs.id, rs.status, rs.conclusion, rs.digest = cr.GetID(), cr.GetStatus(), cr.GetConclusion(), [32]byte{}
-	if t := cr.GetStartedAt().Time; !t.IsZero() && (rs.startedAt.IsZero() || t.Before(rs.startedAt)) {
-		rs.startedAt = t
+// findRun looks up the app's latest countersign check run on a head (what
+// GitHub's required check reads); nil when there is none.
+func (e *Evaluator) findRun(ctx context.Context, client *github.Client, owner, repo, head string) (*github.CheckRun, error) {
+	appID := int64(0)
+	if e.opt.App != nil {
+		appID = e.opt.App.ID()
 	}
+	opt := &github.ListCheckRunsOptions{CheckName: github.String(checks.CheckName), ListOptions: github.ListOptions{PerPage: 100}}
+	if appID != 0 {
+		opt.AppID = github.Int64(appID)
+	}
+	res, _, err := client.Checks.ListCheckRunsForRef(ctx, owner, repo, head, opt)
+	if err != nil {
+		return nil, err
+	}
+	var found *github.CheckRun
+	for _, cr := range res.CheckRuns {
+		if cr.GetName() != checks.CheckName || cr.GetHeadSHA() != head || (appID != 0 && cr.GetApp().GetID() != 0 && cr.GetApp().GetID() != appID) {
+			continue
+		}
+		if found == nil || cr.GetID() > found.GetID() {
+			found = cr
+		}
+	}
+	return found, nil
+}
+
+// shownRun is the record of the run GitHub answered with (created or
+// updated): the head's latest countersign run. The time the head was first
+// seen is kept when GitHub's answer lacks it or is later.
+func shownRun(rs state.CheckRun, cr *github.CheckRun) state.CheckRun {
+	out := state.CheckRun{ID: cr.GetID(), Status: cr.GetStatus(), Conclusion: cr.GetConclusion(), StartedAt: rs.StartedAt}
+	if t := cr.GetStartedAt().Time; !t.IsZero() && (out.StartedAt.IsZero() || t.Before(out.StartedAt)) {
+		out.StartedAt = t
+	}
+	return out
 }
 
 // publish completes the check run with the verdict, unless the run already says exactly that.
-func (e *Evaluator) publish(ctx context.Context, client *github.Client, job server.Job, rs *runState, head, prURL string, v *checks.Verdict, log *slog.Logger) error {
+func (e *Evaluator) publish(ctx context.Context, client *github.Client, job server.Job, run state.CheckRun, head, prURL string, v *checks.Verdict, log *slog.Logger) error {
 	if prURL == "" {
 		prURL = "https://github.com/" + job.Owner + "/" + job.Repo + "/pull/" + strconv.Itoa(job.Number)
 	}
@@ -367,30 +405,45 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 	}
 	digest := sha256.Sum256([]byte(conclusion + "\x00" + title + "\x00" + summary + "\x00" + opt.GetDetailsURL()))
 
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
+	full := job.Owner + "/" + job.Repo
+	mu := e.headLock(full, head)
+	mu.Lock()
+	defer mu.Unlock()
+	rs, _, err := e.stores.CheckRuns.CheckRun(ctx, full, head)
+	if err != nil {
+		return fmt.Errorf("reading the check-run record: %w", err)
+	}
+	if rs.ID == 0 {
+		rs = run // the record was lost since run returned
+	}
+	record := func(r state.CheckRun) {
+		if err := e.stores.CheckRuns.PutCheckRun(ctx, full, head, r); err != nil {
+			// GitHub shows what it shows; the record only saves a lookup or a write.
+			log.Warn("could not write the check-run record", "err", err)
+		}
+	}
 	// The sweep compares completed_at with the pull request's updated_at, in
 	// whole seconds: a sweep's evaluation always writes, so that a check
 	// completed in the same second as the change it judged (or stamped by a
 	// clock behind GitHub's) is judged once more, not on every sweep.
-	if rs.status == "completed" && rs.conclusion == conclusion && rs.digest == digest && !strings.HasPrefix(job.Reason, "sweep") && e.opt.Fence == nil {
-		log.Debug("check run already says this; not written again", "check_run", rs.id)
+	if rs.Status == "completed" && rs.Conclusion == conclusion && rs.Digest == digest && !strings.HasPrefix(job.Reason, "sweep") && e.opt.Fence == nil {
+		log.Debug("check run already says this; not written again", "check_run", rs.ID)
 		return nil
 	}
 	// A completed run's conclusion is final on GitHub: a different one is
 	// published as a new run of the same name, which GitHub then shows.
-	renew := rs.status == "completed" && rs.conclusion != conclusion
+	renew := rs.Status == "completed" && rs.Conclusion != conclusion
 	var shown *github.CheckRun
-	err := e.fencedWrite(ctx, job, conclusion, log, func(ctx context.Context) error {
+	err = e.fencedWrite(ctx, job, conclusion, log, func(ctx context.Context) error {
 		var err error
 		if renew {
 			shown, _, err = client.Checks.CreateCheckRun(ctx, job.Owner, job.Repo, github.CreateCheckRunOptions{
 				Name: opt.Name, HeadSHA: head, DetailsURL: opt.DetailsURL, Status: opt.Status, Conclusion: opt.Conclusion,
-				StartedAt: &github.Timestamp{Time: rs.startedAt}, CompletedAt: opt.CompletedAt, Output: opt.Output, Actions: opt.Actions,
+				StartedAt: &github.Timestamp{Time: rs.StartedAt}, CompletedAt: opt.CompletedAt, Output: opt.Output, Actions: opt.Actions,
 			})
 			return err
 		}
-		shown, _, err = client.Checks.UpdateCheckRun(ctx, job.Owner, job.Repo, rs.id, opt)
+		shown, _, err = client.Checks.UpdateCheckRun(ctx, job.Owner, job.Repo, rs.ID, opt)
 		return err
 	})
 	if errors.Is(err, errSuperseded) {
@@ -402,22 +455,24 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 			// The run is gone (deleted suite), or GitHub refused to change
 			// it (completed meanwhile, e.g. by another replica): read the
 			// latest run back next time.
-			rs.id, rs.status, rs.conclusion = 0, "", ""
-			e.runs.Put(job.Owner+"/"+job.Repo+"@"+head, rs)
+			rs.ID, rs.Status, rs.Conclusion = 0, "", ""
 		}
-		rs.digest = [32]byte{}
+		rs.Digest = [32]byte{}
+		record(rs)
 		return err
 	}
 	if renew {
-		log.Info("conclusion changed: published as a new check run", "from", rs.conclusion, "to", conclusion, "check_run", shown.GetID())
+		log.Info("conclusion changed: published as a new check run", "from", rs.Conclusion, "to", conclusion, "check_run", shown.GetID())
 	}
-	rs.read(shown)
-	if rs.status != "completed" || rs.conclusion != conclusion {
-		// GitHub shows something else than was written: do not trust the cache.
-		rs.id, rs.status, rs.conclusion = 0, "", ""
+	rs = shownRun(rs, shown)
+	if rs.Status != "completed" || rs.Conclusion != conclusion {
+		// GitHub shows something else than was written: do not trust the record.
+		rs.ID, rs.Status, rs.Conclusion = 0, "", ""
+		record(rs)
 		return fmt.Errorf("the check run shows %s/%s after writing %s", shown.GetStatus(), shown.GetConclusion(), conclusion)
 	}
-	rs.digest = digest
+	rs.Digest = digest
+	record(rs)
 	return nil
 }
 

@@ -3,53 +3,46 @@ package evaluator
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/pull"
 	"github.com/countersign/countersign/bot/server"
+	"github.com/countersign/countersign/bot/state"
 	"github.com/countersign/countersign/checks"
 	"github.com/google/go-github/v62/github"
 )
-
-// headMove is when a pull request last moved to a head, as this process knows it.
-type headMove struct {
-	head string
-	at   time.Time
-}
-
-func headMoveKey(owner, repo string, number int) string {
-	return "head-moved\x00" + strings.ToLower(owner+"/"+repo) + "\x00" + strconv.Itoa(number)
-}
 
 // headMovedAt returns when the pull request last moved to its current head:
 // a `/countersign` comment written before then was written for another head
 // (possibly the same head before a force-push away and back) and is stale.
 //
 // It is the updated_at of a pull_request.opened or synchronize delivery that
-// carries the current head, else what this process recorded when it first
-// observed the pull request at this head. When the process has seen the pull
-// request at another head, or never (a restart, an evicted entry), it cannot
-// tell when the head last moved and takes the pull request's updated_at,
-// which is never earlier than the last push: conservative, since every later
-// change (a comment too) moves it, so a command written before the first
-// evaluation after a restart must be written again. The record is per
-// process: replicas that did not observe an intermediate head rely on the
+// carries the current head, else what the HeadMoves store recorded when the
+// pull request was first observed at this head. When the store has it at
+// another head, or not at all (a restart of an in-memory store, an evicted
+// record), it cannot tell when the head last moved and takes the pull
+// request's updated_at, which is never earlier than the last push:
+// conservative, since every later change (a comment too) moves it, so a
+// command written before the first evaluation after a restart must be
+// written again. With an in-memory store the record is per process:
+// replicas that did not observe an intermediate head rely on the
 // synchronize delivery's timestamp.
-func (e *Evaluator) headMovedAt(job server.Job, pr *pull.PR) time.Time {
-	key := headMoveKey(job.Owner, job.Repo, job.Number)
+func (e *Evaluator) headMovedAt(ctx context.Context, job server.Job, pr *pull.PR) (time.Time, error) {
+	full := job.Owner + "/" + job.Repo
 	var at time.Time
 	if s := job.Snapshot; s != nil && s.GetHead().GetSHA() == pr.HeadSHA &&
 		(job.Reason == "pull_request.synchronize" || job.Reason == "pull_request.opened") {
 		at = s.GetUpdatedAt().Time
 	}
-	prev, known := e.cache.Get(key)
-	switch hm, _ := prev.(headMove); {
-	case known && hm.head == pr.HeadSHA:
-		if hm.at.After(at) {
-			at = hm.at
+	hm, known, err := e.stores.HeadMoves.HeadMove(ctx, full, job.Number)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading the head-move record: %w", err)
+	}
+	switch {
+	case known && hm.Head == pr.HeadSHA:
+		if hm.At.After(at) {
+			at = hm.At
 		}
 	case at.IsZero():
 		at = pr.UpdatedAt
@@ -57,22 +50,30 @@ func (e *Evaluator) headMovedAt(job server.Job, pr *pull.PR) time.Time {
 			at = time.Now()
 		}
 	}
-	e.cache.Put(key, headMove{head: pr.HeadSHA, at: at})
-	return at
+	if !known || hm.Head != pr.HeadSHA || !hm.At.Equal(at) {
+		if err := e.stores.HeadMoves.PutHeadMove(ctx, full, job.Number, state.HeadMove{Head: pr.HeadSHA, At: at}); err != nil {
+			return time.Time{}, fmt.Errorf("writing the head-move record: %w", err)
+		}
+	}
+	return at, nil
 }
 
 // commandsSince is the time after which a comment applies to the current
 // head: the later of when Countersign first saw the head (its check run's
 // start; zero makes every comment stale) and when the pull request last
 // moved to it.
-func (e *Evaluator) commandsSince(job server.Job, pr *pull.PR, runStart time.Time) time.Time {
+func (e *Evaluator) commandsSince(ctx context.Context, job server.Job, pr *pull.PR, runStart time.Time) (time.Time, error) {
 	if runStart.IsZero() {
-		return time.Time{}
+		return time.Time{}, nil
 	}
-	if moved := e.headMovedAt(job, pr); moved.After(runStart) {
-		return moved
+	moved, err := e.headMovedAt(ctx, job, pr)
+	if err != nil {
+		return time.Time{}, err
 	}
-	return runStart
+	if moved.After(runStart) {
+		return moved, nil
+	}
+	return runStart, nil
 }
 
 // headPulls returns the numbers of the open pull requests whose head is sha;

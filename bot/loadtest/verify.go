@@ -15,6 +15,7 @@ import (
 	"github.com/countersign/countersign/bot/githubsim"
 	"github.com/countersign/countersign/bot/pull"
 	"github.com/countersign/countersign/checks"
+	"github.com/google/go-github/v62/github"
 	"github.com/sourcegraph/conc/pool"
 )
 
@@ -44,33 +45,65 @@ func (l *run) expected(ctx context.Context) ([]want, error) {
 	p := pool.New().WithMaxGoroutines(8)
 	for i, pr := range prs {
 		p.Go(func() {
-			w := want{pr: pr}
-			defer func() { out[i] = w }()
 			client, err := app.Client(l.insts[pr.repo])
 			if err != nil {
-				w.err = err.Error()
+				out[i] = want{pr: pr, err: err.Error()}
 				return
 			}
-			c := pull.NewGitHub(pull.GitHubOptions{Client: client, Owner: pr.owner, Repo: pr.name, Number: pr.number, Cache: pull.NewCache(64)})
-			g, err := pull.Gather(ctx, c, pull.GatherOptions{})
-			var pe *pull.PolicyError
-			switch {
-			case errors.As(err, &pe):
-				v := checks.Invalid(pe.Err, pe.Source, g.Facts)
-				w.conclusion, w.title = string(v.Conclusion), v.Title
-			case err != nil:
-				w.err = ghapp.Reason(err)
-			default:
-				v := checks.Evaluate(g.Policy, g.Facts)
-				w.conclusion, w.title = string(v.Conclusion), v.Title
-			}
-			if g != nil && g.PR != nil {
-				w.head = g.PR.HeadSHA
-			}
+			out[i] = oracle(ctx, client, pr)
 		})
 	}
 	p.Wait()
 	return out, nil
+}
+
+// oracle judges one pull request from scratch: its facts read afresh
+// (a new facts cache, no stores of the app's) through the pull code path the
+// evaluator uses, and the engine run on them. The engine alone decides what
+// the facts mean (an edited approval, a stale one), so the oracle and the
+// app agree by construction wherever GitHub's data tells the story.
+//
+// A `/countersign` comment applies to the head when it was written after
+// Countersign first saw the head, which is when its check run there started
+// (the app's rule while the pull request has not moved away from the head
+// and back); the oracle reads that start from the check run itself.
+func oracle(ctx context.Context, client *github.Client, pr *prState) want {
+	w := want{pr: pr}
+	c := pull.NewGitHub(pull.GitHubOptions{Client: client, Owner: pr.owner, Repo: pr.name, Number: pr.number, Cache: pull.NewCache(64)})
+	cur, err := c.PR(ctx)
+	if err != nil {
+		w.err = ghapp.Reason(err)
+		return w
+	}
+	var seen time.Time
+	runs, _, err := client.Checks.ListCheckRunsForRef(ctx, pr.owner, pr.name, cur.HeadSHA,
+		&github.ListCheckRunsOptions{CheckName: github.String(checks.CheckName), ListOptions: github.ListOptions{PerPage: 100}})
+	if err != nil {
+		w.err = ghapp.Reason(err)
+		return w
+	}
+	var latest int64
+	for _, cr := range runs.CheckRuns {
+		if cr.GetName() == checks.CheckName && cr.GetHeadSHA() == cur.HeadSHA && (latest == 0 || cr.GetID() > latest) {
+			latest, seen = cr.GetID(), cr.GetStartedAt().Time
+		}
+	}
+	g, err := pull.Gather(ctx, c, pull.GatherOptions{HeadSeenAt: seen})
+	var pe *pull.PolicyError
+	switch {
+	case errors.As(err, &pe):
+		v := checks.Invalid(pe.Err, pe.Source, g.Facts)
+		w.conclusion, w.title = string(v.Conclusion), v.Title
+	case err != nil:
+		w.err = ghapp.Reason(err)
+	default:
+		v := checks.Evaluate(g.Policy, g.Facts)
+		w.conclusion, w.title = string(v.Conclusion), v.Title
+	}
+	if g != nil && g.PR != nil {
+		w.head = g.PR.HeadSHA
+	}
+	return w
 }
 
 // Verdicts compares the published check runs with the expected verdicts.

@@ -62,6 +62,15 @@ type Comment struct {
 	Body string
 	// CreatedAt is when it was written.
 	CreatedAt time.Time
+	// EditedAt is when it was edited after it was written; zero when it never was.
+	EditedAt time.Time
+}
+
+// EditMarks knows of comment edits that GitHub's timestamps do not show;
+// state.EditedComments has this method.
+type EditMarks interface {
+	// EditedAt returns when repo's comment id was edited, and false when no edit was recorded.
+	EditedAt(ctx context.Context, repo string, id int64) (time.Time, bool, error)
 }
 
 // Context is the facts of one pull request. Each method fetches lazily and

@@ -170,14 +170,14 @@ func merge(reviews []checks.Review, comments []Comment, head string, headSeen ti
 					continue
 				}
 				out = append(out, checks.Review{ID: c.ID, Login: c.Login, UserType: c.UserType, State: checks.ReviewApproved,
-					CommitSHA: sha, SubmittedAt: c.CreatedAt, Source: checks.SourceComment})
+					CommitSHA: sha, SubmittedAt: c.CreatedAt, Source: checks.SourceComment, EditedAt: c.EditedAt})
 			case checks.VerbOverride:
 				// An override without a reason is kept so the verdict can say why it did not count.
 				if cmd.Err != nil && !errors.Is(cmd.Err, checks.ErrNeedsReason) {
 					continue
 				}
 				overrides = append(overrides, checks.Override{ID: c.ID, Login: c.Login, UserType: c.UserType,
-					Reason: cmd.Args, CommitSHA: sha, At: c.CreatedAt})
+					Reason: cmd.Args, CommitSHA: sha, At: c.CreatedAt, EditedAt: c.EditedAt})
 			}
 		}
 	}
@@ -213,6 +213,9 @@ func reviewerLogins(f *checks.Facts, p *config.Policy) []string {
 	latest := map[string]checks.Review{}
 	var order []string
 	for _, r := range f.Reviews {
+		if !r.EditedAt.IsZero() {
+			continue // void whoever wrote it: the engine looks nobody up for it
+		}
 		st := strings.ToUpper(r.State)
 		if r.Source != checks.SourceComment && st != checks.ReviewApproved && st != checks.ReviewChangesRequested && st != checks.ReviewDismissed {
 			continue
@@ -242,6 +245,9 @@ func reviewerLogins(f *checks.Facts, p *config.Policy) []string {
 	}
 	if p != nil && len(p.Overrides.Teams) > 0 {
 		for _, o := range f.Overrides {
+			if !o.EditedAt.IsZero() {
+				continue
+			}
 			add(o.Login, o.UserType)
 		}
 	}

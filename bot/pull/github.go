@@ -44,6 +44,10 @@ type GitHubOptions struct {
 	FetchGitFacts FetchGitFacts
 	// Logger receives warnings; nil means slog.Default().
 	Logger *slog.Logger
+	// Edits, when set, knows of comment edits GitHub's timestamps do not
+	// show (an edit within the second the comment was written); nil means
+	// only updated_at tells.
+	Edits EditMarks
 	// Snapshot is the pull request as the triggering delivery carried it;
 	// when set, PR answers from it instead of reading the pull request.
 	// Set it only when nothing newer is known (server.Job.Snapshot).
@@ -487,7 +491,8 @@ func (g *GitHub) Reviews(ctx context.Context) ([]checks.Review, error) {
 	})
 }
 
-// Comments lists the issue comments.
+// Comments lists the issue comments, each with when it was edited (from
+// updated_at, or the Edits record of an edit GitHub's timestamps miss).
 func (g *GitHub) Comments(ctx context.Context) ([]Comment, error) {
 	return g.comments.get(func() ([]Comment, error) {
 		var out []Comment
@@ -498,7 +503,19 @@ func (g *GitHub) Comments(ctx context.Context) ([]Comment, error) {
 				return nil, err
 			}
 			for _, c := range cs {
-				out = append(out, Comment{ID: c.GetID(), Login: c.GetUser().GetLogin(), UserType: c.GetUser().GetType(), Body: c.GetBody(), CreatedAt: c.GetCreatedAt().Time})
+				cm := Comment{ID: c.GetID(), Login: c.GetUser().GetLogin(), UserType: c.GetUser().GetType(), Body: c.GetBody(), CreatedAt: c.GetCreatedAt().Time}
+				if c.UpdatedAt != nil && c.CreatedAt != nil && c.GetUpdatedAt().After(cm.CreatedAt) {
+					cm.EditedAt = c.GetUpdatedAt().Time
+				} else if g.o.Edits != nil {
+					at, ok, err := g.o.Edits.EditedAt(ctx, g.Repo(), cm.ID)
+					if err != nil {
+						return nil, fmt.Errorf("reading whether comment %d was edited: %w", cm.ID, err)
+					}
+					if ok {
+						cm.EditedAt = at
+					}
+				}
+				out = append(out, cm)
 			}
 			if resp.NextPage == 0 {
 				return out, nil

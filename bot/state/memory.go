@@ -1,0 +1,140 @@
+package state
+
+import (
+	"container/list"
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultMemoryEntries bounds an in-memory CheckRuns or HeadMoves made with 0.
+const DefaultMemoryEntries = 65536
+
+// lru is a bounded map, least recently used first out, safe for concurrent use.
+type lru[V any] struct {
+	max int
+	mu  sync.Mutex
+	ll  *list.List
+	idx map[string]*list.Element
+}
+
+type lruItem[V any] struct {
+	key string
+	val V
+}
+
+func newLRU[V any](max int) *lru[V] {
+	if max <= 0 {
+		max = DefaultMemoryEntries
+	}
+	return &lru[V]{max: max, ll: list.New(), idx: map[string]*list.Element{}}
+}
+
+func (c *lru[V]) get(key string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.idx[key]
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	c.ll.MoveToFront(el)
+	return el.Value.(*lruItem[V]).val, true
+}
+
+func (c *lru[V]) put(key string, val V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.idx[key]; ok {
+		el.Value.(*lruItem[V]).val = val
+		c.ll.MoveToFront(el)
+		return
+	}
+	c.idx[key] = c.ll.PushFront(&lruItem[V]{key: key, val: val})
+	for c.ll.Len() > c.max {
+		old := c.ll.Back()
+		c.ll.Remove(old)
+		delete(c.idx, old.Value.(*lruItem[V]).key)
+	}
+}
+
+func repoKey(repo string, rest string) string { return strings.ToLower(repo) + "\x00" + rest }
+
+// MemoryCheckRuns is a CheckRuns in memory, bounded (least recently used out).
+type MemoryCheckRuns struct{ m *lru[CheckRun] }
+
+// NewMemoryCheckRuns returns a CheckRuns of at most entries records (DefaultMemoryEntries when 0).
+func NewMemoryCheckRuns(entries int) *MemoryCheckRuns {
+	return &MemoryCheckRuns{m: newLRU[CheckRun](entries)}
+}
+
+// CheckRun returns the record of repo's head.
+func (s *MemoryCheckRuns) CheckRun(_ context.Context, repo, head string) (CheckRun, bool, error) {
+	r, ok := s.m.get(repoKey(repo, head))
+	return r, ok, nil
+}
+
+// PutCheckRun records the check run of repo's head.
+func (s *MemoryCheckRuns) PutCheckRun(_ context.Context, repo, head string, r CheckRun) error {
+	s.m.put(repoKey(repo, head), r)
+	return nil
+}
+
+// MemoryHeadMoves is a HeadMoves in memory, bounded (least recently used out).
+type MemoryHeadMoves struct{ m *lru[HeadMove] }
+
+// NewMemoryHeadMoves returns a HeadMoves of at most entries records (DefaultMemoryEntries when 0).
+func NewMemoryHeadMoves(entries int) *MemoryHeadMoves {
+	return &MemoryHeadMoves{m: newLRU[HeadMove](entries)}
+}
+
+// HeadMove returns the record of repo's pull request number.
+func (s *MemoryHeadMoves) HeadMove(_ context.Context, repo string, number int) (HeadMove, bool, error) {
+	m, ok := s.m.get(repoKey(repo, strconv.Itoa(number)))
+	return m, ok, nil
+}
+
+// PutHeadMove records where and when repo's pull request number last moved.
+func (s *MemoryHeadMoves) PutHeadMove(_ context.Context, repo string, number int, m HeadMove) error {
+	s.m.put(repoKey(repo, strconv.Itoa(number)), m)
+	return nil
+}
+
+// MemoryEditedComments is an EditedComments in memory. It never forgets a
+// record (one is a few dozen bytes, and an edit is a rare event).
+type MemoryEditedComments struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+// NewMemoryEditedComments returns an empty EditedComments.
+func NewMemoryEditedComments() *MemoryEditedComments {
+	return &MemoryEditedComments{m: map[string]time.Time{}}
+}
+
+// MarkEdited records that repo's comment id was edited at at; the first record is kept.
+func (s *MemoryEditedComments) MarkEdited(_ context.Context, repo string, id int64, at time.Time) error {
+	k := repoKey(repo, strconv.FormatInt(id, 10))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.m[k]; !ok {
+		s.m[k] = at
+	}
+	return nil
+}
+
+// EditedAt returns when repo's comment id was edited.
+func (s *MemoryEditedComments) EditedAt(_ context.Context, repo string, id int64) (time.Time, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.m[repoKey(repo, strconv.FormatInt(id, 10))]
+	return at, ok, nil
+}
+
+var (
+	_ CheckRuns      = (*MemoryCheckRuns)(nil)
+	_ HeadMoves      = (*MemoryHeadMoves)(nil)
+	_ EditedComments = (*MemoryEditedComments)(nil)
+)

@@ -1,0 +1,90 @@
+// Package state holds the mutable records the app keeps between
+// evaluations, each in a small typed store: what is known of the check run
+// on a head, when a pull request last moved to its head, and which comments
+// an edit voided. They are kept apart from the cache of immutable per-commit
+// facts (bot/pull.Cache), so that no file listing ever evicts them.
+//
+// Every method takes a context and returns an error, and no record needs
+// to outlive a bounded time (each type says how long it matters), so an
+// implementation in Redis (with a TTL per key) is a swap for the in-memory
+// one here. Repositories are named "owner/name" and compared without regard
+// to case, as GitHub does.
+package state
+
+import (
+	"context"
+	"time"
+)
+
+// CheckRun is what is known of the `countersign` check run on one head.
+type CheckRun struct {
+	// ID is the check run's id; 0 means none is known (look it up, or create one).
+	ID int64 `json:"id"`
+	// StartedAt is when the check run started: when Countersign first saw the head.
+	StartedAt time.Time `json:"started_at"`
+	// Status and Conclusion are what the last write set.
+	Status     string `json:"status"`
+	Conclusion string `json:"conclusion,omitempty"`
+	// Digest is a hash of the last write's conclusion and text, so an
+	// identical verdict is not written again; zero when unknown.
+	Digest [32]byte `json:"digest"`
+}
+
+// CheckRuns records the check run of each head. A record may be lost at
+// any time (it is then looked up on GitHub again); it matters while the
+// head is the head of an open pull request.
+type CheckRuns interface {
+	// CheckRun returns the record of repo's head, and false when there is none.
+	CheckRun(ctx context.Context, repo, head string) (CheckRun, bool, error)
+	// PutCheckRun records the check run of repo's head, replacing any record.
+	PutCheckRun(ctx context.Context, repo, head string, r CheckRun) error
+}
+
+// HeadMove is when a pull request last moved to a head, as Countersign observed it.
+type HeadMove struct {
+	// Head is the head commit's SHA.
+	Head string `json:"head"`
+	// At is when the pull request moved to it.
+	At time.Time `json:"at"`
+}
+
+// HeadMoves records when each pull request last moved to its head. A lost
+// record is safe: the evaluator then takes the pull request's updated_at,
+// which makes earlier commands stale, never valid. It matters while the pull
+// request stays at that head.
+type HeadMoves interface {
+	// HeadMove returns the record of repo's pull request number, and false when there is none.
+	HeadMove(ctx context.Context, repo string, number int) (HeadMove, bool, error)
+	// PutHeadMove records where and when repo's pull request number last moved.
+	PutHeadMove(ctx context.Context, repo string, number int, m HeadMove) error
+}
+
+// EditedComments records comments that an issue_comment.edited delivery
+// named. GitHub's timestamps have one second of precision, so a comment
+// edited within the second it was written shows no change in updated_at;
+// this record is then the only evidence that its command is void. Losing a
+// record could let such a comment count again, so an implementation keeps
+// them for at least as long as a pull request stays open (the in-memory
+// store never drops one).
+type EditedComments interface {
+	// MarkEdited records that repo's comment id was edited at at; when an
+	// edit is already recorded, the first record is kept (SET NX in Redis).
+	MarkEdited(ctx context.Context, repo string, id int64, at time.Time) error
+	// EditedAt returns when repo's comment id was edited, and false when no edit was recorded.
+	EditedAt(ctx context.Context, repo string, id int64) (time.Time, bool, error)
+}
+
+// Stores are the typed stores of one app; every field must be set.
+type Stores struct {
+	// CheckRuns holds what is known of the check run on each head.
+	CheckRuns CheckRuns
+	// HeadMoves holds when each pull request last moved to its head.
+	HeadMoves HeadMoves
+	// EditedComments holds the comments an edit voided.
+	EditedComments EditedComments
+}
+
+// NewMemoryStores returns Stores kept in this process's memory.
+func NewMemoryStores() Stores {
+	return Stores{CheckRuns: NewMemoryCheckRuns(0), HeadMoves: NewMemoryHeadMoves(0), EditedComments: NewMemoryEditedComments()}
+}
