@@ -246,6 +246,14 @@ func (sb *Sandbox) doReview(r *http.Request, as Person) (string, string, error) 
 	default:
 		return "", "", fmt.Errorf("review event must be APPROVE, REQUEST_CHANGES or COMMENT, not %q", event)
 	}
+	if author := sb.Sim.PR(repo, n).GetUser().GetLogin(); event != "COMMENT" && strings.EqualFold(author, as.Login) {
+		// GitHub's API answers 422, and its page offers only "Comment".
+		verb := "approve"
+		if event == "REQUEST_CHANGES" {
+			verb = "request changes on"
+		}
+		return "", "", &refusal{http.StatusUnprocessableEntity, "Review Can not " + verb + " your own pull request"}
+	}
 	body := r.FormValue("body")
 	if body == "" && event != "APPROVE" {
 		body = "See inline."
