@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/countersign/countersign/checks/detect"
 	"github.com/countersign/countersign/config"
@@ -866,7 +867,15 @@ func (e *eval) overrideProblem(o *Override) (reason, detail string) {
 		}
 		return ExcludedNotAllowed, "@" + o.Login + " is not in overrides.users or overrides.teams"
 	}
-	// Overriding is approving without review: the same independence holds.
+	// Overriding is approving without review: the same standing (write
+	// permission at least) and independence hold.
+	rv, known := e.reviewerFor(o.Login)
+	switch {
+	case !known || rv.Permission == "":
+		return ExcludedUnknown, "@" + o.Login + "'s permission on the repository could not be established"
+	case config.PermissionRank(rv.Permission) < config.PermissionRank(config.PermissionWrite):
+		return ExcludedPermission, "@" + o.Login + " has " + rv.Permission + " permission; overriding needs write or more"
+	}
 	switch {
 	case config.SameLogin(o.Login, e.f.PR.AuthorLogin):
 		return ExcludedAuthor, "@" + o.Login + " opened the pull request and cannot override it"
@@ -875,13 +884,25 @@ func (e *eval) overrideProblem(o *Override) (reason, detail string) {
 	case e.authors.has(o.Login):
 		return ExcludedCommitter, "@" + o.Login + " wrote or committed commits in this pull request and cannot override it"
 	}
-	if strings.TrimSpace(o.Reason) == "" {
-		return ExcludedNoReason, "an override needs a reason: /countersign override <reason>"
+	if !visibleReason(o.Reason) {
+		return ExcludedNoReason, "an override needs a reason with visible letters or digits: /countersign override <reason>"
 	}
 	if o.CommitSHA != e.f.PR.HeadSHA {
 		return ExcludedStale, fmt.Sprintf("override made at %s, head is %s", shortSHA(o.CommitSHA), shortSHA(e.f.PR.HeadSHA))
 	}
 	return "", ""
+}
+
+// visibleReason reports whether an override reason has a visible letter or
+// digit: zero-width and other format characters, spaces and punctuation
+// alone say nothing.
+func visibleReason(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // conclude finishes requirements, exclusions, conclusion and title.
