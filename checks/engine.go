@@ -885,7 +885,7 @@ func (e *eval) overrideProblem(o *Override) (reason, detail string) {
 		return ExcludedCommitter, "@" + o.Login + " wrote or committed commits in this pull request and cannot override it"
 	}
 	if !visibleReason(o.Reason) {
-		return ExcludedNoReason, "an override needs a reason with visible letters or digits: /countersign override <reason>"
+		return ExcludedNoReason, "an override needs a reason, in visible letters or digits: /countersign override <reason>"
 	}
 	if o.CommitSHA != e.f.PR.HeadSHA {
 		return ExcludedStale, fmt.Sprintf("override made at %s, head is %s", shortSHA(o.CommitSHA), shortSHA(e.f.PR.HeadSHA))

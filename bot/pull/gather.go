@@ -187,7 +187,8 @@ func merge(reviews []checks.Review, comments []Comment, head string, headSeen ti
 
 // reviewerLogins lists whose standing the engine will look up: the latest
 // reviewer of each login whose review counts or blocks, comment approvers,
-// and overriders when teams may override. Bots, the PR's author, the
+// and overriders (who need write permission, and team membership when teams
+// may override). Bots, the PR's author, the
 // operators and the human commit authors are excluded by the engine before
 // it looks, so they are not asked about; they are found by running the (pure)
 // engine once on the facts without reviews. Leaving someone out can only make
@@ -243,13 +244,12 @@ func reviewerLogins(f *checks.Facts, p *config.Policy) []string {
 		}
 		add(r.Login, r.UserType)
 	}
-	if p != nil && len(p.Overrides.Teams) > 0 {
-		for _, o := range f.Overrides {
-			if !o.EditedAt.IsZero() {
-				continue
-			}
-			add(o.Login, o.UserType)
+	// An overrider needs write permission, listed by login or by team.
+	for _, o := range f.Overrides {
+		if !o.EditedAt.IsZero() {
+			continue
 		}
+		add(o.Login, o.UserType)
 	}
 	return out
 }
