@@ -101,6 +101,8 @@ type CheckResult struct {
 	Conclusion string `json:"conclusion"`
 	// Title is its output title.
 	Title string `json:"title"`
+	// Summary is its output summary (the verdict's Markdown).
+	Summary string `json:"-"`
 }
 
 // Landing is the record of one push to a protected branch.
@@ -241,6 +243,14 @@ func Account(p *config.Policy, push *Push) *Landing {
 		pr, commits := push.PRs[n], byPR[n]
 		v := Evaluate(p, prFacts(push, pr, commits))
 		ch := LandedChange{PR: n, URL: pr.URL, Author: pr.AuthorLogin, Agents: agentNames(v, names), Operators: operatorNames(v)}
+		if pr.Check != nil {
+			// The check judged the pull request's own commits, which a
+			// squash or rebase merge does not land: its operators are the
+			// ones that counted.
+			if ops := SummaryOperators(pr.Check.Summary); len(ops) > 0 {
+				ch.Operators = ops
+			}
+		}
 		for _, c := range commits {
 			ch.Commits = append(ch.Commits, c.Commit.SHA)
 		}
@@ -357,6 +367,32 @@ func ParseCheckTitle(title string) (approvers []string, override *LandedOverride
 		return approvers, nil, false
 	}
 	return nil, nil, strings.HasPrefix(title, "No approval needed")
+}
+
+const operatorsLead = " Operators (cannot approve): "
+
+// SummaryOperators reads the operators known by login ("@alice") from the
+// Authorship section of a countersign check run's summary, as
+// Verdict.Markdown writes it; nil when it names none.
+func SummaryOperators(summary string) []string {
+	_, rest, ok := strings.Cut(summary, "#### Authorship\n\n")
+	if !ok {
+		return nil
+	}
+	line, _, _ := strings.Cut(rest, "\n")
+	_, ops, ok := strings.Cut(line, operatorsLead)
+	if !ok {
+		return nil
+	}
+	ops = strings.TrimSuffix(ops, ".")
+	var out []string
+	for _, o := range strings.Split(ops, ", ") {
+		o = strings.ReplaceAll(o, "\\", "")
+		if m := titleLogin.FindStringSubmatch(o); m != nil && m[0] == o && !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // mergedWhy says why a merged pull request does not account for its

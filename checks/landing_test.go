@@ -263,3 +263,23 @@ func FuzzParseLandingText(f *testing.F) {
 		}
 	})
 }
+
+// TestSummaryOperators reads operators back from summaries the engine writes.
+func TestSummaryOperators(t *testing.T) {
+	p := mustPolicy(t, landingPolicy)
+	v := Evaluate(p, &Facts{Repo: "acme/infra", PR: PullRequest{PullRequest: detect.PullRequest{Number: 1, AuthorLogin: "claude[bot]", AuthorType: "Bot"}, HeadSHA: prHead},
+		Commits: []detect.Commit{landAgent}, Files: infraFile})
+	if got := SummaryOperators(v.Markdown()); strings.Join(got, ",") != "@alice" {
+		t.Fatalf("operators %v from\n%s", got, v.Markdown())
+	}
+	h := Evaluate(p, &Facts{Repo: "acme/infra", PR: PullRequest{PullRequest: detect.PullRequest{Number: 1, AuthorLogin: "dave"}, HeadSHA: prHead},
+		Commits: []detect.Commit{docsCommit}, Files: docsFile})
+	if got := SummaryOperators(h.Markdown()); got != nil {
+		t.Fatalf("a human change has operators %v", got)
+	}
+	for _, s := range []string{"", "#### Authorship\n\nNo agent found.", "#### Authorship\n\nAgent-authored (x). Operators (cannot approve): Alice \\<a@b.c\\>, @bob_x."} {
+		if got := SummaryOperators(s); got != nil {
+			t.Errorf("SummaryOperators(%q) = %v", s, got)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
+	"github.com/countersign/countersign/bot/landing"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/google/go-github/v62/github"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,15 +27,18 @@ import (
 // An event the server starts handling must be added here from GitHub's
 // "Webhook events and payloads" page, and the permission to app.yml.
 var eventPermission = map[string][]string{
-	"check_run":                 {"checks"},
-	"check_suite":               {"checks"},
-	"pull_request":              {"pull_requests"},
-	"pull_request_review":       {"pull_requests"},
-	"push":                      {"contents"},
-	"issue_comment":             {"issues"},
-	"merge_group":               {"merge_queues"},
-	"installation":              {""},
-	"installation_repositories": {""},
+	"check_run":           {"checks"},
+	"check_suite":         {"checks"},
+	"pull_request":        {"pull_requests"},
+	"pull_request_review": {"pull_requests"},
+	"push":                {"contents"},
+	"issue_comment":       {"issues"},
+	"merge_group":         {"merge_queues"},
+	// GitHub's "Creating custom deployment protection rules" has the app
+	// take Deployments (read and write) and subscribe to this event.
+	"deployment_protection_rule": {"deployments"},
+	"installation":               {""},
+	"installation_repositories":  {""},
 }
 
 // routePermission is the permission each REST route the bot calls needs,
@@ -87,11 +91,16 @@ var routePermission = map[string][]string{
 	"GET /repos/{owner}/{repo}/check-runs/{check_run_id}":   {"checks:read"},
 	"POST /repos/{owner}/{repo}/check-runs":                 {"checks:write"},
 	"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}": {"checks:write"},
+	// The landing record's bypass alarm and the deploy gate.
+	"GET /repos/{owner}/{repo}/issues":                                            {"issues:read"},
+	"POST /repos/{owner}/{repo}/issues":                                           {"issues:write"},
+	"POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule": {"deployments:write"},
 }
 
 // reservedPermission lists permission levels app.yml asks for that no
 // route of the scenario needs yet, each with the feature that needs it.
 var reservedPermission = map[string]string{
+	"actions:read":        "GitHub's setup of a custom deployment protection rule asks for it; the deploy gate's callback lives under the workflow run",
 	"pull_requests:write": "requesting reviews and answering /countersign comment commands (reactions, replies), whose endpoints take pull_requests or issues write",
 }
 
@@ -251,7 +260,8 @@ func runScenario(t *testing.T) []githubsim.Call {
 		t.Fatal(err)
 	}
 	ev := evaluator.New(evaluator.Options{App: app, Logger: log, Registerer: reg})
-	srv, err := server.New(server.Options{Backend: ev, WebhookSecret: []byte(secret), Logger: log, Registry: reg,
+	land := landing.New(landing.Options{App: app, Logger: log, Registerer: reg})
+	srv, err := server.New(server.Options{Backend: ev, Landing: land, WebhookSecret: []byte(secret), Logger: log, Registry: reg,
 		Retry: server.RetryPolicy{Attempts: 3, Initial: 10 * time.Millisecond, Max: 20 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -271,7 +281,7 @@ func runScenario(t *testing.T) []githubsim.Call {
 		sim.AddUser(u)
 	}
 	sim.AddTeam("acme", "infra", "bob")
-	sim.AddRepo(repo, map[string]string{"README.md": "# infra\n", "infra/main.tf": "# a\n", ".github/countersign.yml": policy})
+	sim.AddRepo(repo, map[string]string{"README.md": "# infra\n", "infra/main.tf": "# a\n", ".github/countersign.yml": policy + "deployments:\n  environments: [production]\n"})
 	sim.AddRepo("acme/app", map[string]string{"README.md": "# app\n"})
 	for _, u := range []string{"alice", "bob", "dave"} {
 		sim.SetPermission(repo, u, "write")
@@ -307,6 +317,17 @@ func runScenario(t *testing.T) []githubsim.Call {
 	sim.Push(repo, "main", githubsim.CommitSpec{Author: dave, Message: "Policy", Files: map[string]string{".github/countersign.yml": policy + "\n"}})
 	sim.AddInstallationRepos(inst, "acme/app")
 	idle(t, sim, srv)
+	// The approved pull request merges; an agent's commit is pushed straight
+	// to main (the bypass alarm); both are deployed (the deploy gate).
+	merged := sim.MergePR(repo, n, "bob", githubsim.MergeMethodMerge)
+	bypass := sim.Push(repo, "main", githubsim.CommitSpec{Author: alice, Message: "Hotfix" + agentTrailer, Files: map[string]string{"infra/main.tf": "# c\n"}})
+	idle(t, sim, srv)
+	sim.RequestDeployment(repo, "production", merged, "bob")
+	sim.RequestDeployment(repo, "production", bypass, "bob")
+	idle(t, sim, srv)
+	if len(sim.DeploymentReviews(repo)) != 2 || len(sim.Issues(repo)) != 1 {
+		t.Errorf("the scenario's deployments got %d answers and its bypass %d issues; want 2 and 1", len(sim.DeploymentReviews(repo)), len(sim.Issues(repo)))
+	}
 	// countersign doctor runs with the same app: its calls count too.
 	sim.SetBranchProtection(repo, "main", &github.Protection{RequiredStatusChecks: &github.RequiredStatusChecks{
 		Checks: &[]*github.RequiredStatusCheck{{Context: "countersign", AppID: github.Int64(sim.AppID())}}}})

@@ -23,6 +23,7 @@ import (
 	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
+	"github.com/countersign/countersign/bot/landing"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/google/go-github/v62/github"
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,8 +67,9 @@ type env struct {
 }
 
 type envOptions struct {
-	policy string            // "" means the default policy file above; "-" means none
-	files  map[string]string // extra files of the initial commit
+	policy  string            // "" means the default policy file above; "-" means none
+	files   map[string]string // extra files of the initial commit
+	landing bool              // record pushes to protected branches and answer the deploy gate (bot/landing)
 }
 
 var (
@@ -98,8 +100,12 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	ev := evaluator.New(evaluator.Options{App: app, Logger: log, Registerer: reg})
+	var land server.Landing
+	if o.landing {
+		land = landing.New(landing.Options{App: app, Logger: log, Registerer: reg})
+	}
 	srv, err := server.New(server.Options{
-		Backend: ev, WebhookSecret: []byte(secret), Logger: log, Registry: reg,
+		Backend: ev, Landing: land, WebhookSecret: []byte(secret), Logger: log, Registry: reg,
 		Retry: server.RetryPolicy{Attempts: 200, Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond},
 	})
 	if err != nil {

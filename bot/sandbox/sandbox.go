@@ -27,6 +27,7 @@ import (
 	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
+	"github.com/countersign/countersign/bot/landing"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -112,7 +113,8 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 		DetailsURL: true, DetailsToken: sb.Signer.Token, OnPublish: sb.Store.Put,
 	})
 	srv, err := server.New(server.Options{
-		Backend: ev, WebhookSecret: []byte(secret), Logger: log, Registry: reg,
+		Backend: ev, Landing: landing.New(landing.Options{App: app, Logger: log, Registerer: reg}),
+		WebhookSecret: []byte(secret), Logger: log, Registry: reg,
 		Retry: server.RetryPolicy{Attempts: 5, Initial: 200 * time.Millisecond, Max: 2 * time.Second},
 	})
 	if err != nil {

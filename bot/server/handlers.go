@@ -38,6 +38,7 @@ func eventHandlers() []eventHandler {
 		{"push", nil, handlePush},
 		{"issue_comment", []string{"created", "edited", "deleted"}, handleIssueComment},
 		{"merge_group", []string{"checks_requested"}, handleMergeGroup},
+		{"deployment_protection_rule", []string{"requested"}, handleDeploymentProtectionRule},
 	}
 }
 
@@ -268,9 +269,21 @@ func pushTouches(e *github.PushEvent, files []string) (bool, string) {
 // re-evaluate to the same one). A policy change on the default branch of an
 // account's .github repository re-evaluates every repository of the
 // installation in that account, and the backend decides which of them inherit
-// the policy.
+// the policy. With a Landing, a push to a branch is also accounted for
+// (PushJob).
 func handlePush(s *Server, d *delivery, ev any) ([]task, error) {
 	e := ev.(*github.PushEvent)
+	land, err := s.pushLanding(d, e)
+	if err != nil {
+		return nil, err
+	}
+	base, err := s.pushBase(d, e)
+	return append(land, base...), err
+}
+
+// pushBase is the re-evaluation a push asks for when it may have changed
+// the policy or a CODEOWNERS file (see handlePush).
+func (s *Server) pushBase(d *delivery, e *github.PushEvent) ([]task, error) {
 	repo := e.GetRepo()
 	if e.GetDeleted() {
 		return nil, nil

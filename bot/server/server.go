@@ -36,6 +36,9 @@ const (
 type Options struct {
 	// Backend evaluates pull requests; required.
 	Backend Backend
+	// Landing, when set, accounts for pushes to protected branches and
+	// answers deployment protection rule requests; nil means neither.
+	Landing Landing
 	// WebhookSecret verifies X-Hub-Signature-256; required.
 	WebhookSecret []byte
 	// Logger receives structured logs; nil means slog.Default().

@@ -636,15 +636,16 @@ func TestServeAndStop(t *testing.T) {
 func TestHandledEventsIsTheTable(t *testing.T) {
 	got := HandledEvents()
 	want := map[string][]string{
-		"pull_request":              {"opened", "reopened", "synchronize", "edited", "ready_for_review", "labeled", "unlabeled"},
-		"pull_request_review":       {"submitted", "edited", "dismissed"},
-		"check_run":                 {"rerequested", "requested_action"},
-		"check_suite":               {"rerequested"},
-		"installation":              {"created", "new_permissions_accepted", "unsuspend"},
-		"installation_repositories": {"added"},
-		"push":                      {},
-		"issue_comment":             {"created", "edited", "deleted"},
-		"merge_group":               {"checks_requested"},
+		"pull_request":               {"opened", "reopened", "synchronize", "edited", "ready_for_review", "labeled", "unlabeled"},
+		"pull_request_review":        {"submitted", "edited", "dismissed"},
+		"check_run":                  {"rerequested", "requested_action"},
+		"check_suite":                {"rerequested"},
+		"installation":               {"created", "new_permissions_accepted", "unsuspend"},
+		"installation_repositories":  {"added"},
+		"push":                       {},
+		"issue_comment":              {"created", "edited", "deleted"},
+		"merge_group":                {"checks_requested"},
+		"deployment_protection_rule": {"requested"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("HandledEvents = %v", got)

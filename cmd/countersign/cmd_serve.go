@@ -13,6 +13,7 @@ import (
 	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/fence"
 	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/landing"
 	"github.com/countersign/countersign/bot/sandbox"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,6 +85,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 	})
 	so := server.Options{
 		Backend:       backend,
+		Landing:       landing.New(landing.Options{App: app, Logger: log, Registerer: reg}),
 		WebhookSecret: set.WebhookSecret,
 		Logger:        log,
 		Registry:      reg,
