@@ -63,6 +63,8 @@ var routePermission = map[string][]string{
 	"GET /repos/{owner}/{repo}":                                          {"metadata:read"},
 	"GET /repos/{owner}/{repo}/collaborators/{username}/permission":      {"metadata:read"},
 	"GET /repos/{owner}/{repo}/rules/branches/{branch}":                  {"metadata:read"},
+	"GET /repos/{owner}/{repo}/rulesets/{ruleset_id}":                    {"metadata:read"},
+	"GET /orgs/{org}/installation":                                       {""},
 	"GET /repos/{owner}/{repo}/branches/{branch}/protection":             {"administration:read"},
 	"GET /orgs/{org}/teams/{team_slug}/members":                          {"members:read"},
 	"GET /orgs/{org}/teams/{team_slug}/memberships/{username}":           {"members:read"},

@@ -57,8 +57,21 @@ type Result struct {
 
 // Report is every check's result, in order.
 type Report struct {
-	// Results are the checks run.
+	// Results are the checks run; with Options.Org, each repository's checks
+	// are named "owner/name: check".
 	Results []Result
+	// Repos sums up each repository with Options.Org, in listing order.
+	Repos []RepoSummary
+}
+
+// RepoSummary is one repository's line of the --org summary table.
+type RepoSummary struct {
+	// Repo is "owner/name".
+	Repo string
+	// Guarded is true when no check of the repository failed.
+	Guarded bool
+	// Why names the first failed check and what it found, when not guarded.
+	Why string
 }
 
 // OK reports whether no check failed.
@@ -75,7 +88,8 @@ func (r *Report) add(check string, st Status, detail, fix string) {
 	r.Results = append(r.Results, Result{Check: check, Status: st, Detail: detail, Fix: fix})
 }
 
-// Write prints the report, one check a line, fixes indented below.
+// Write prints the report, one check a line, fixes indented below, and with
+// Options.Org a summary table of the repositories.
 func (r *Report) Write(w io.Writer) {
 	for _, x := range r.Results {
 		fmt.Fprintf(w, "%s %s: %s\n", x.Status.mark(), x.Check, x.Detail)
@@ -85,6 +99,26 @@ func (r *Report) Write(w io.Writer) {
 			}
 		}
 	}
+	if len(r.Repos) == 0 {
+		return
+	}
+	guarded := 0
+	width := len("repository")
+	for _, s := range r.Repos {
+		width = max(width, len(s.Repo))
+		if s.Guarded {
+			guarded++
+		}
+	}
+	fmt.Fprintf(w, "\n%-*s  %-7s  %s\n", width, "repository", "guarded", "why not")
+	for _, s := range r.Repos {
+		g := "yes"
+		if !s.Guarded {
+			g = "no"
+		}
+		fmt.Fprintf(w, "%-*s  %-7s  %s\n", width, s.Repo, g, strings.ReplaceAll(s.Why, "\n", " "))
+	}
+	fmt.Fprintf(w, "%d of %d repositories guarded\n", guarded, len(r.Repos))
 }
 
 // Options configures Run.
@@ -96,6 +130,9 @@ type Options struct {
 	// Repo is "owner/name" to check the installation, policy and branch
 	// protection of; empty checks the app only.
 	Repo string
+	// Org, when set, checks every repository of the app's installation on
+	// that organization (or user) and sums them up in Report.Repos.
+	Org string
 }
 
 // grant is the part of an app or installation doctor compares with app.yml;
@@ -161,6 +198,10 @@ func Run(ctx context.Context, o Options) *Report {
 	compareGrant(r, "app permissions and events", m, app, fmt.Sprintf(
 		"edit the app's permissions and events to match app.yml: %s\n(installations then ask their owners to accept the change)", settings))
 
+	if o.Org != "" {
+		checkOrg(ctx, r, o, app, m)
+		return r
+	}
 	if o.Repo == "" {
 		r.add("repository", Warn, "no --repo given: installation, policy and branch protection not checked", "run countersign doctor --repo OWNER/NAME")
 		return r
@@ -170,21 +211,29 @@ func Run(ctx context.Context, o Options) *Report {
 		r.add("repository", Fail, fmt.Sprintf("--repo %q is not OWNER/NAME", o.Repo), "")
 		return r
 	}
+	checkRepo(ctx, r, o, app, m, owner, name)
+	return r
+}
+
+// checkRepo runs the checks of one repository: installation, grants, policy
+// and its guard, branch protection and the settings around it.
+func checkRepo(ctx context.Context, r *Report, o Options, app *grant, m *appmanifest.Manifest, owner, name string) {
+	o.Repo = owner + "/" + name
 	inst := &grant{}
-	err = getJSON(ctx, o.App.AppClient(), fmt.Sprintf("repos/%s/%s/installation", url.PathEscape(owner), url.PathEscape(name)), inst)
+	err := getJSON(ctx, o.App.AppClient(), fmt.Sprintf("repos/%s/%s/installation", url.PathEscape(owner), url.PathEscape(name)), inst)
 	if status(err) == http.StatusNotFound {
 		r.add("installation", Fail, fmt.Sprintf("app %q is not installed on %s (or the repository does not exist)", app.Slug, o.Repo),
 			fmt.Sprintf("install it on %s: %s/installations/new", o.Repo, strings.TrimSuffix(app.HTMLURL, "/")))
-		return r
+		return
 	}
 	if err != nil {
 		r.add("installation", Fail, "GET /repos/{owner}/{repo}/installation: "+err.Error(), "")
-		return r
+		return
 	}
 	if inst.SuspendedAt != nil && *inst.SuspendedAt != "" {
 		r.add("installation", Fail, fmt.Sprintf("installation %d on %s is suspended", inst.ID, inst.Account.GetLogin()),
 			"unsuspend it in the account's settings: "+inst.HTMLURL)
-		return r
+		return
 	}
 	r.add("installation", OK, fmt.Sprintf("%s is covered by installation %d (account %s)", o.Repo, inst.ID, inst.Account.GetLogin()), "")
 	fix := "the owner of " + inst.Account.GetLogin() + " has not accepted the permissions the app now asks for: they review and accept them at\n" + inst.HTMLURL
@@ -196,18 +245,68 @@ func Run(ctx context.Context, o Options) *Report {
 	client, err := o.App.Client(inst.ID)
 	if err != nil {
 		r.add("installation token", Fail, err.Error(), "")
-		return r
+		return
 	}
 	repo, _, err := client.Repositories.Get(ctx, owner, name)
 	if err != nil {
 		r.add("installation token", Fail, fmt.Sprintf("reading %s with the installation's token: %v", o.Repo, err),
 			"the installation may not cover the repository (\"Only select repositories\"): add it at "+inst.HTMLURL)
-		return r
+		return
 	}
 	branch := repo.GetDefaultBranch()
-	checkPolicy(ctx, r, client, owner, name, branch)
+	if pol := checkPolicy(ctx, r, client, owner, name, branch); pol != nil {
+		checkPolicyGuard(ctx, r, client, owner, name, branch, pol)
+	}
 	checkProtection(ctx, r, client, owner, name, branch, o.App.ID(), inst)
-	return r
+	}
+
+// checkOrg runs checkRepo over every repository of the app's installation
+// on o.Org and sums each up.
+func checkOrg(ctx context.Context, r *Report, o Options, app *grant, m *appmanifest.Manifest) {
+	inst := &grant{}
+	err := getJSON(ctx, o.App.AppClient(), "orgs/"+url.PathEscape(o.Org)+"/installation", inst)
+	if status(err) == http.StatusNotFound {
+		r.add("installation", Fail, fmt.Sprintf("app %q is not installed on the organization %s", app.Slug, o.Org),
+			fmt.Sprintf("install it on %s: %s/installations/new", o.Org, strings.TrimSuffix(app.HTMLURL, "/")))
+		return
+	}
+	if err != nil {
+		r.add("installation", Fail, "GET /orgs/{org}/installation: "+err.Error(), "")
+		return
+	}
+	client, err := o.App.Client(inst.ID)
+	if err != nil {
+		r.add("installation token", Fail, err.Error(), "")
+		return
+	}
+	var repos []*github.Repository
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := client.Apps.ListRepos(ctx, opt)
+		if err != nil {
+			r.add("installation", Fail, "listing the installation's repositories: "+err.Error(), "")
+			return
+		}
+		repos = append(repos, page.Repositories...)
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	r.add("installation", OK, fmt.Sprintf("installation %d on %s covers %d repositories", inst.ID, o.Org, len(repos)), "")
+	for _, repo := range repos {
+		sub := &Report{}
+		checkRepo(ctx, sub, o, app, m, repo.GetOwner().GetLogin(), repo.GetName())
+		sum := RepoSummary{Repo: repo.GetFullName(), Guarded: sub.OK()}
+		for _, x := range sub.Results {
+			if x.Status == Fail && sum.Why == "" {
+				sum.Why = x.Check + ": " + x.Detail
+			}
+			x.Check = repo.GetFullName() + ": " + x.Check
+			r.Results = append(r.Results, x)
+		}
+		r.Repos = append(r.Repos, sum)
+	}
 }
 
 // appSettingsURL is where the app's permissions are edited.
@@ -253,7 +352,7 @@ func compareGrant(r *Report, check string, m *appmanifest.Manifest, g *grant, fi
 // checkPolicy reads the policy the evaluator would read for a pull request
 // into the default branch: the repository's file, else the owner's .github
 // repository's, else the built-in default.
-func checkPolicy(ctx context.Context, r *Report, c *github.Client, owner, name, branch string) {
+func checkPolicy(ctx context.Context, r *Report, c *github.Client, owner, name, branch string) *config.Policy {
 	const check = "policy"
 	for _, repo := range []string{name, config.OrgRepo} {
 		if repo == config.OrgRepo && strings.EqualFold(name, config.OrgRepo) {
@@ -270,31 +369,33 @@ func checkPolicy(ctx context.Context, r *Report, c *github.Client, owner, name, 
 		where := owner + "/" + repo + "/" + config.FileName
 		if err != nil {
 			r.add(check, Fail, "reading "+where+": "+err.Error(), "the installation needs contents: read on the repository")
-			return
+			return nil
 		}
 		if fc == nil || dc != nil {
 			r.add(check, Fail, where+" is a directory", "make "+config.FileName+" a file")
-			return
+			return nil
 		}
 		data, err := fc.GetContent()
 		if err != nil {
 			r.add(check, Fail, where+": "+err.Error(), "")
-			return
+			return nil
 		}
-		if _, err := config.Parse(where, []byte(data)); err != nil {
+		pol, err := config.Parse(where, []byte(data))
+		if err != nil {
 			r.add(check, Fail, where+" does not parse, so every pull request's check fails:\n"+err.Error(),
 				"fix the file (countersign config validate "+config.FileName+" shows every problem)")
-			return
+			return nil
 		}
 		on := ""
 		if ref != "" {
 			on = " on " + branch
 		}
 		r.add(check, OK, where+on+" parses", "")
-		return
+		return pol
 	}
 	r.add(check, OK, fmt.Sprintf("no %s in %s/%s or %s/%s: the built-in default is in force (agent changes need one independent approval with write permission; preset paths one approval)",
 		config.FileName, owner, name, owner, config.OrgRepo), "")
+	return config.Default()
 }
 
 // Protection is what GitHub says about a branch: its classic protection
@@ -304,6 +405,8 @@ type Protection struct {
 	Classic *github.Protection
 	// Rules are the active ruleset rules for the branch.
 	Rules []*github.RepositoryRule
+	// Rulesets are the rulesets the rules come from, for their bypass lists.
+	Rulesets []*github.Ruleset
 }
 
 func checkProtection(ctx context.Context, r *Report, c *github.Client, owner, name, branch string, appID int64, inst *grant) {
@@ -321,12 +424,16 @@ func checkProtection(ctx context.Context, r *Report, c *github.Client, owner, na
 		r.add("branch protection", Fail, "reading the protection of "+branch+": "+err.Error(), "")
 		return
 	}
-	rules, _, err := c.Repositories.GetRulesForBranch(ctx, owner, name, branch)
+	rules, err := rulesForBranch(ctx, c, owner, name, branch)
 	if err != nil {
 		r.add("branch protection", Fail, "reading the rules for "+branch+": "+err.Error(), "")
 		return
 	}
 	p.Rules = rules
+	if p.Rulesets, err = rulesetsFor(ctx, c, owner, name, rules); err != nil {
+		r.add("bypass lists", Fail, err.Error(), "")
+		return
+	}
 	for _, x := range Evaluate(p, appID, owner+"/"+name, branch) {
 		r.Results = append(r.Results, x)
 	}
@@ -445,5 +552,5 @@ func Evaluate(p Protection, appID int64, repo, branch string) []Result {
 		out = append(out, Result{Check: "administrators", Status: Warn, Detail: "classic protection is not enforced for administrators: they can merge without the check",
 			Fix: "turn on \"Do not allow bypassing the above settings\" " + fixWhere})
 	}
-	return out
+	return append(out, evaluateSettings(p, appID, repo, branch)...)
 }

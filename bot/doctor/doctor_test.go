@@ -28,6 +28,7 @@ import (
 const repo = "acme/infra"
 
 type env struct {
+	inst     int64
 	sim      *githubsim.Sim
 	base     string
 	manifest *appmanifest.Manifest
@@ -45,8 +46,7 @@ func newEnv(t *testing.T, files map[string]string) *env {
 	files["README.md"] = "# infra\n"
 	sim.AddRepo(repo, files)
 	sim.AddRepo("acme/other", map[string]string{"README.md": "x\n"})
-	sim.Install("acme", repo)
-	e := &env{sim: sim, base: base}
+	e := &env{sim: sim, base: base, inst: sim.Install("acme", repo)}
 	e.manifest = e.grantable(t)
 	return e
 }
@@ -311,6 +311,7 @@ func TestEvaluateCombinations(t *testing.T) {
 			RequiredStatusChecks: []github.RuleRequiredStatusChecks{{Context: "countersign", IntegrationID: id}}})}
 	}
 	prRule := &github.RepositoryRule{Type: "pull_request"}
+	locked := []*github.RepositoryRule{{Type: "non_fast_forward", RulesetID: 3}, {Type: "deletion", RulesetID: 3}}
 	worst := func(res []doctor.Result) doctor.Status {
 		s := doctor.OK
 		for _, r := range res {
@@ -323,7 +324,18 @@ func TestEvaluateCombinations(t *testing.T) {
 		p    doctor.Protection
 		want doctor.Status
 	}{
-		{"ruleset pinned", doctor.Protection{Rules: []*github.RepositoryRule{rs(ptr(app)), prRule}}, doctor.OK},
+		{"ruleset pinned", doctor.Protection{Rules: append([]*github.RepositoryRule{rs(ptr(app)), prRule}, locked...)}, doctor.OK},
+		{"ruleset pinned, force pushes and deletions allowed", doctor.Protection{Rules: []*github.RepositoryRule{rs(ptr(app)), prRule}}, doctor.Warn},
+		{"ruleset bypass list unreadable", doctor.Protection{Rules: append([]*github.RepositoryRule{rs(ptr(app)), prRule}, locked...),
+			Rulesets: []*github.Ruleset{{ID: ptr(int64(3)), Name: "main"}}}, doctor.Warn},
+		{"ruleset bypass by this app only", doctor.Protection{Rules: append([]*github.RepositoryRule{rs(ptr(app)), prRule}, locked...),
+			Rulesets: []*github.Ruleset{{ID: ptr(int64(3)), Name: "main", BypassActors: []*github.BypassActor{{ActorID: ptr(app), ActorType: ptr("Integration"), BypassMode: ptr("always")}}}}}, doctor.OK},
+		{"ruleset lets admins bypass", doctor.Protection{Rules: append([]*github.RepositoryRule{rs(ptr(app)), prRule}, locked...),
+			Rulesets: []*github.Ruleset{{ID: ptr(int64(3)), Name: "main", BypassActors: []*github.BypassActor{{ActorID: ptr(int64(5)), ActorType: ptr("RepositoryRole"), BypassMode: ptr("always")}}}}}, doctor.Warn},
+		{"classic lets an agent's app skip pull requests", doctor.Protection{Classic: &github.Protection{EnforceAdmins: &github.AdminEnforcement{Enabled: true},
+			RequiredStatusChecks: &github.RequiredStatusChecks{Checks: &[]*github.RequiredStatusCheck{{Context: "countersign", AppID: ptr(app)}}},
+			RequiredPullRequestReviews: &github.PullRequestReviewsEnforcement{BypassPullRequestAllowances: &github.BypassPullRequestAllowances{
+				Apps: []*github.App{{ID: ptr(int64(1143301)), Slug: ptr("copilot-swe-agent")}}}}}}, doctor.Fail},
 		{"ruleset any source", doctor.Protection{Rules: []*github.RepositoryRule{rs(nil), prRule}}, doctor.Warn},
 		{"pinned here, another app there", doctor.Protection{Rules: []*github.RepositoryRule{rs(ptr(app)), rs(&other), prRule}}, doctor.Fail},
 		{"classic without enforce admins", doctor.Protection{Classic: &github.Protection{
@@ -364,5 +376,170 @@ func TestDoctorReportsAppMissingPermission(t *testing.T) {
 	}
 	if rep.OK() {
 		t.Errorf("passes with a permission missing:\n%s", out)
+	}
+}
+
+// settingsEnv is a repository whose default branch is fully guarded by
+// classic protection pinned to the app, with a CODEOWNERS file that owns the
+// policy; each case then loosens one setting.
+func settingsEnv(t *testing.T, files map[string]string) *env {
+	t.Helper()
+	if files == nil {
+		files = map[string]string{
+			".github/countersign.yml": "review:\n  agent:\n    approvals: 1\n",
+			".github/CODEOWNERS":      "* @acme/dev\n/.github/countersign.yml @acme/sre\n",
+		}
+	}
+	e := newEnv(t, files)
+	return e
+}
+
+func TestDoctorSettingsThatLetAgentsThrough(t *testing.T) {
+	guarded := func(e *env) *github.Protection { return classic(ptr(e.sim.AppID()), nil, true) }
+	for _, tc := range []struct {
+		name    string
+		files   map[string]string
+		setup   func(t *testing.T, e *env)
+		check   string
+		status  doctor.Status
+		mention string
+	}{
+		{"bypass: none", nil, func(t *testing.T, e *env) { e.sim.SetBranchProtection(repo, "main", guarded(e)) },
+			"bypass lists", doctor.OK, "no bypass list"},
+		{"bypass: the Copilot agent's app may skip pull requests", nil, func(t *testing.T, e *env) {
+			p := guarded(e)
+			p.RequiredPullRequestReviews.BypassPullRequestAllowances = &github.BypassPullRequestAllowances{
+				Apps: []*github.App{{ID: ptr(int64(1143301)), Slug: ptr("copilot-swe-agent"), Name: ptr("Copilot")}}}
+			e.sim.SetBranchProtection(repo, "main", p)
+		}, "bypass lists", doctor.Fail, `app "copilot-swe-agent" (GitHub Copilot, an AI agent or reviewer)`},
+		{"bypass: another app may skip pull requests", nil, func(t *testing.T, e *env) {
+			p := guarded(e)
+			p.RequiredPullRequestReviews.BypassPullRequestAllowances = &github.BypassPullRequestAllowances{
+				Apps: []*github.App{{ID: ptr(int64(99)), Slug: ptr("acme-release"), Name: ptr("Acme release")}}}
+			e.sim.SetBranchProtection(repo, "main", p)
+		}, "bypass lists", doctor.Warn, `app "acme-release"`},
+		{"bypass: a ruleset's list cannot be read with administration: read", nil, func(t *testing.T, e *env) {
+			e.sim.SetRules(repo, "main", rules(t, ptr(e.sim.AppID()), true))
+		}, "bypass lists", doctor.Warn, "GitHub returns bypass_actors only to those who can edit the ruleset"},
+		{"force pushes blocked", nil, func(t *testing.T, e *env) { e.sim.SetBranchProtection(repo, "main", guarded(e)) },
+			"force pushes", doctor.OK, "blocked"},
+		{"force pushes allowed", nil, func(t *testing.T, e *env) {
+			p := guarded(e)
+			p.AllowForcePushes = &github.AllowForcePushes{Enabled: true}
+			e.sim.SetBranchProtection(repo, "main", p)
+		}, "force pushes", doctor.Warn, "force pushes to main are allowed"},
+		{"deletions restricted", nil, func(t *testing.T, e *env) { e.sim.SetBranchProtection(repo, "main", guarded(e)) },
+			"deletions", doctor.OK, "cannot be deleted"},
+		{"deletions allowed by a ruleset without the rule", nil, func(t *testing.T, e *env) {
+			e.sim.SetRules(repo, "main", rules(t, ptr(e.sim.AppID()), true))
+		}, "deletions", doctor.Warn, "main may be deleted"},
+		{"Copilot code review not automatic", nil, func(t *testing.T, e *env) { e.sim.SetBranchProtection(repo, "main", guarded(e)) },
+			"Copilot code review", doctor.OK, "cannot be read through the REST API"},
+		{"Copilot code review automatic", nil, func(t *testing.T, e *env) {
+			e.sim.SetBranchProtection(repo, "main", guarded(e))
+			e.sim.SetRules(repo, "main", []*github.RepositoryRule{{Type: "copilot_code_review"}})
+		}, "Copilot code review", doctor.Warn, "whether its approvals count toward GitHub's required approvals cannot be read"},
+		{"policy owned in CODEOWNERS", nil, func(t *testing.T, e *env) { e.sim.SetBranchProtection(repo, "main", guarded(e)) },
+			"policy file guard", doctor.OK, "owned by @acme/sre"},
+		{"policy missing from CODEOWNERS", map[string]string{".github/countersign.yml": "review: {}\n", "CODEOWNERS": "/infra/ @acme/sre\n"},
+			func(t *testing.T, e *env) { e.sim.SetBranchProtection(repo, "main", guarded(e)) },
+			"policy file guard", doctor.Warn, "CODEOWNERS names no owner for .github/countersign.yml"},
+		{"no CODEOWNERS", map[string]string{".github/countersign.yml": "review: {}\n"},
+			func(t *testing.T, e *env) { e.sim.SetBranchProtection(repo, "main", guarded(e)) },
+			"policy file guard", doctor.Warn, "no CODEOWNERS file on main"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := settingsEnv(t, tc.files)
+			tc.setup(t, e)
+			rep, out := e.run(t, repo)
+			var got []doctor.Result
+			for _, r := range rep.Results {
+				if r.Check == tc.check {
+					got = append(got, r)
+				}
+			}
+			for _, r := range got {
+				if r.Status == tc.status && strings.Contains(r.Detail, tc.mention) {
+					if r.Status != doctor.OK && r.Fix == "" {
+						t.Errorf("%s: no fix\n%s", tc.check, out)
+					}
+					return
+				}
+			}
+			t.Errorf("no %s line with status %v mentioning %q:\n%s", tc.check, tc.status, tc.mention, out)
+		})
+	}
+}
+
+// The policy file must be among its own protected paths, or a pull request
+// can loosen the policy that judges it with no owner's approval.
+func TestDoctorPolicyAmongItsProtectedPaths(t *testing.T) {
+	for _, tc := range []struct {
+		policy string
+		status doctor.Status
+	}{
+		{"protected_paths:\n  presets: []\n", doctor.Warn},
+		{"protected_paths:\n  presets: []\n  rules:\n    - name: policy\n      paths: [\".github/countersign.yml\"]\n      approvers: {teams: [acme/sre]}\n", doctor.OK},
+	} {
+		e := settingsEnv(t, map[string]string{".github/countersign.yml": tc.policy, ".github/CODEOWNERS": "/.github/ @acme/sre\n"})
+		e.sim.SetBranchProtection(repo, "main", classic(ptr(e.sim.AppID()), nil, true))
+		rep, out := e.run(t, repo)
+		found := false
+		for _, r := range rep.Results {
+			if r.Check == "policy file guard" && strings.Contains(r.Detail, "protected paths") {
+				found = true
+				if r.Status != tc.status {
+					t.Errorf("policy %q: %v %q, want %v\n%s", tc.policy, r.Status, r.Detail, tc.status, out)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no protected-paths line:\n%s", out)
+		}
+	}
+}
+
+// --org runs the repository checks over every repository of the
+// installation and sums them up.
+func TestDoctorOrg(t *testing.T) {
+	e := settingsEnv(t, nil)
+	e.sim.AddInstallationRepos(e.inst, "acme/other")
+	e.sim.SetBranchProtection(repo, "main", classic(ptr(e.sim.AppID()), nil, true))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	rep := doctor.Run(ctx, doctor.Options{App: e.app(t, e.base, nil), Org: "acme", Manifest: e.manifest})
+	var b bytes.Buffer
+	rep.Write(&b)
+	out := b.String()
+	if rep.OK() {
+		t.Errorf("OK() with an unguarded repository:\n%s", out)
+	}
+	if len(rep.Repos) != 2 {
+		t.Fatalf("summary has %d repositories, want 2:\n%s", len(rep.Repos), out)
+	}
+	for _, s := range rep.Repos {
+		switch s.Repo {
+		case "acme/infra":
+			if !s.Guarded || s.Why != "" {
+				t.Errorf("acme/infra: %+v", s)
+			}
+		case "acme/other":
+			if s.Guarded || !strings.Contains(s.Why, "branch protection: merges into main are not blocked") {
+				t.Errorf("acme/other: %+v", s)
+			}
+		default:
+			t.Errorf("unexpected repository %+v", s)
+		}
+	}
+	for _, must := range []string{"repository", "guarded", "acme/other: branch protection", "1 of 2 repositories guarded"} {
+		if !strings.Contains(out, must) {
+			t.Errorf("output lacks %q:\n%s", must, out)
+		}
+	}
+	rep = doctor.Run(ctx, doctor.Options{App: e.app(t, e.base, nil), Org: "globex", Manifest: e.manifest})
+	b.Reset()
+	rep.Write(&b)
+	if rep.OK() || !strings.Contains(b.String(), "not installed on the organization globex") {
+		t.Errorf("uninstalled org:\n%s", b.String())
 	}
 }

@@ -58,6 +58,8 @@ func (s *state) registerRoutes(add func(method, tmpl string, auth authKind, h fu
 	add(P, "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", authToken, hCreateReaction)
 	add(G, "/repos/{owner}/{repo}/branches/{branch}/protection", authToken, hProtection)
 	add(G, "/repos/{owner}/{repo}/rules/branches/{branch}", authToken, hRules)
+	add(G, "/repos/{owner}/{repo}/rulesets/{ruleset_id}", authToken, hRuleset)
+	add(G, "/orgs/{org}/installation", authApp, hOrgInstallation)
 	add(G, "/repos/{owner}/{repo}/issues", authToken, hListIssues)
 	add(P, "/repos/{owner}/{repo}/issues", authToken, hCreateIssue)
 	add(G, "/repos/{owner}/{repo}/issues/{issue_number}", authToken, hGetIssue)
@@ -1133,6 +1135,51 @@ func hRules(c *reqCtx) {
 	c.json(200, paginate(c, out))
 }
 
+// hRuleset serves GET /repos/{owner}/{repo}/rulesets/{ruleset_id}: the rules
+// set with SetRules form ruleset 1, targeting the branches they were set for.
+// GitHub returns bypass_actors only to those who can edit the ruleset
+// (administration: write); the simulator's apps hold administration: read, so
+// it is never in the answer, and current_user_can_bypass is "never".
+func hRuleset(c *reqCtx) {
+	if c.p["ruleset_id"] != "1" || len(c.repo.rules) == 0 {
+		c.fail(404, "Not Found", "https://docs.github.com/rest/repos/rules#get-a-repository-ruleset")
+		return
+	}
+	var branches []string
+	rules := []obj{}
+	seen := map[string]bool{}
+	for b, rs := range c.repo.rules {
+		branches = append(branches, "refs/heads/"+b)
+		for _, r := range rs {
+			if !seen[r.Type] {
+				seen[r.Type] = true
+				rules = append(rules, toObj(r))
+			}
+		}
+	}
+	sort.Strings(branches)
+	c.json(200, obj{
+		"id": 1, "name": "protect " + strings.Join(branches, ", "), "target": "branch",
+		"source_type": "Repository", "source": c.repo.fullName(), "enforcement": "active",
+		"current_user_can_bypass": "never", "node_id": "RRS_1",
+		"conditions": obj{"ref_name": obj{"include": branches, "exclude": []string{}}},
+		"rules":      rules,
+		"_links":     obj{"self": obj{"href": c.s.api("repos/%s/rulesets/1", c.repo.fullName())}},
+		"created_at": c.s.ts(), "updated_at": c.s.ts(),
+	})
+}
+
+// hOrgInstallation serves GET /orgs/{org}/installation.
+func hOrgInstallation(c *reqCtx) {
+	for _, in := range c.s.instOrder {
+		if strings.EqualFold(in.account.login, c.p["org"]) {
+			c.json(200, c.s.installationObj(in))
+			return
+		}
+	}
+	c.fail(404, "Not Found", "https://docs.github.com/rest/apps/apps#get-an-organization-installation-for-the-authenticated-app")
+}
+
 // protectionObj renders branch protection as GitHub does: every section an
 // object (disabled ones with enabled=false), never null.
 func (s *state) protectionObj(r *repo, branch string, p *github.Protection) obj {
@@ -1171,6 +1218,27 @@ func (s *state) protectionObj(r *repo, branch string, p *github.Protection) obj 
 			"url": base + "/required_pull_request_reviews", "dismiss_stale_reviews": rr.DismissStaleReviews,
 			"require_code_owner_reviews": rr.RequireCodeOwnerReviews, "required_approving_review_count": rr.RequiredApprovingReviewCount,
 			"require_last_push_approval": rr.RequireLastPushApproval,
+		}
+		if a := rr.BypassPullRequestAllowances; a != nil {
+			users, teams, apps := []obj{}, []obj{}, []obj{}
+			for _, u := range a.Users {
+				if x := s.users[strings.ToLower(u.GetLogin())]; x != nil {
+					users = append(users, s.userObj(x))
+				}
+			}
+			for _, t := range a.Teams {
+				if x := s.teams[strings.ToLower(r.owner.login+"/"+t.GetSlug())]; x != nil {
+					teams = append(teams, s.teamObj(x))
+				}
+			}
+			for _, ap := range a.Apps {
+				if ap.GetSlug() == s.opt.AppSlug {
+					apps = append(apps, s.appObj())
+				} else {
+					apps = append(apps, toObj(ap))
+				}
+			}
+			m["required_pull_request_reviews"].(obj)["bypass_pull_request_allowances"] = obj{"users": users, "teams": teams, "apps": apps}
 		}
 	}
 	if rs := p.Restrictions; rs != nil {

@@ -500,3 +500,29 @@ func AIReviewer(login, userType string) (product string, ok bool) {
 	}
 	return "", false
 }
+
+// agentApps maps the slug of every GitHub App of the built-in catalogue that
+// is an AI agent or an AI reviewer to its name.
+var agentApps = func() map[string]string {
+	m := map[string]string{}
+	for _, a := range builtinAgents {
+		for _, l := range a.logins {
+			if slug, ok := strings.CutSuffix(l.v, "[bot]"); ok {
+				m[slug] = a.name
+			}
+		}
+	}
+	for login, product := range aiReviewers {
+		m[strings.TrimSuffix(login, "[bot]")] = product
+	}
+	m["copilot-swe-agent"] = "GitHub Copilot"
+	return m
+}()
+
+// AgentApp reports whether a GitHub App, by slug (such as
+// "copilot-swe-agent" or "devin-ai-integration"), is an AI agent or AI
+// reviewer of the built-in catalogue, and names it.
+func AgentApp(slug string) (name string, ok bool) {
+	name, ok = agentApps[lowerASCII(strings.TrimSpace(slug))]
+	return name, ok
+}
