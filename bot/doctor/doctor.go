@@ -258,7 +258,7 @@ func checkRepo(ctx context.Context, r *Report, o Options, app *grant, m *appmani
 		checkPolicyGuard(ctx, r, client, owner, name, branch, pol)
 	}
 	checkProtection(ctx, r, client, owner, name, branch, o.App.ID(), inst)
-	}
+}
 
 // checkOrg runs checkRepo over every repository of the app's installation
 // on o.Org and sums each up.
