@@ -285,3 +285,42 @@ func TestLandingRecordIsMachineReadable(t *testing.T) {
 		t.Fatalf("record %+v, %v", rec, err)
 	}
 }
+
+// budgetLanding is how many charged REST calls accounting for a push that
+// merges one pull request may cost, beyond writing the record: the policy
+// at the pushed commit, commits/{sha}/pulls for the merged commit, and the
+// pull request's countersign check run.
+const budgetLanding = 3
+
+// TestLandingAPIBudget measures the REST calls of one push that squash-merges
+// a countersigned pull request.
+func TestLandingAPIBudget(t *testing.T) {
+	for _, method := range []string{githubsim.MergeMethodSquash, githubsim.MergeMethodMerge, githubsim.MergeMethodRebase} {
+		t.Run(method, func(t *testing.T) {
+			e := newLandingEnv(t)
+			n, _ := e.countersignedPR("claude/budget")
+			e.sim.ResetCalls()
+			head := e.sim.MergePR(repo, n, "alice", method)
+			if cr := e.landingRun(head); cr.GetConclusion() != "success" {
+				t.Fatalf("landing record %s %q", cr.GetConclusion(), cr.GetOutput().GetTitle())
+			}
+			var beyond []githubsim.Call
+			for _, c := range e.sim.Calls() {
+				if c.Method == "POST" && c.Route == "/repos/{owner}/{repo}/check-runs" && strings.Contains(string(c.RequestBody), `"countersign/landing"`) {
+					continue // writing the record
+				}
+				if c.Status != 304 {
+					beyond = append(beyond, c)
+				}
+			}
+			var lines []string
+			for _, c := range beyond {
+				lines = append(lines, fmt.Sprintf("  %d %s %s", c.Status, c.Method, c.Route))
+			}
+			t.Logf("%s merge of #%d: %d charged calls beyond writing the record\n%s", method, n, len(beyond), strings.Join(lines, "\n"))
+			if method == githubsim.MergeMethodSquash && len(beyond) > budgetLanding {
+				t.Errorf("a push squash-merging one pull request made %d charged calls beyond writing the record, budget %d", len(beyond), budgetLanding)
+			}
+		})
+	}
+}

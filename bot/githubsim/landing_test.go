@@ -69,6 +69,11 @@ func TestMergeMethods(t *testing.T) {
 					t.Errorf("commit %.7s: %d pull requests (%v), want #%d", c.GetSHA(), len(prs), err, n)
 				}
 			}
+			// The merged pull request still lists the commits it merged.
+			own, _, err := f.client.PullRequests.ListCommits(ctx(t), "acme", "widgets", n, nil)
+			if err != nil || len(own) != 2 || own[0].GetSHA() != c1 || own[1].GetSHA() != c2 {
+				t.Errorf("the merged pull request lists %d commits (%v), want its two", len(own), err)
+			}
 			for _, sha := range []string{c1, c2} {
 				prs, _, err := f.client.PullRequests.ListPullRequestsWithCommit(ctx(t), "acme", "widgets", sha, nil)
 				if err != nil || len(prs) != 1 {

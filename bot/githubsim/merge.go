@@ -120,7 +120,7 @@ func (s *Sim) MergePR(fullName string, number int, by, method string) string {
 	}
 	p.state, p.merged, p.mergedBy = "closed", true, merger
 	p.closedAt, p.mergedAt, p.updatedAt = when, when, when
-	p.mergeCommitSHA = after.String()
+	p.mergeCommitSHA, p.mergedOnto = after.String(), before.String()
 	r.pushedAt = when
 	s.pushEventLocked(r, p.baseRef, before, after, false, false, merger)
 	s.emitRepoLocked("check_suite", "requested", r, merger, obj{

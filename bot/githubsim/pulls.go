@@ -26,6 +26,9 @@ type pullRequest struct {
 	// introduced are the commits a merge brought to the base branch: the
 	// pull request's own and, for a rebase merge, their rebased copies.
 	introduced map[string]bool
+	// mergedOnto is the base branch's commit the merge was made onto: a
+	// merged pull request's commits and files stay those it merged.
+	mergedOnto string
 	reviews    []*review
 	reqUsers   []*user
 	reqTeams   []*team
@@ -81,6 +84,9 @@ func (r *repo) prLocked(number int) *pullRequest {
 // prDiff computes (and caches) the PR's files (merge-base..head) and commits (base..head).
 func (r *repo) prDiff(p *pullRequest) *diffStats {
 	base, _ := r.branchHash(p.baseRef)
+	if p.merged && p.mergedOnto != "" {
+		base = plumbing.NewHash(p.mergedOnto)
+	}
 	head := plumbing.NewHash(p.headSHA)
 	return r.compareStats(base, head)
 }
