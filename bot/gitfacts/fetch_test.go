@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -76,7 +77,7 @@ func TestFetchFactsMatchesTheLocalFacts(t *testing.T) {
 			t.Fatalf("fetched %d commits %d files, local %d %d", len(f.Commits), len(f.Files), len(local.Commits), len(local.Files))
 		}
 		for i := range f.Commits {
-			if f.Commits[i] != local.Commits[i] {
+			if !reflect.DeepEqual(f.Commits[i], local.Commits[i]) {
 				t.Errorf("commit %d: %+v vs %+v", i, f.Commits[i], local.Commits[i])
 			}
 		}
