@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/countersign/countersign/bot/fence"
 	"github.com/countersign/countersign/bot/fence/fencetest"
+	"github.com/google/go-github/v62/github"
 )
 
 // redisReplicas starts n servers sharing one real Redis, each with its own
@@ -130,4 +132,69 @@ func TestRedisDrainingReplicaKeepsAccepting(t *testing.T) {
 	if rs[0].fb.count("acme/widgets#4") != 0 {
 		t.Fatal("the drained replica ran work after its drain")
 	}
+}
+
+// Periodic work (the sweep, redelivery) runs on one replica per interval,
+// and each failed delivery is redelivered by one replica, once.
+func TestRedisSingletons(t *testing.T) {
+	rs, _ := redisReplicas(t, 3)
+	ctx := context.Background()
+	won := 0
+	for _, r := range rs {
+		if r.claim(ctx, "sweep", time.Hour) {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d replicas claimed the same interval's sweep, want 1", won)
+	}
+	redelivered := 0
+	for range 2 {
+		for _, r := range rs {
+			if ok, err := r.snaps.claimRedelivery(ctx, "guid-1", time.Now()); err != nil {
+				t.Fatal(err)
+			} else if ok {
+				redelivered++
+			}
+		}
+	}
+	if redelivered != 1 {
+		t.Fatalf("a failed delivery was redelivered %d times across the replicas, want 1", redelivered)
+	}
+	// Its snapshot is distrusted on every replica.
+	snap := prSnapshot(t, prEvent(t, "opened", "acme/widgets", 5, "ddd"))
+	j := rs[2].snaps.admitJob(ctx, Job{Owner: "acme", Repo: "widgets", Number: 5, DeliveryID: "guid-1", Snapshot: snap})
+	if j.Snapshot != nil {
+		t.Fatal("the snapshot of a redelivered delivery was trusted by another replica")
+	}
+}
+
+// The snapshot admission table is shared: an older snapshot arriving at
+// one replica after a newer one arrived at another is not trusted.
+func TestRedisSnapshotAdmissionShared(t *testing.T) {
+	rs, _ := redisReplicas(t, 2)
+	ctx := context.Background()
+	newer := prSnapshot(t, prEvent(t, "synchronize", "acme/widgets", 6, "new"))
+	older := prSnapshot(t, prEvent(t, "opened", "acme/widgets", 6, "old"))
+	older.UpdatedAt = &github.Timestamp{Time: newer.GetUpdatedAt().Add(-time.Minute)}
+	if j := rs[0].snaps.admitJob(ctx, Job{Owner: "acme", Repo: "widgets", Number: 6, Snapshot: newer}); j.Snapshot == nil {
+		t.Fatal("the newest snapshot was not trusted")
+	}
+	if j := rs[1].snaps.admitJob(ctx, Job{Owner: "acme", Repo: "widgets", Number: 6, Snapshot: older}); j.Snapshot != nil {
+		t.Fatal("another replica trusted an older snapshot after a newer one")
+	}
+}
+
+func prSnapshot(t *testing.T, body []byte) *github.PullRequest {
+	t.Helper()
+	var e github.PullRequestEvent
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatal(err)
+	}
+	pr := e.GetPullRequest()
+	pr.Base = &github.PullRequestBranch{SHA: github.String("base0"), Ref: github.String("main")}
+	if pr.UpdatedAt == nil {
+		pr.UpdatedAt = &github.Timestamp{Time: time.Now().Add(time.Hour)}
+	}
+	return pr
 }

@@ -50,8 +50,11 @@ type Settings struct {
 	DrainTimeout time.Duration
 	// SweepInterval is how often open pull requests are swept; 0 disables the sweep.
 	SweepInterval time.Duration
-	// RedeliverWindow is how far back failed deliveries are redelivered at start; 0 disables it.
+	// RedeliverWindow is how far back failed deliveries are redelivered; 0 disables redelivery.
 	RedeliverWindow time.Duration
+	// RedeliverInterval is how often failed deliveries are redelivered (at
+	// start, then each interval); 0 redelivers at start only.
+	RedeliverInterval time.Duration
 	// RedisURL, when set, is the Redis that replicas behind one load
 	// balancer share to order their check-run writes (bot/fence); empty
 	// means one replica. It may carry a password: it is never logged.
@@ -74,6 +77,7 @@ func (s *Settings) LogValue() slog.Value {
 		slog.Duration("drain_timeout", s.DrainTimeout),
 		slog.Duration("sweep_interval", s.SweepInterval),
 		slog.Duration("redeliver_window", s.RedeliverWindow),
+		slog.Duration("redeliver_interval", s.RedeliverInterval),
 		slog.Bool("redis", s.RedisURL != ""),
 	)
 }
@@ -106,7 +110,8 @@ var settingsTable = []setting{
 	{"log-format", "COUNTERSIGN_LOG_FORMAT", "json", "json|text"},
 	{"drain-timeout", "COUNTERSIGN_DRAIN_TIMEOUT", DefaultDrainTimeout.String(), "how long to finish queued work at shutdown"},
 	{"sweep-interval", "COUNTERSIGN_SWEEP_INTERVAL", DefaultSweepInterval.String(), "how often to re-evaluate open PRs whose check is missing or stale (0 disables)"},
-	{"redeliver-window", "COUNTERSIGN_REDELIVER_WINDOW", DefaultRedeliverWindow.String(), "at start, redeliver failed webhook deliveries this recent (0 disables)"},
+	{"redeliver-window", "COUNTERSIGN_REDELIVER_WINDOW", DefaultRedeliverWindow.String(), "redeliver failed webhook deliveries this recent (0 disables)"},
+	{"redeliver-interval", "COUNTERSIGN_REDELIVER_INTERVAL", DefaultRedeliverInterval.String(), "how often to redeliver failed webhook deliveries, one replica per interval (0: at start only)"},
 	{"redis-url", "COUNTERSIGN_REDIS_URL", "", "redis:// URL shared by replicas behind one load balancer (optional; unset: one replica)"},
 }
 
@@ -267,7 +272,7 @@ func LoadSettings(args []string, getenv func(string) string) (*Settings, error) 
 	for _, n := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"sweep-interval", &s.SweepInterval}, {"redeliver-window", &s.RedeliverWindow}} {
+	}{{"sweep-interval", &s.SweepInterval}, {"redeliver-window", &s.RedeliverWindow}, {"redeliver-interval", &s.RedeliverInterval}} {
 		v, _ := get(n.name)
 		if d, err := time.ParseDuration(strings.TrimSpace(v)); err != nil || d < 0 {
 			errs = append(errs, settingError(by[n.name], "%q is not a duration of 0 or more (such as 15m; 0 disables)", v))

@@ -43,7 +43,7 @@ type SweepOptions struct {
 }
 
 // RunSweeps sweeps at once, then every Interval until ctx is done or the
-// server drains. A sweep lists every installation's repositories and their
+// server drains; with Redis, one replica of the cluster sweeps each interval. A sweep lists every installation's repositories and their
 // open pull requests and queues the evaluation of those whose check run is
 // missing, stale, unfinished or older than their last change: deliveries
 // that never arrived (GitHub does not retry them) heal within one interval.
@@ -51,24 +51,17 @@ func (s *Server) RunSweeps(ctx context.Context, o SweepOptions) {
 	if o.Interval < 0 {
 		return
 	}
-	for {
+	sweep := func(ctx context.Context) {
 		if err := s.Sweep(ctx, o); err != nil {
 			s.log.Warn("sweep: could not start", slog.Any("error", err))
 		}
-		if o.Interval == 0 {
-			return
-		}
-		t := time.NewTimer(o.Interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		if s.draining.Load() {
-			return
-		}
 	}
+	if o.Interval == 0 {
+		sweep(ctx)
+		return
+	}
+	// One replica of the cluster sweeps each interval.
+	s.every(ctx, "sweep", o.Interval, sweep)
 }
 
 // Sweep lists the app's installations and queues one sweep of each; the

@@ -116,7 +116,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 		listening(ln.Addr().String())
 	}
 	if set.RedeliverWindow > 0 {
-		go srv.RedeliverFailed(ctx, set.RedeliverWindow)
+		go srv.RunRedelivery(ctx, set.RedeliverInterval, set.RedeliverWindow)
 	}
 	if set.SweepInterval > 0 {
 		go srv.RunSweeps(ctx, server.SweepOptions{Interval: set.SweepInterval})
