@@ -21,8 +21,9 @@ const Pattern = "GET /details/{owner}/{repo}/{number}/{head_sha}"
 type Options struct {
 	// Signer checks the ?token=; required.
 	Signer *Signer
-	// Store holds the published verdicts; required.
-	Store *Store
+	// Store holds the published verdicts (a Store, or a RedisStore shared
+	// by the replicas); required.
+	Store Verdicts
 	// PRURL gives a pull request's web address; nil means github.com's.
 	PRURL func(owner, repo string, number int) string
 	// Logger receives a debug record for refused requests; nil means slog.Default().

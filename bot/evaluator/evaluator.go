@@ -61,6 +61,11 @@ type Options struct {
 	// that none publishes an older verdict over a newer one (bot/fence, in
 	// Redis). Nil means one replica, whose queue already orders them.
 	Fence Fence
+	// HeadLocker, when set, serializes the creation and writes of one head's
+	// check run across replicas (several pull requests may share a head),
+	// so that no replica creates a second run for a head another is
+	// creating one for (bot/fence.Redis.Hold). Nil means this process only.
+	HeadLocker server.Locker
 }
 
 // Evaluator evaluates pull requests and publishes their check runs. It is
@@ -134,6 +139,22 @@ func (e *Evaluator) headLock(repo, head string) *sync.Mutex {
 	h := fnv.New32a()
 	h.Write([]byte(strings.ToLower(repo) + "@" + head))
 	return &e.locks[h.Sum32()%uint32(len(e.locks))]
+}
+
+// lockHead takes the head's lock in this process and, with a HeadLocker,
+// across the replicas; it returns the context to write under and the unlock.
+func (e *Evaluator) lockHead(ctx context.Context, repo, head string) (context.Context, func(), error) {
+	mu := e.headLock(repo, head)
+	mu.Lock()
+	if e.opt.HeadLocker == nil {
+		return ctx, mu.Unlock, nil
+	}
+	held, release, err := e.opt.HeadLocker.Hold(ctx, "head:"+strings.ToLower(repo)+"@"+head)
+	if err != nil {
+		mu.Unlock()
+		return nil, nil, fmt.Errorf("locking the head's check run: %w", err)
+	}
+	return held, func() { release(); mu.Unlock() }, nil
 }
 
 // Evaluate judges the job's pull request at its current head and publishes the check run.
@@ -281,9 +302,11 @@ func short(sha string) string {
 // saw the head, to which commands are bound.
 func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo, head string, newHead bool, log *slog.Logger) (state.CheckRun, error) {
 	full := owner + "/" + repo
-	mu := e.headLock(full, head)
-	mu.Lock()
-	defer mu.Unlock()
+	ctx, unlock, err := e.lockHead(ctx, full, head)
+	if err != nil {
+		return state.CheckRun{}, err
+	}
+	defer unlock()
 	rs, known, err := e.stores.CheckRuns.CheckRun(ctx, full, head)
 	if err != nil {
 		return rs, fmt.Errorf("reading the check-run record: %w", err)
@@ -406,9 +429,11 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 	digest := sha256.Sum256([]byte(conclusion + "\x00" + title + "\x00" + summary + "\x00" + opt.GetDetailsURL()))
 
 	full := job.Owner + "/" + job.Repo
-	mu := e.headLock(full, head)
-	mu.Lock()
-	defer mu.Unlock()
+	ctx, unlock, err := e.lockHead(ctx, full, head)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	rs, _, err := e.stores.CheckRuns.CheckRun(ctx, full, head)
 	if err != nil {
 		return fmt.Errorf("reading the check-run record: %w", err)

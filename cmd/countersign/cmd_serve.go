@@ -16,6 +16,7 @@ import (
 	"github.com/countersign/countersign/bot/landing"
 	"github.com/countersign/countersign/bot/sandbox"
 	"github.com/countersign/countersign/bot/server"
+	"github.com/countersign/countersign/bot/state"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -59,7 +60,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 	}
 	// The details page: linked from each check run when a public URL is set.
 	detailsSigner := details.NewSigner(set.WebhookSecret)
-	detailsStore := details.NewStore(0)
+	var detailsStore details.Verdicts = details.NewStore(0)
 	// Several replicas share a Redis: the work queue, the delivery ids, the
 	// per-pull-request lock and the order of their check-run writes.
 	var fenceStore evaluator.Fence
@@ -72,9 +73,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 		}
 		defer f.Close()
 		fenceStore, shared = f, f
+		detailsStore = details.NewRedisStore(f.Client())
+	}
+	var stores state.Stores // in memory unless shared
+	var headLocker server.Locker
+	if shared != nil {
+		stores, headLocker = state.NewRedisStores(shared.Client()), shared
 	}
 	backend := evaluator.New(evaluator.Options{
 		Fence:        fenceStore,
+		Stores:       stores,
+		HeadLocker:   headLocker,
 		App:          app,
 		PublicURL:    set.PublicURL,
 		Logger:       log,

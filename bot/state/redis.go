@@ -1,0 +1,106 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// How long the Redis stores keep a record after its last write.
+const (
+	// RedisCheckRunTTL: a head's check run matters while the head is the
+	// head of an open pull request; a lost record is looked up again.
+	RedisCheckRunTTL = 30 * 24 * time.Hour
+	// RedisHeadMoveTTL: a lost head move is read conservatively.
+	RedisHeadMoveTTL = 30 * 24 * time.Hour
+	// RedisEditedTTL: an edit must be remembered while the pull request is
+	// open; a year covers all but the stalest.
+	RedisEditedTTL = 365 * 24 * time.Hour
+	// redisPrefix begins every key.
+	redisPrefix = "countersign:state:"
+)
+
+// NewRedisStores returns Stores kept in Redis, shared by every replica that
+// uses the same Redis, each record with a TTL.
+func NewRedisStores(rdb redis.UniversalClient) Stores {
+	r := redisStores{rdb}
+	return Stores{CheckRuns: r, HeadMoves: r, EditedComments: r}
+}
+
+type redisStores struct{ rdb redis.UniversalClient }
+
+func redisKey(kind, repo, rest string) string {
+	return redisPrefix + kind + ":" + strings.ToLower(repo) + ":" + rest
+}
+
+func (r redisStores) get(ctx context.Context, key string, v any) (bool, error) {
+	b, err := r.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, json.Unmarshal(b, v)
+}
+
+func (r redisStores) put(ctx context.Context, key string, v any, ttl time.Duration) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return r.rdb.Set(ctx, key, b, ttl).Err()
+}
+
+// CheckRun returns the record of repo's head.
+func (r redisStores) CheckRun(ctx context.Context, repo, head string) (CheckRun, bool, error) {
+	var c CheckRun
+	ok, err := r.get(ctx, redisKey("checkrun", repo, head), &c)
+	return c, ok, err
+}
+
+// PutCheckRun records the check run of repo's head.
+func (r redisStores) PutCheckRun(ctx context.Context, repo, head string, c CheckRun) error {
+	return r.put(ctx, redisKey("checkrun", repo, head), c, RedisCheckRunTTL)
+}
+
+// HeadMove returns the record of repo's pull request number.
+func (r redisStores) HeadMove(ctx context.Context, repo string, number int) (HeadMove, bool, error) {
+	var m HeadMove
+	ok, err := r.get(ctx, redisKey("headmove", repo, strconv.Itoa(number)), &m)
+	return m, ok, err
+}
+
+// PutHeadMove records where and when repo's pull request number last moved.
+func (r redisStores) PutHeadMove(ctx context.Context, repo string, number int, m HeadMove) error {
+	return r.put(ctx, redisKey("headmove", repo, strconv.Itoa(number)), m, RedisHeadMoveTTL)
+}
+
+// MarkEdited records the first edit of repo's comment id (SET NX).
+func (r redisStores) MarkEdited(ctx context.Context, repo string, id int64, at time.Time) error {
+	return r.rdb.SetNX(ctx, redisKey("edited", repo, strconv.FormatInt(id, 10)), at.UTC().Format(time.RFC3339Nano), RedisEditedTTL).Err()
+}
+
+// EditedAt returns when repo's comment id was edited.
+func (r redisStores) EditedAt(ctx context.Context, repo string, id int64) (time.Time, bool, error) {
+	s, err := r.rdb.Get(ctx, redisKey("edited", repo, strconv.FormatInt(id, 10))).Result()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	at, err := time.Parse(time.RFC3339Nano, s)
+	return at, err == nil, err
+}
+
+var (
+	_ CheckRuns      = redisStores{}
+	_ HeadMoves      = redisStores{}
+	_ EditedComments = redisStores{}
+)
