@@ -1275,7 +1275,8 @@ func (s *state) protectionObj(r *repo, branch string, p *github.Protection) obj 
 	return m
 }
 
-// hListCommits lists commits reachable from sha (default branch by default), newest first.
+// hListCommits lists commits reachable from sha (default branch by default),
+// newest first, filtered by path, author and since/until (committer date).
 func hListCommits(c *reqCtx) {
 	ref := c.query("sha")
 	cm := c.commitParam(ref)
@@ -1290,9 +1291,27 @@ func hListCommits(c *reqCtx) {
 	all := c.repo.commitsBetween(plumbing.ZeroHash, cm.Hash)
 	pathFilter := strings.Trim(c.query("path"), "/")
 	author := c.query("author")
+	var since, until time.Time
+	for _, b := range []struct {
+		key string
+		t   *time.Time
+	}{{"since", &since}, {"until", &until}} {
+		if v := c.query(b.key); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				c.invalid("Invalid value for " + b.key + ": " + v)
+				return
+			}
+			*b.t = t
+		}
+	}
 	out := []*object.Commit{}
 	for i := len(all) - 1; i >= 0; i-- {
 		x := all[i]
+		// GitHub filters on the committer date.
+		if (!since.IsZero() && x.Committer.When.Before(since)) || (!until.IsZero() && x.Committer.When.After(until)) {
+			continue
+		}
 		if author != "" {
 			if l := c.repo.emails[strings.ToLower(x.Author.Email)]; !strings.EqualFold(l, author) && !strings.EqualFold(x.Author.Email, author) {
 				continue

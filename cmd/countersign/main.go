@@ -39,6 +39,7 @@ func commands() []command {
 		{"setup", "register the GitHub App from app.yml (GitHub's manifest flow)", runSetup},
 		{"loadtest", "drive the server against the GitHub simulator at a target rate, with faults", runLoadtest},
 		{"doctor", "check the app's credentials, grants, policy and branch protection", runDoctor},
+		{"report", "list every landed change from the countersign/landing records, for auditors", runReport},
 		{"version", "print the version, source commit and Go version of this binary", runVersion},
 	}
 }
