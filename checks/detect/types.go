@@ -40,7 +40,6 @@ const (
 	SignalLabel          = "label"           // a PR label an agent sets
 	SignalSubject        = "subject"         // a commit subject shape such as aider's "aider: " or a release bump
 	SignalDisclosure     = "disclosure"      // a PR-body AI-disclosure line or ticked checkbox
-	SignalNote           = "note"            // a git note on refs/notes/ai or refs/notes/whogitit
 )
 
 // Signal is one piece of evidence that produced a detection.
@@ -155,17 +154,6 @@ type Commit struct {
 	Verified bool `json:"verified,omitempty"`
 	// Parents is the number of parents (2 or more for a merge commit).
 	Parents int `json:"parents"`
-	// Notes are the commit's git notes on the refs detection reads
-	// (refs/notes/ai, refs/notes/whogitit), when the source can read them.
-	Notes []Note `json:"notes,omitempty"`
-}
-
-// Note is a git note attached to a commit.
-type Note struct {
-	// Ref is the notes ref, such as "refs/notes/ai".
-	Ref string `json:"ref"`
-	// Text is the note's content.
-	Text string `json:"text"`
 }
 
 // PullRequest is what detection reads of a pull request.

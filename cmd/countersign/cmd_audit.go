@@ -42,6 +42,9 @@ type auditRow struct {
 	Automation string `json:"automation"`
 	// Signal is the deciding signal, "kind: match", or "" for a human commit.
 	Signal string `json:"signal"`
+	// Signals are every signal found, strongest first; a human commit may
+	// carry weak ones that did not decide (JSON only).
+	Signals []detect.Signal `json:"signals"`
 	// Via is, for a merge commit classified by a commit it merged, that commit's id.
 	Via string `json:"via,omitempty"`
 	// Merged counts the commits a merge commit brought in.
@@ -219,7 +222,10 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 		Subject: auditSubject(c.Commit.Message),
 		Class:   d.Class, Automation: d.Automation,
 		Files: len(c.Changes), Boundary: c.Boundary,
-		Rules: []string{},
+		Rules: []string{}, Signals: d.Signals,
+	}
+	if row.Signals == nil {
+		row.Signals = []detect.Signal{}
 	}
 	if row.Class == "" {
 		row.Class = detect.ClassHuman
