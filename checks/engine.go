@@ -35,32 +35,46 @@ type classifier interface {
 	Commit(detect.Commit) detect.Detection
 }
 
-// Evaluate judges the facts of one pull request against a policy. It is pure
-// and deterministic: the same policy and facts give the same verdict. A nil
-// policy, a policy without a detector, or incomplete facts give a failing
-// verdict (fail closed); to report an invalid policy file use Invalid.
+// Evaluate judges the facts of one pull request against a policy. It
+// compiles the policy first; callers that judge many changes compile once
+// (Compile) and call Compiled.Evaluate. A nil policy, a policy that does not
+// compile, or incomplete facts give a failing verdict (fail closed); to
+// report an invalid policy file use Invalid.
 func Evaluate(p *config.Policy, f *Facts) *Verdict {
 	if p == nil {
 		return Invalid(errors.New("no policy"), config.Source{}, f)
 	}
-	if f == nil {
-		return incomplete(p.Source, &Facts{}, "no facts were gathered")
+	if v := unjudgeable(p.Source, f); v != nil {
+		return v
 	}
-	if f.Incomplete != "" {
-		return incomplete(p.Source, f, f.Incomplete)
+	c, err := Compile(p)
+	if err != nil {
+		return incomplete(p.Source, f, err.Error())
 	}
-	if f.PR.HeadSHA == "" && !f.Local {
-		return incomplete(p.Source, f, "the pull request's head commit is unknown")
+	return c.Evaluate(f)
+}
+
+// Evaluate judges the facts of one pull request against the compiled
+// policy. It is pure and deterministic: the same policy and facts give the
+// same verdict. Incomplete facts give a failing verdict (fail closed).
+func (c *Compiled) Evaluate(f *Facts) *Verdict {
+	if v := unjudgeable(c.p.Source, f); v != nil {
+		return v
 	}
-	det := p.Detector()
-	if det == nil {
-		why := "agent detection is unavailable for this policy"
-		if err := p.DetectorErr(); err != nil {
-			why += ": " + err.Error()
-		}
-		return incomplete(p.Source, f, why)
+	return evaluate(c.p, f, c.det, c.rules, c.RuleMatcher().AppendMatches)
+}
+
+// unjudgeable is the failing verdict for facts that cannot be judged, or nil.
+func unjudgeable(src config.Source, f *Facts) *Verdict {
+	switch {
+	case f == nil:
+		return incomplete(src, &Facts{}, "no facts were gathered")
+	case f.Incomplete != "":
+		return incomplete(src, f, f.Incomplete)
+	case f.PR.HeadSHA == "" && !f.Local:
+		return incomplete(src, f, "the pull request's head commit is unknown")
 	}
-	return evaluate(p, f, det, p.Rules(), p.RuleMatcher().AppendMatches)
+	return nil
 }
 
 // Invalid is the failing verdict for a policy that could not be loaded: err
@@ -174,7 +188,7 @@ type matchFunc func(dst []int, path string) []int
 
 // evaluate is Evaluate with its collaborators passed in: the detector, the
 // effective rules and a function returning the rules that protect a path.
-func evaluate(p *config.Policy, f *Facts, det classifier, rules []*config.Rule, matchRules matchFunc) *Verdict {
+func evaluate(p *config.Policy, f *Facts, det classifier, rules []*Rule, matchRules matchFunc) *Verdict {
 	e := &eval{p: p, f: f, v: baseVerdict(p.Source, f), dismissSt: p.Review.DismissStaleApprovals()}
 	e.detect(det)
 	e.requirements(rules, matchRules)
@@ -421,7 +435,7 @@ type hit struct {
 }
 
 // requirements works out what the change needs.
-func (e *eval) requirements(rules []*config.Rule, matchRules matchFunc) {
+func (e *eval) requirements(rules []*Rule, matchRules matchFunc) {
 	p, f, v := e.p, e.f, e.v
 	if e.agentAuthor {
 		if n := p.Review.AgentApprovals(); n > 0 {
@@ -439,7 +453,7 @@ func (e *eval) requirements(rules []*config.Rule, matchRules matchFunc) {
 
 	// Which rules apply to this change: slot[i] is rule i's place among them, or -1.
 	slot := make([]int32, len(rules))
-	var applies []*config.Rule
+	var applies []*Rule
 	for i, r := range rules {
 		slot[i] = -1
 		if r != nil && (r.Scope() == config.AppliesToAll || (r.Scope() == config.AppliesToAgent && e.agentAuthor)) {
@@ -521,7 +535,7 @@ func allPaths(files []File) [][2]string {
 	return out
 }
 
-func (e *eval) pathRequirement(r *config.Rule, hits []hit) {
+func (e *eval) pathRequirement(r *Rule, hits []hit) {
 	f, v := e.f, e.v
 	anyDeleted := false
 	files := make([]string, len(hits))

@@ -785,7 +785,7 @@ commands:
 func TestEvaluateBadCustomAgentFailsClosed(t *testing.T) {
 	p := policy()
 	p.Agents.Custom = []config.AgentDef{{ID: "acme-agent", Trailers: []string{"(unclosed"}}}
-	if p.Detector() != nil {
+	if _, err := Compile(p); err == nil {
 		t.Fatal("fixture: the detector should reject an invalid trailer pattern")
 	}
 	v := Evaluate(p, &Facts{PR: copilotPR()})

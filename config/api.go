@@ -18,13 +18,3 @@ type Preset struct {
 	// Ignore are globs of paths the preset leaves alone, such as tool caches.
 	Ignore []string `json:"ignore,omitempty" yaml:"ignore,omitempty"`
 }
-
-// Rule is an effective protected-path rule: a top-level preset or a
-// maintainer's rule, with its globs expanded and compiled.
-type Rule struct {
-	PathRule
-	// FromPreset is true for a rule made from ProtectedPaths.Presets.
-	FromPreset bool
-
-	m *matcher // include patterns tag 0, ignore patterns tag 1
-}

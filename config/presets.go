@@ -184,3 +184,33 @@ func (p Preset) clone() Preset {
 	p.Ignore = slices.Clone(p.Ignore)
 	return p
 }
+
+// EnabledPresets returns the names of the presets that apply as rules of
+// their own: every preset when Presets is unset or names "all", none when it
+// is an empty list. Unknown names are left out.
+func (pp ProtectedPaths) EnabledPresets() []string {
+	if pp.Presets == nil {
+		return PresetNames()
+	}
+	return ExpandPresets(pp.Presets)
+}
+
+// ExpandPresets resolves "all" in a list of preset names and drops
+// duplicates and unknown names, keeping the order.
+func ExpandPresets(names []string) []string {
+	out := []string{}
+	for _, n := range names {
+		if n == PresetAll {
+			for _, all := range PresetNames() {
+				if !slices.Contains(out, all) {
+					out = append(out, all)
+				}
+			}
+			continue
+		}
+		if _, ok := LookupPreset(n); ok && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}

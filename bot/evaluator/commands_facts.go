@@ -55,7 +55,7 @@ func (e *Evaluator) judge(ctx context.Context, client *github.Client, job server
 	case gerr != nil:
 		return nil, gerr
 	default:
-		v = checks.Evaluate(g.Policy, g.Facts)
+		v = g.Compiled.Evaluate(g.Facts)
 	}
 	return &judged{pc: pc, pr: pr, g: g, v: v}, nil
 }

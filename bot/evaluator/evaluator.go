@@ -219,7 +219,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 		}
 		log.Warn("could not gather the facts", "err", ghapp.Reason(gerr))
 	default:
-		v = checks.Evaluate(g.Policy, g.Facts)
+		v = g.Compiled.Evaluate(g.Facts)
 	}
 	// The check run is the commit's, and every open pull request at this
 	// head reads it: a pass is published only when each of them passes.

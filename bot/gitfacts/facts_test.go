@@ -178,10 +178,11 @@ func TestFactsCommitsAndFiles(t *testing.T) {
 	}
 
 	// Detection on the gathered commits finds both agents.
-	det := config.Default().Detector()
-	if det == nil {
-		t.Fatal("no detector")
+	compiled, err := checks.Compile(config.Default())
+	if err != nil {
+		t.Fatal(err)
 	}
+	det := compiled.Detector()
 	if d := det.Commit(f.Commits[0]); d.Agent != "claude-code" {
 		t.Errorf("Claude commit detected as %+v", d)
 	}
@@ -280,8 +281,12 @@ func TestPolicyAtReadsTheRevisionNotTheWorkTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Review.AgentApprovals() != 2 || len(p.Rules()) != 1 {
-		t.Errorf("main's policy: agent approvals %d, %d rules", p.Review.AgentApprovals(), len(p.Rules()))
+	c, err := checks.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Review.AgentApprovals() != 2 || len(c.Rules()) != 1 {
+		t.Errorf("main's policy: agent approvals %d, %d rules", p.Review.AgentApprovals(), len(c.Rules()))
 	}
 	if p.Source.Path != config.FileName || p.Source.Ref != "main" || p.Source.SHA != g.Resolve("main").String() || p.Source.Builtin {
 		t.Errorf("source = %+v", p.Source)

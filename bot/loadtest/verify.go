@@ -97,7 +97,7 @@ func oracle(ctx context.Context, client *github.Client, pr *prState) want {
 	case err != nil:
 		w.err = ghapp.Reason(err)
 	default:
-		v := checks.Evaluate(g.Policy, g.Facts)
+		v := g.Compiled.Evaluate(g.Facts)
 		w.conclusion, w.title = string(v.Conclusion), v.Title
 	}
 	if g != nil && g.PR != nil {

@@ -99,6 +99,9 @@ type Context interface {
 	// head's), else the owner's .github repository's, else the built-in
 	// default. An invalid file gives a *PolicyError.
 	Policy(ctx context.Context) (*config.Policy, error)
+	// Compiled returns Policy compiled (checks.Compile), which answers what
+	// else to fetch; a policy that does not compile gives a *PolicyError.
+	Compiled(ctx context.Context) (*checks.Compiled, error)
 	// CodeOwners returns the base branch's CODEOWNERS at the same commit as the policy; nil when there is none.
 	CodeOwners(ctx context.Context) (codeowners.Ruleset, error)
 }
@@ -121,95 +124,6 @@ type PolicyError = policyfile.Error
 // ErrChanged means the pull request moved while it was being read; reading
 // it again will see a consistent state.
 var ErrChanged = errors.New("the pull request changed while it was being read")
-
-// UsesCodeOwners reports whether any requirement of the policy names code owners.
-func UsesCodeOwners(p *config.Policy) bool {
-	if p == nil {
-		return false
-	}
-	if p.Review.Agent.Approvers.CodeOwners || p.Review.Human.Approvers.CodeOwners {
-		return true
-	}
-	for _, r := range p.Rules() {
-		if r.Approvers.CodeOwners {
-			return true
-		}
-	}
-	return false
-}
-
-// NeedsComments reports whether the policy reads `/countersign` comments.
-func NeedsComments(p *config.Policy) bool {
-	return p != nil && (p.Commands.ApproveEnabled() || p.Overrides.Allowed())
-}
-
-// NamedTeams returns the "org/slug" teams (lower case) the policy names
-// anywhere an approver or overrider can come from.
-func NamedTeams(p *config.Policy) []string {
-	if p == nil {
-		return nil
-	}
-	var out []string
-	seen := map[string]bool{}
-	add := func(ts []string) {
-		for _, t := range ts {
-			t = NormTeam(t)
-			if t != "" && !seen[t] {
-				seen[t] = true
-				out = append(out, t)
-			}
-		}
-	}
-	add(p.Review.Agent.Approvers.Teams)
-	add(p.Review.Human.Approvers.Teams)
-	for _, r := range p.Rules() {
-		add(r.Approvers.Teams)
-	}
-	add(p.Overrides.Teams)
-	return out
-}
-
-// OwnerTeams returns the "org/slug" teams (lower case) that CODEOWNERS makes
-// owners of the given files (their paths and previous paths).
-func OwnerTeams(rs codeowners.Ruleset, files []checks.File) []string {
-	if rs == nil {
-		return nil
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, f := range files {
-		for _, p := range []string{f.Path, f.PreviousPath} {
-			if p == "" {
-				continue
-			}
-			rule, err := rs.Match(p)
-			if err != nil || rule == nil {
-				continue
-			}
-			for _, o := range rule.Owners {
-				if o.Type != codeowners.TeamOwner {
-					continue
-				}
-				if t := NormTeam(o.Value); !seen[t] {
-					seen[t] = true
-					out = append(out, t)
-				}
-			}
-		}
-	}
-	return out
-}
-
-// NormTeam lower-cases an "org/slug" team name and drops a leading "@";
-// it returns "" for a name that is not of that form.
-func NormTeam(t string) string {
-	t = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t), "@"))
-	org, slug, ok := strings.Cut(t, "/")
-	if !ok || org == "" || slug == "" || strings.Contains(slug, "/") {
-		return ""
-	}
-	return t
-}
 
 func isBot(login, userType string) bool {
 	return strings.EqualFold(userType, "Bot") || strings.HasSuffix(strings.ToLower(login), "[bot]")

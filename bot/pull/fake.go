@@ -122,6 +122,19 @@ func (f *Fake) Policy(ctx context.Context) (*config.Policy, error) {
 	return f.PolicyData, nil
 }
 
+// Compiled returns Policy compiled; a policy that does not compile gives a *PolicyError.
+func (f *Fake) Compiled(ctx context.Context) (*checks.Compiled, error) {
+	p, err := f.Policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := checks.Compile(p)
+	if err != nil {
+		return nil, &PolicyError{Source: p.Source, Err: err}
+	}
+	return c, nil
+}
+
 // CodeOwners returns CodeOwnersSet.
 func (f *Fake) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
 	if err := f.call("CodeOwners"); err != nil {

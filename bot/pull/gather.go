@@ -30,6 +30,8 @@ type Gathered struct {
 	PR *PR
 	// Policy is the policy that applies; nil with a *PolicyError.
 	Policy *config.Policy
+	// Compiled is Policy compiled, which judges the facts; nil with a *PolicyError.
+	Compiled *checks.Compiled
 	// Facts are the engine's input; Facts.Incomplete says what is missing.
 	Facts *checks.Facts
 	// Retry is true when the facts are incomplete for a reason that may pass.
@@ -49,7 +51,7 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 	f := g.Facts
 
 	var (
-		policy                      *config.Policy
+		policy                      *checks.Compiled
 		files                       []checks.File
 		commits                     []detect.Commit
 		reviews                     []checks.Review
@@ -59,7 +61,7 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 		commentErr, ownersErr, fail error
 	)
 	p := pool.New()
-	p.Go(func() { policy, polErr = c.Policy(ctx) })
+	p.Go(func() { policy, polErr = c.Compiled(ctx) })
 	p.Go(func() { files, fErr = c.Files(ctx) })
 	p.Go(func() { commits, cErr = c.Commits(ctx) })
 	p.Go(func() { reviews, rErr = c.Reviews(ctx) })
@@ -72,7 +74,7 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 	if polErr != nil {
 		return g, polErr
 	}
-	g.Policy = policy
+	g.Policy, g.Compiled = policy.Policy(), policy
 	var incomplete []*IncompleteError
 	for _, e := range []error{fErr, cErr} {
 		var ie *IncompleteError
@@ -104,10 +106,10 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 	f.Files, f.Commits = files, commits
 
 	p = pool.New()
-	if NeedsComments(policy) {
+	if policy.NeedsComments() {
 		p.Go(func() { comments, commentErr = c.Comments(ctx) })
 	}
-	if UsesCodeOwners(policy) {
+	if policy.UsesCodeOwners() {
 		p.Go(func() { owners, ownersErr = c.CodeOwners(ctx) })
 	}
 	if tp, ok := c.(teamPrefetcher); ok {
@@ -148,7 +150,7 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 // teamPrefetcher is a Context that can read the member lists of the teams a
 // policy names ahead of need.
 type teamPrefetcher interface {
-	prefetchTeams(ctx context.Context, p *config.Policy)
+	prefetchTeams(ctx context.Context, p *checks.Compiled)
 }
 
 // merge turns `/countersign approve` and `/countersign override` comments into
@@ -193,12 +195,12 @@ func merge(reviews []checks.Review, comments []Comment, head string, headSeen ti
 // it looks, so they are not asked about; they are found by running the (pure)
 // engine once on the facts without reviews. Leaving someone out can only make
 // their approval not count, never count wrongly.
-func reviewerLogins(f *checks.Facts, p *config.Policy) []string {
+func reviewerLogins(f *checks.Facts, p *checks.Compiled) []string {
 	excluded := map[string]bool{}
 	if len(f.Reviews) > 0 {
 		pre := *f
 		pre.Reviews, pre.Overrides, pre.Reviewers = nil, nil, nil
-		v := checks.Evaluate(p, &pre)
+		v := p.Evaluate(&pre)
 		for _, op := range v.Operators {
 			excluded[strings.ToLower(op.Login)] = true
 			excluded[strings.ToLower(checks.LoginFromEmail(op.Email))] = true

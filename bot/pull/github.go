@@ -68,6 +68,7 @@ type GitHub struct {
 	reviews  memo[[]checks.Review]
 	comments memo[[]Comment]
 	policy   memo[*config.Policy]
+	compiled memo[*checks.Compiled]
 	tip      memo[string]
 	owners   memo[codeowners.Ruleset]
 	teamSet  memo[[]string]
@@ -848,37 +849,23 @@ func isStatus(err error, code int) bool {
 // owners, the teams owning the changed files.
 func (g *GitHub) relevantTeams(ctx context.Context) ([]string, error) {
 	return g.teamSet.get(func() ([]string, error) {
-		p, err := g.Policy(ctx)
+		p, err := g.Compiled(ctx)
 		if err != nil {
 			return nil, err
 		}
-		teams := NamedTeams(p)
-		if UsesCodeOwners(p) {
-			rs, err := g.CodeOwners(ctx)
-			if err != nil {
-				return nil, err
-			}
-			files, err := g.Files(ctx)
-			if err != nil {
-				return nil, err
-			}
-			for _, t := range OwnerTeams(rs, files) {
-				if !containsStr(teams, t) {
-					teams = append(teams, t)
-				}
-			}
+		if !p.UsesCodeOwners() {
+			return p.NamedTeams(), nil
 		}
-		return teams, nil
+		rs, err := g.CodeOwners(ctx)
+		if err != nil {
+			return nil, err
+		}
+		files, err := g.Files(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return p.Teams(rs, files), nil
 	})
-}
-
-func containsStr(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // prefetchTeams reads the member lists of the teams the policy names, so
@@ -886,8 +873,8 @@ func containsStr(ss []string, s string) bool {
 // revalidated with a conditional request (a 304 GitHub does not charge)
 // rather than read. Errors are memoised and surface if a reviewer needs the
 // team; otherwise they do not matter.
-func (g *GitHub) prefetchTeams(ctx context.Context, p *config.Policy) {
-	teams := NamedTeams(p)
+func (g *GitHub) prefetchTeams(ctx context.Context, p *checks.Compiled) {
+	teams := p.NamedTeams()
 	if len(teams) == 0 {
 		return
 	}

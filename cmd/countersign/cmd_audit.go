@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/countersign/countersign/bot/gitfacts"
+	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/checks/detect"
 	"github.com/countersign/countersign/config"
 )
@@ -135,12 +135,9 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 	if err != nil {
 		return fail(fmt.Errorf("invalid policy: %w", err))
 	}
-	det := policy.Detector()
-	if det == nil {
-		if err := policy.DetectorErr(); err != nil {
-			return fail(fmt.Errorf("agent detection: %w", err))
-		}
-		return fail(errors.New("agent detection is unavailable for this policy"))
+	compiled, err := checks.Compile(policy)
+	if err != nil {
+		return fail(err)
 	}
 	head, err := repo.Resolve(*branch)
 	if err != nil {
@@ -148,9 +145,9 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 	}
 
 	a := &auditor{
-		det:     det,
-		rules:   policy.Rules(),
-		matcher: policy.RuleMatcher(),
+		det:     compiled.Detector(),
+		rules:   compiled.Rules(),
+		matcher: compiled.RuleMatcher(),
 		agentN:  policy.Review.AgentApprovals(),
 		humanN:  policy.Review.HumanApprovals(),
 		byAgent: map[string]int{}, byBot: map[string]int{}, byRule: map[string]int{},
@@ -200,8 +197,8 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 // auditor classifies commits and keeps the counts.
 type auditor struct {
 	det     *detect.Detector
-	rules   []*config.Rule
-	matcher *config.RuleMatcher
+	rules   []*checks.Rule
+	matcher *checks.RuleMatcher
 	agentN  int
 	humanN  int
 	idx     []int

@@ -110,7 +110,7 @@ func TestConfigPrint(t *testing.T) {
 		t.Fatalf("missing file: exit %d\n%s", code, out)
 	}
 	def, err := config.Parse("default.yml", []byte(out))
-	if err != nil || def.Review.AgentApprovals() != 1 || len(def.Rules()) != len(config.Presets()) {
+	if err != nil || def.Review.AgentApprovals() != 1 || len(def.ProtectedPaths.EnabledPresets()) != len(config.Presets()) || len(def.ProtectedPaths.Rules) != 0 {
 		t.Errorf("printed default is not the default (%v):\n%s", err, out)
 	}
 

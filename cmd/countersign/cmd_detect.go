@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/checks/detect"
 	"github.com/countersign/countersign/config"
 )
@@ -97,25 +98,21 @@ func runDetect(ctx context.Context, args []string, s streams) int {
 
 // detectorFor builds the detector: the policy file's, or the built-in catalogue.
 func detectorFor(file string) (*detect.Detector, error) {
-	if file == "" {
-		return detect.New(detect.Options{})
+	p := config.Default()
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		if p, err = config.Parse(file, data); err != nil {
+			return nil, err
+		}
 	}
-	data, err := os.ReadFile(file)
+	c, err := checks.Compile(p)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	p, err := config.Parse(file, data)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.DetectorErr(); err != nil {
-		return nil, fmt.Errorf("%s: agents: %w", file, err)
-	}
-	d := p.Detector()
-	if d == nil {
-		return nil, fmt.Errorf("%s: agents: no detector", file)
-	}
-	return d, nil
+	return c.Detector(), nil
 }
 
 // detectAll splits the input into objects and classifies each.

@@ -1,17 +1,19 @@
-package config
+package checks
 
 import (
 	"fmt"
 	"testing"
+
+	"github.com/countersign/countersign/config"
 )
 
-// benchPolicy returns a policy with every preset plus maintainers' rules,
+// globBenchPolicy returns a policy with every preset plus maintainers' rules,
 // exactly 200 path globs in all, and 3,000 repository paths of which a few
 // percent are protected.
-func benchPolicy(b testing.TB) (*Policy, []string) {
+func globBenchPolicy(b testing.TB) (*Compiled, []string) {
 	b.Helper()
 	n := 0
-	for _, pr := range presets {
+	for _, pr := range config.Presets() {
 		n += len(pr.Paths)
 	}
 	src := "protected_paths:\n  rules:\n"
@@ -32,7 +34,7 @@ func benchPolicy(b testing.TB) (*Policy, []string) {
 			}
 		}
 	}
-	p := mustParse(b, src)
+	p := mustCompile(b, src)
 	globs := 0
 	for _, r := range p.Rules() {
 		globs += len(r.Paths)
@@ -52,7 +54,7 @@ func benchPolicy(b testing.TB) (*Policy, []string) {
 // BenchmarkRulesMatch is the engine's worst case: 3,000 changed files
 // against 200 protected globs. One op matches every file against every rule.
 func BenchmarkRulesMatch(b *testing.B) {
-	p, paths := benchPolicy(b)
+	p, paths := globBenchPolicy(b)
 	rules := p.Rules()
 	b.Run("RuleMatcher", func(b *testing.B) {
 		m := p.RuleMatcher()

@@ -1,23 +1,22 @@
-package config
+package checks
 
 import (
 	"slices"
 	"testing"
+
+	"github.com/countersign/countersign/config"
 )
 
 func TestRuleMatcherAgreesWithMatchRules(t *testing.T) {
-	p := &Policy{ProtectedPaths: ProtectedPaths{Rules: []PathRule{
+	c := compiled(t, &config.Policy{ProtectedPaths: config.ProtectedPaths{Rules: []config.PathRule{
 		{Name: "infra", Paths: []string{"infra/**", "*.tf"}, Ignore: []string{"infra/docs/**"}},
 		{Name: "ci", Paths: []string{".github/workflows/"}},
-	}}}
-	m := p.RuleMatcher()
-	rules := p.Rules()
+	}}})
+	m := c.RuleMatcher()
+	rules := c.Rules()
 	for _, path := range []string{"infra/main.tf", "infra/docs/a.md", "infra/docs/x.tf", "modules/net.tf", ".github/workflows/ci.yml",
 		"Dockerfile", "go.mod", "src/app.go", "deploy/k8s/app.yaml", ".github/CODEOWNERS"} {
-		var want []string
-		for _, r := range p.MatchRules(path) {
-			want = append(want, r.Name)
-		}
+		want := names(c.MatchRules(path))
 		var got []string
 		for _, i := range m.AppendMatches(nil, path) {
 			got = append(got, rules[i].Name)
