@@ -203,13 +203,14 @@ func Account(p *config.Policy, push *Push) *Landing {
 	case push.After == "":
 		l.Policy = p.Source
 		return l.cannot("the pushed commit is unknown")
-	case p.Detector() == nil:
-		l.Policy = p.Source
-		return l.cannot("agent detection is unavailable for this policy")
 	}
 	l.Policy = p.Source
+	cp, err := Compile(p)
+	if err != nil {
+		return l.cannot(err.Error())
+	}
 	names := map[string]string{}
-	for _, a := range p.Detector().Agents() {
+	for _, a := range cp.Detector().Agents() {
 		names[a.ID] = a.Name
 	}
 	byPR := map[int][]LandedCommit{}
@@ -225,7 +226,7 @@ func Account(p *config.Policy, push *Push) *Landing {
 			byPR[c.PR] = append(byPR[c.PR], c)
 			continue
 		}
-		v := Evaluate(p, &Facts{
+		v := cp.Evaluate(&Facts{
 			Repo:    push.Repo,
 			PR:      PullRequest{PullRequest: detect.PullRequest{AuthorLogin: pusherLogin(push), HeadRef: push.Branch}, HeadSHA: c.Commit.SHA},
 			Commits: []detect.Commit{c.Commit},
@@ -241,7 +242,7 @@ func Account(p *config.Policy, push *Push) *Landing {
 	}
 	for _, n := range prOrder {
 		pr, commits := push.PRs[n], byPR[n]
-		v := Evaluate(p, prFacts(push, pr, commits))
+		v := cp.Evaluate(prFacts(push, pr, commits))
 		ch := LandedChange{PR: n, URL: pr.URL, Author: pr.AuthorLogin, Agents: agentNames(v, names), Operators: operatorNames(v)}
 		if pr.Check != nil {
 			// The check judged the pull request's own commits, which a
@@ -263,7 +264,7 @@ func Account(p *config.Policy, push *Push) *Landing {
 			continue
 		}
 		for _, c := range commits {
-			cv := Evaluate(p, &Facts{
+			cv := cp.Evaluate(&Facts{
 				Repo:    push.Repo,
 				PR:      PullRequest{PullRequest: pr.PullRequest, HeadSHA: c.Commit.SHA},
 				Commits: []detect.Commit{c.Commit},
