@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/countersign/countersign/checks/detect"
 	"github.com/countersign/countersign/config"
 )
 
@@ -185,6 +186,22 @@ func TestDetectOptions(t *testing.T) {
 	off := false
 	if !DetectOptions(config.Agents{Builtin: &off}).NoBuiltin {
 		t.Errorf("builtin: false does not switch the catalogue off")
+	}
+}
+
+// TestDisclosurePatternsReachDetection: a policy's own disclosure patterns
+// (and builtin: false) are what its detector reads in a PR body.
+func TestDisclosurePatternsReachDetection(t *testing.T) {
+	d := mustCompile(t, "agents:\n  disclosure:\n    builtin: false\n    lines: ['^Tooling: Claude']\n    checkboxes: ['(?i)robots helped']\n").Detector()
+	for body, agent := range map[string]bool{
+		"Tooling: Claude wrote the parser":      true,
+		"- [x] Robots helped with this change":  true,
+		"- [ ] Robots helped with this change":  false,
+		"AI disclosure: Claude wrote the tests": false, // the built-in patterns are off
+	} {
+		if got := d.PullRequest(detect.PullRequest{AuthorLogin: "jane", Body: body}).IsAgent(); got != agent {
+			t.Errorf("PR body %q: agent = %v, want %v", body, got, agent)
+		}
 	}
 }
 
