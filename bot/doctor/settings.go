@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/checks/detect"
 	"github.com/countersign/countersign/config"
 	"github.com/google/go-github/v62/github"
@@ -274,7 +275,12 @@ func checkPolicyGuard(ctx context.Context, r *Report, c *github.Client, owner, n
 		}
 		r.add(check, OK, config.FileName+" is owned by "+strings.Join(names, ", ")+" in "+found, "")
 	}
-	if len(p.MatchRules(config.FileName)) == 0 {
+	cp, err := checks.Compile(p)
+	if err != nil {
+		r.add(check, Fail, "the policy does not compile: "+err.Error(), "fix the agents section of "+config.FileName)
+		return
+	}
+	if len(cp.MatchRules(config.FileName)) == 0 {
 		r.add(check, Warn, config.FileName+" is not among the policy's own protected paths: a change to it needs no approval from its owners",
 			"add a rule to protected_paths, such as:\n  - name: countersign-policy\n    paths: [\""+config.FileName+"\"]\n    approvers: {teams: [ORG/TEAM]}")
 	} else {
