@@ -97,6 +97,9 @@ var routePermission = map[string][]string{
 	"GET /repos/{owner}/{repo}/issues":                                            {"issues:read"},
 	"POST /repos/{owner}/{repo}/issues":                                           {"issues:write"},
 	"POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule": {"deployments:write"},
+	// countersign doctor: is the app a protection rule on the policy's environments.
+	"GET /repos/{owner}/{repo}/environments":                                                {"actions:read"},
+	"GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules": {"actions:read"},
 }
 
 // reservedPermission lists permission levels app.yml asks for that no
@@ -331,6 +334,7 @@ func runScenario(t *testing.T) []githubsim.Call {
 		t.Errorf("the scenario's deployments got %d answers and its bypass %d issues; want 2 and 1", len(sim.DeploymentReviews(repo)), len(sim.Issues(repo)))
 	}
 	// countersign doctor runs with the same app: its calls count too.
+	sim.AddEnvironment(repo, "production", true)
 	sim.SetBranchProtection(repo, "main", &github.Protection{RequiredStatusChecks: &github.RequiredStatusChecks{
 		Checks: &[]*github.RequiredStatusCheck{{Context: "countersign", AppID: github.Int64(sim.AppID())}}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -256,6 +256,7 @@ func checkRepo(ctx context.Context, r *Report, o Options, app *grant, m *appmani
 	branch := repo.GetDefaultBranch()
 	if pol := checkPolicy(ctx, r, client, owner, name, branch); pol != nil {
 		checkPolicyGuard(ctx, r, client, owner, name, branch, pol)
+		checkDeployGate(ctx, r, client, owner, name, pol, o.App.ID())
 	}
 	checkProtection(ctx, r, client, owner, name, branch, o.App.ID(), inst)
 }

@@ -543,3 +543,34 @@ func TestDoctorOrg(t *testing.T) {
 		t.Errorf("uninstalled org:\n%s", b.String())
 	}
 }
+
+// TestDoctorDeployGate: doctor says whether the app is a deployment
+// protection rule on each environment the policy's deployments.environments names.
+func TestDoctorDeployGate(t *testing.T) {
+	pol := "deployments:\n  environments: [prod-*]\n"
+	e := newEnv(t, map[string]string{".github/countersign.yml": pol})
+	rep, out := e.run(t, repo)
+	if r := result(t, rep, out, "deploy gate"); r.Status != doctor.Warn || !strings.Contains(r.Detail, "names no environment") {
+		t.Errorf("no environments: %+v\n%s", r, out)
+	}
+	e.sim.AddEnvironment(repo, "staging", false)
+	e.sim.AddEnvironment(repo, "prod-eu", true)
+	e.sim.AddEnvironment(repo, "prod-us", false)
+	rep, out = e.run(t, repo)
+	if r := result(t, rep, out, "deploy gate"); r.Status != doctor.Fail || !strings.Contains(r.Detail, "not a deployment protection rule on prod-us") || strings.Contains(r.Detail, "staging") {
+		t.Errorf("prod-us unguarded: %+v\n%s", r, out)
+	}
+	e.sim.AddEnvironment(repo, "prod-us", true)
+	rep, out = e.run(t, repo)
+	if r := result(t, rep, out, "deploy gate"); r.Status != doctor.OK || !strings.Contains(r.Detail, "prod-eu, prod-us") {
+		t.Errorf("both guarded: %+v\n%s", r, out)
+	}
+	// A policy naming no environments adds no line.
+	e2 := newEnv(t, nil)
+	rep, _ = e2.run(t, repo)
+	for _, x := range rep.Results {
+		if x.Check == "deploy gate" {
+			t.Errorf("a deploy gate line without deployments.environments: %+v", x)
+		}
+	}
+}

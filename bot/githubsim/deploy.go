@@ -119,3 +119,65 @@ func hReviewDeploymentRule(c *reqCtx) {
 	}
 	c.fail(http.StatusUnprocessableEntity, "No pending deployment requests to approve or reject", doc)
 }
+
+// environment is a deployment environment and whether the app is enabled on
+// it as a custom deployment protection rule.
+type environment struct {
+	id        int64
+	name      string
+	appRule   bool
+	createdAt time.Time
+}
+
+// AddEnvironment creates a deployment environment; appRule enables the app
+// on it as a custom deployment protection rule.
+func (s *Sim) AddEnvironment(fullName, name string, appRule bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repoLocked(fullName)
+	for _, e := range r.envs {
+		if e.name == name {
+			e.appRule = appRule
+			return
+		}
+	}
+	r.envs = append(r.envs, &environment{id: s.nextID(idDeployment), name: name, appRule: appRule, createdAt: s.ts()})
+}
+
+func (s *state) envObj(r *repo, e *environment) obj {
+	rules := []obj{}
+	if e.appRule {
+		rules = append(rules, obj{"id": e.id + 1, "node_id": nodeID("DeploymentProtectionRule", e.id+1), "type": "custom"})
+	}
+	return obj{
+		"id": e.id, "node_id": nodeID("Environment", e.id), "name": e.name,
+		"url": s.api("repos/%s/environments/%s", r.fullName(), e.name), "html_url": s.html("%s/deployments/activity_log?environments_filter=%s", r.fullName(), e.name),
+		"created_at": timeOrNil(e.createdAt), "updated_at": timeOrNil(e.createdAt), "protection_rules": rules, "deployment_branch_policy": nil,
+	}
+}
+
+// hListEnvironments lists a repository's environments.
+func hListEnvironments(c *reqCtx) {
+	out := []obj{}
+	for _, e := range c.repo.envs {
+		out = append(out, c.s.envObj(c.repo, e))
+	}
+	c.json(200, obj{"total_count": len(out), "environments": paginate(c, out)})
+}
+
+// hEnvProtectionRules lists the custom deployment protection rules enabled on an environment.
+func hEnvProtectionRules(c *reqCtx) {
+	for _, e := range c.repo.envs {
+		if e.name != c.p["environment_name"] {
+			continue
+		}
+		rules := []obj{}
+		if e.appRule {
+			rules = append(rules, obj{"id": e.id + 1, "node_id": nodeID("DeploymentProtectionRule", e.id+1), "enabled": true,
+				"app": obj{"id": c.s.opt.AppID, "slug": c.s.opt.AppSlug, "integration_url": c.s.api("apps/%s", c.s.opt.AppSlug), "node_id": nodeID("Integration", c.s.opt.AppID)}})
+		}
+		c.json(200, obj{"total_count": len(rules), "custom_deployment_protection_rules": rules})
+		return
+	}
+	c.notFound()
+}

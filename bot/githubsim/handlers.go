@@ -64,6 +64,8 @@ func (s *state) registerRoutes(add func(method, tmpl string, auth authKind, h fu
 	add(P, "/repos/{owner}/{repo}/issues", authToken, hCreateIssue)
 	add(G, "/repos/{owner}/{repo}/issues/{issue_number}", authToken, hGetIssue)
 	add(P, "/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule", authToken, hReviewDeploymentRule)
+	add(G, "/repos/{owner}/{repo}/environments", authToken, hListEnvironments)
+	add(G, "/repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules", authToken, hEnvProtectionRules)
 }
 
 func hGetApp(c *reqCtx) {

@@ -78,6 +78,7 @@ type repo struct {
 	stats         map[[2]plumbing.Hash]*diffStats
 	issues        []*issue
 	deployRules   []*deployRule
+	envs          []*environment
 }
 
 func (r *repo) fullName() string { return r.owner.login + "/" + r.name }
