@@ -62,3 +62,70 @@ func TestOverrideNeedsVisibleReasonAndStanding(t *testing.T) {
 			want:  ActionRequired, excluded: []string{"lead:unknown_reviewer"}},
 	})
 }
+
+// TestPolicyFileAlwaysProtected: whatever protected_paths.presets says (the
+// documented `presets: []` recipe included), a change to the policy file
+// needs an approval, and so does a change to CODEOWNERS when the policy lets
+// code owners approve; the effective policy shows the rule.
+func TestPolicyFileAlwaysProtected(t *testing.T) {
+	parse := func(src string) *config.Policy {
+		t.Helper()
+		p, err := config.Parse(config.FileName, []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	none := parse("protected_paths:\n  presets: []\nreview:\n  human:\n    approvals: 0\n")
+	terraformOnly := parse("protected_paths:\n  presets: [terraform]\n")
+	owners := parse("protected_paths:\n  presets: []\n  rules:\n    - name: infra\n      paths: [infra/]\n      approvers:\n        codeowners: true\n")
+	human := func(paths ...string) Facts {
+		return Facts{Repo: "acme/web", PR: humanPR("dave"), Commits: []detect.Commit{humanCommit("c1", "dave")}, Files: files(paths...)}
+	}
+	runCases(t, []engineCase{
+		{name: "presets: [] still protects the policy file", policy: none, facts: human(".github/countersign.yml"),
+			want: ActionRequired, titleHas: ".github/countersign.yml"},
+		{name: "presets: [] still protects a .yaml policy file", policy: none, facts: human(".github/countersign.yaml"), want: ActionRequired},
+		{name: "a preset list without countersign still protects it", policy: terraformOnly, facts: human(".github/countersign.yml"), want: ActionRequired},
+		{name: "other files stay unprotected", policy: none, facts: human("docs/a.md"), want: Success},
+		{name: "CODEOWNERS is protected when code owners approve", policy: owners, facts: human(".github/CODEOWNERS"), want: ActionRequired},
+		{name: "CODEOWNERS is not protected when nobody uses it", policy: none, facts: human(".github/CODEOWNERS"), want: Success},
+	})
+	for _, tc := range []struct {
+		p    *config.Policy
+		want []string
+	}{{none, []string{"countersign"}}, {terraformOnly, []string{"terraform", "countersign"}}, {owners, []string{"codeowners", "countersign"}}} {
+		if got := tc.p.Effective().ProtectedPaths.Presets; !slices.Equal(got, tc.want) {
+			t.Errorf("effective presets = %v, want %v", got, tc.want)
+		}
+	}
+}
+
+// TestPolicyFileRuleOfTheUsersOwn: a rule that already covers the policy
+// file for every change is the one that applies; an agent-only rule is not
+// enough, so the policy file's own rule is added.
+func TestPolicyFileRuleOfTheUsersOwn(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want []string
+	}{
+		{"protected_paths:\n  presets: []\n  rules:\n    - name: sec\n      presets: [countersign]\n      approvers: {teams: [acme/sec]}\n", []string{"sec"}},
+		{"protected_paths:\n  presets: []\n  rules:\n    - name: sec\n      presets: [all]\n      applies_to: agent\n", []string{"sec", "countersign"}},
+	} {
+		p, err := config.Parse(config.FileName, []byte(tc.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Compile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range c.Rules() {
+			got = append(got, r.Name)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%q: rules %v, want %v", tc.src, got, tc.want)
+		}
+	}
+}

@@ -55,15 +55,19 @@ func ruleGlobs(r *config.PathRule, base int) (pats []string, tags []int) {
 // matcher over all of them (rule i's paths tag 2i, ignore tag 2i+1): one
 // rule per preset enabled by ProtectedPaths.Presets, named after it, with
 // default approvers, then the maintainers' rules with their presets' globs
-// merged into Paths and Ignore.
+// merged into Paths and Ignore, then the presets protected whatever the
+// policy says (config.Policy.AlwaysPresets: the policy file's own).
 func buildRules(p *config.Policy) ([]*Rule, *matcher) {
 	var rules []*Rule
-	for _, name := range p.ProtectedPaths.EnabledPresets() {
+	presetRule := func(name string) {
 		pr, _ := config.LookupPreset(name)
 		rules = append(rules, &Rule{
 			PathRule:   config.PathRule{Name: pr.Name, Presets: []string{pr.Name}, Paths: pr.Paths, Ignore: pr.Ignore},
 			FromPreset: true,
 		})
+	}
+	for _, name := range p.ProtectedPaths.EnabledPresets() {
+		presetRule(name)
 	}
 	for _, pr := range p.ProtectedPaths.Rules {
 		r := pr
@@ -79,6 +83,10 @@ func buildRules(p *config.Policy) ([]*Rule, *matcher) {
 		r.Approvers.Teams = slices.Clone(pr.Approvers.Teams)
 		r.Approvers.Users = slices.Clone(pr.Approvers.Users)
 		rules = append(rules, &Rule{PathRule: r})
+	}
+	// Last, the presets protected whatever the policy says (its own file).
+	for _, name := range p.AlwaysPresets() {
+		presetRule(name)
 	}
 	var pats []string
 	var tags []int

@@ -56,8 +56,8 @@ func TestPresetSelection(t *testing.T) {
 		want []string
 	}{
 		{"", all},
-		{"protected_paths:\n  presets: []\n", nil},
-		{"protected_paths:\n  presets: [docker, terraform, docker]\n", []string{"docker", "terraform"}},
+		{"protected_paths:\n  presets: []\n", []string{"countersign"}}, // the policy file protects itself
+		{"protected_paths:\n  presets: [docker, terraform, docker]\n", []string{"docker", "terraform", "countersign"}},
 		{"protected_paths:\n  presets: [all]\n", all},
 		{"protected_paths:\n  presets: [ci, all]\n", append([]string{"ci"}, slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == "ci" })...)},
 	}
@@ -84,7 +84,7 @@ protected_paths:
       applies_to: agent
 `)
 	rules := c.Rules()
-	if len(rules) != 3 || rules[0].Name != "terraform" || rules[1].Name != "workflows" || rules[2].Name != "agent-docs" {
+	if len(rules) != 4 || rules[0].Name != "terraform" || rules[1].Name != "workflows" || rules[2].Name != "agent-docs" || rules[3].Name != "countersign" {
 		t.Fatalf("rules = %v", rules)
 	}
 	wf := rules[1]
@@ -120,12 +120,12 @@ func TestRulesOfLiteralPolicy(t *testing.T) {
 	// A policy built in code (tests of other packages do) compiles too, and
 	// a changed copy compiles to rules of its own.
 	p := &config.Policy{ProtectedPaths: config.ProtectedPaths{Presets: []string{}, Rules: []config.PathRule{{Name: "x", Paths: []string{"x/"}}}}}
-	if rs := compiled(t, p).Rules(); len(rs) != 1 || !rs[0].Match("x/y") {
+	if rs := compiled(t, p).Rules(); len(rs) != 2 || !rs[0].Match("x/y") || rs[1].Name != config.PresetCountersign {
 		t.Fatalf("literal policy rules = %v", rs)
 	}
 	q := *p
 	q.ProtectedPaths.Rules = []config.PathRule{{Name: "y", Paths: []string{"y/"}}}
-	if rs := compiled(t, &q).Rules(); len(rs) != 1 || rs[0].Name != "y" || !rs[0].Match("y/z") {
+	if rs := compiled(t, &q).Rules(); len(rs) != 2 || rs[0].Name != "y" || !rs[0].Match("y/z") {
 		t.Errorf("copy shares the original's compiled rules: %v", rs)
 	}
 	// A Rule built in code matches without compiling a policy.

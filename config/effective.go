@@ -3,8 +3,9 @@ package config
 import "slices"
 
 // Effective returns a copy of the policy with every default filled in and
-// "all" expanded to the preset names, as `countersign config print` shows
-// it. Lists are never nil in the copy. The copy is a new policy with its own
+// "all" expanded to the preset names, and the presets protected whatever the
+// file says (the policy file; CODEOWNERS when code owners approve) added, as
+// `countersign config print` shows it. Lists are never nil in the copy. The copy is a new policy with its own
 // cache.
 func (p *Policy) Effective() *Policy {
 	e := &Policy{Source: p.Source}
@@ -36,7 +37,7 @@ func (p *Policy) Effective() *Policy {
 	}
 
 	e.ProtectedPaths = ProtectedPaths{
-		Presets: p.ProtectedPaths.EnabledPresets(),
+		Presets: append(p.ProtectedPaths.EnabledPresets(), p.AlwaysPresets()...),
 		Rules:   make([]PathRule, len(p.ProtectedPaths.Rules)),
 	}
 	for i, r := range p.ProtectedPaths.Rules {

@@ -35,6 +35,14 @@ const (
 // PresetAll names every built-in preset at once in ProtectedPaths.Presets.
 const PresetAll = "all"
 
+// Presets protected whatever protected_paths.presets says.
+const (
+	// PresetCountersign is the preset of the policy file, which always protects itself.
+	PresetCountersign = "countersign"
+	// PresetCodeOwners is the preset of CODEOWNERS, always protected when code owners approve.
+	PresetCodeOwners = "codeowners"
+)
+
 // Policy is the decoded policy file.
 type Policy struct {
 	// Agents configures agent detection.

@@ -195,6 +195,41 @@ func (pp ProtectedPaths) EnabledPresets() []string {
 	return ExpandPresets(pp.Presets)
 }
 
+// AlwaysPresets returns the presets that apply as rules of their own
+// whatever protected_paths.presets says, beyond those it enables: the policy
+// file (PresetCountersign) protects itself, and CODEOWNERS
+// (PresetCodeOwners) does when the policy lets code owners approve, since
+// changing it changes who may. One is left out when a rule of the policy
+// covers the preset for every change, or has its name (the policy was valid
+// before these rules became unconditional; that rule is the user's).
+func (p *Policy) AlwaysPresets() []string {
+	enabled := p.ProtectedPaths.EnabledPresets()
+	var out []string
+	for _, name := range []string{PresetCodeOwners, PresetCountersign} {
+		if slices.Contains(enabled, name) || (name == PresetCodeOwners && !p.usesCodeOwners()) ||
+			slices.ContainsFunc(p.ProtectedPaths.Rules, func(r PathRule) bool {
+				return r.Name == name || (r.Scope() == AppliesToAll && slices.Contains(ExpandPresets(r.Presets), name))
+			}) {
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// usesCodeOwners reports whether any approvers of the policy include code owners.
+func (p *Policy) usesCodeOwners() bool {
+	if p.Review.Agent.Approvers.CodeOwners || p.Review.Human.Approvers.CodeOwners {
+		return true
+	}
+	for _, r := range p.ProtectedPaths.Rules {
+		if r.Approvers.CodeOwners {
+			return true
+		}
+	}
+	return false
+}
+
 // ExpandPresets resolves "all" in a list of preset names and drops
 // duplicates and unknown names, keeping the order.
 func ExpandPresets(names []string) []string {

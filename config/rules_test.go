@@ -71,7 +71,8 @@ func TestEffective(t *testing.T) {
 	p := mustParse(t, "protected_paths:\n  presets: []\n  rules:\n    - name: x\n      paths: [x/]\n")
 	e = p.Effective()
 	r := e.ProtectedPaths.Rules[0]
-	if e.ProtectedPaths.Presets == nil || len(e.ProtectedPaths.Presets) != 0 || r.AppliesTo != AppliesToAll || *r.Approvals != 1 || *r.DeletionApprovals != 0 || r.Approvers.Permission != PermissionWrite {
+	// No preset enabled, but the policy file's own, which is always protected.
+	if !slices.Equal(e.ProtectedPaths.Presets, []string{PresetCountersign}) || r.AppliesTo != AppliesToAll || *r.Approvals != 1 || *r.DeletionApprovals != 0 || r.Approvers.Permission != PermissionWrite {
 		t.Errorf("Effective = %+v", e.ProtectedPaths)
 	}
 	if p.ProtectedPaths.Rules[0].Approvals != nil {
