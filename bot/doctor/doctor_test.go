@@ -478,7 +478,10 @@ func TestDoctorPolicyAmongItsProtectedPaths(t *testing.T) {
 		policy string
 		status doctor.Status
 	}{
-		{"protected_paths:\n  presets: []\n", doctor.Warn},
+		// The policy file protects itself whatever the presets.
+		{"protected_paths:\n  presets: []\n", doctor.OK},
+		// Unless a rule of the policy takes its preset's name and covers something else.
+		{"protected_paths:\n  presets: []\n  rules:\n    - name: countersign\n      paths: [\"docs/\"]\n", doctor.Warn},
 		{"protected_paths:\n  presets: []\n  rules:\n    - name: policy\n      paths: [\".github/countersign.yml\"]\n      approvers: {teams: [acme/sre]}\n", doctor.OK},
 	} {
 		e := settingsEnv(t, map[string]string{".github/countersign.yml": tc.policy, ".github/CODEOWNERS": "/.github/ @acme/sre\n"})
