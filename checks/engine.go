@@ -172,6 +172,7 @@ type eval struct {
 	agentNames  map[string]string
 	operators   loginSet
 	authors     loginSet
+	in          Involved // author, operators and authors: who is not independent
 	reqs        []*reqState
 	approvedBy  loginSet
 	dismissSt   bool
@@ -191,6 +192,7 @@ type matchFunc func(dst []int, path string) []int
 func evaluate(p *config.Policy, f *Facts, det classifier, rules []*Rule, matchRules matchFunc) *Verdict {
 	e := &eval{p: p, f: f, v: baseVerdict(p.Source, f), dismissSt: p.Review.DismissStaleApprovals()}
 	e.detect(det)
+	e.in = e.involved()
 	e.requirements(rules, matchRules)
 	if !f.Local {
 		e.reviews()
@@ -647,11 +649,11 @@ func (e *eval) independence(login, userType string) (reason, detail string) {
 	switch {
 	case isBot(login, userType) || (known && isBot("", rv.Type)):
 		return ExcludedBot, "@" + login + " is a bot; only humans count"
-	case config.SameLogin(login, e.f.PR.AuthorLogin):
+	case e.in.Reason(login) == ExcludedAuthor:
 		return ExcludedAuthor, "@" + login + " opened the pull request"
-	case e.operators.has(login):
+	case e.in.Reason(login) == ExcludedOperator:
 		return ExcludedOperator, "@" + login + " delegated this change to " + e.agentPhraseOr("an agent")
-	case e.authors.has(login):
+	case e.in.Reason(login) == ExcludedCommitter:
 		return ExcludedCommitter, "@" + login + " wrote or committed commits in this pull request"
 	case !known || config.PermissionRank(rv.Permission) == 0:
 		return ExcludedUnknown, "@" + login + "'s repository permission could not be established"
@@ -891,11 +893,11 @@ func (e *eval) overrideProblem(o *Override) (reason, detail string) {
 		return ExcludedPermission, "@" + o.Login + " has " + rv.Permission + " permission; overriding needs write or more"
 	}
 	switch {
-	case config.SameLogin(o.Login, e.f.PR.AuthorLogin):
+	case e.in.Reason(o.Login) == ExcludedAuthor:
 		return ExcludedAuthor, "@" + o.Login + " opened the pull request and cannot override it"
-	case e.operators.has(o.Login):
+	case e.in.Reason(o.Login) == ExcludedOperator:
 		return ExcludedOperator, "@" + o.Login + " delegated this change to " + e.agentPhraseOr("an agent") + " and cannot override it"
-	case e.authors.has(o.Login):
+	case e.in.Reason(o.Login) == ExcludedCommitter:
 		return ExcludedCommitter, "@" + o.Login + " wrote or committed commits in this pull request and cannot override it"
 	}
 	if !visibleReason(o.Reason) {

@@ -136,20 +136,15 @@ type reviewRequest struct {
 // @a @org/b`) restricts the request to those names.
 func reviewers(owner string, j *judged, named []string) (reviewRequest, []string) {
 	v := j.v
+	// Who took part in the change, as the engine decides: their approval
+	// cannot count, so they are never asked.
+	var involved checks.Involved
+	if j.g != nil && j.g.Compiled != nil && j.g.Facts != nil {
+		involved = j.g.Compiled.Involved(j.g.Facts)
+	}
 	excluded := map[string]bool{}
 	if j.pr != nil {
 		excluded[strings.ToLower(j.pr.AuthorLogin)] = true
-	}
-	for _, op := range v.Operators {
-		excluded[strings.ToLower(op.Login)] = true
-		excluded[strings.ToLower(checks.LoginFromEmail(op.Email))] = true
-	}
-	if j.g != nil && j.g.Facts != nil {
-		for i, cv := range v.Commits {
-			if cv.Agent == nil && cv.Automation == "" && i < len(j.g.Facts.Commits) {
-				excluded[strings.ToLower(j.g.Facts.Commits[i].AuthorLogin)] = true
-			}
-		}
 	}
 	delete(excluded, "")
 	var rr reviewRequest
@@ -158,7 +153,7 @@ func reviewers(owner string, j *judged, named []string) (reviewRequest, []string
 		l := strings.ToLower(strings.TrimPrefix(login, "@"))
 		switch {
 		case l == "" || slices.Contains(rr.users, l):
-		case excluded[l] || strings.HasSuffix(l, "[bot]"):
+		case excluded[l] || involved.Has(l) || strings.HasSuffix(l, "[bot]"):
 			skipped = append(skipped, "@"+l)
 		default:
 			rr.users = append(rr.users, l)

@@ -190,28 +190,15 @@ func merge(reviews []checks.Review, comments []Comment, head string, headSeen ti
 // reviewerLogins lists whose standing the engine will look up: the latest
 // reviewer of each login whose review counts or blocks, comment approvers,
 // and overriders (who need write permission, and team membership when teams
-// may override). Bots, the PR's author, the
-// operators and the human commit authors are excluded by the engine before
-// it looks, so they are not asked about; they are found by running the (pure)
-// engine once on the facts without reviews. Leaving someone out can only make
-// their approval not count, never count wrongly.
+// may override). Bots, and the reviewers the engine holds not independent
+// (checks.Involved: the PR's author, operators, authors and committers of
+// its commits), are excluded by the engine before it looks, so they are not
+// asked about. Leaving someone out can only make their approval not count,
+// never count wrongly.
 func reviewerLogins(f *checks.Facts, p *checks.Compiled) []string {
-	excluded := map[string]bool{}
+	var involved checks.Involved
 	if len(f.Reviews) > 0 {
-		pre := *f
-		pre.Reviews, pre.Overrides, pre.Reviewers = nil, nil, nil
-		v := p.Evaluate(&pre)
-		for _, op := range v.Operators {
-			excluded[strings.ToLower(op.Login)] = true
-			excluded[strings.ToLower(checks.LoginFromEmail(op.Email))] = true
-		}
-		for i, cv := range v.Commits {
-			if cv.Agent == nil && cv.Automation == "" && i < len(f.Commits) {
-				excluded[strings.ToLower(f.Commits[i].AuthorLogin)] = true
-				excluded[strings.ToLower(checks.LoginFromEmail(f.Commits[i].AuthorEmail))] = true
-			}
-		}
-		delete(excluded, "")
+		involved = p.Involved(f) // the engine's one answer, before it looks anyone up
 	}
 	latest := map[string]checks.Review{}
 	var order []string
@@ -231,9 +218,9 @@ func reviewerLogins(f *checks.Facts, p *checks.Compiled) []string {
 	}
 	var out []string
 	seen := map[string]bool{}
-	add := func(login, userType string) {
+	add := func(login, userType string, skipInvolved bool) {
 		k := strings.ToLower(login)
-		if k == "" || seen[k] || excluded[k] || isBot(login, userType) || config.SameLogin(login, f.PR.AuthorLogin) {
+		if k == "" || seen[k] || isBot(login, userType) || (skipInvolved && involved.Has(login)) {
 			return
 		}
 		seen[k] = true
@@ -244,14 +231,16 @@ func reviewerLogins(f *checks.Facts, p *checks.Compiled) []string {
 		if strings.ToUpper(r.State) == checks.ReviewDismissed && r.Source != checks.SourceComment {
 			continue
 		}
-		add(r.Login, r.UserType)
+		add(r.Login, r.UserType, true)
 	}
-	// An overrider needs write permission, listed by login or by team.
+	// An overrider needs write permission, listed by login or by team; the
+	// engine checks it before independence, so an involved overrider is
+	// looked up too and told the real reason.
 	for _, o := range f.Overrides {
 		if !o.EditedAt.IsZero() {
 			continue
 		}
-		add(o.Login, o.UserType)
+		add(o.Login, o.UserType, false)
 	}
 	return out
 }
