@@ -25,14 +25,14 @@ func TestRequestReviewNeverAsksWhoCannotCount(t *testing.T) {
 	}
 	facts := &checks.Facts{
 		Repo: "acme/web",
-		PR: checks.PullRequest{PullRequest: detect.PullRequest{AuthorLogin: "dave", AuthorType: "User", HeadRef: "fix"}, HeadSHA: head},
+		PR:   checks.PullRequest{PullRequest: detect.PullRequest{AuthorLogin: "dave", AuthorType: "User", HeadRef: "fix"}, HeadSHA: head},
 		Commits: []detect.Commit{
 			// Alice wrote it, Bob amended it: both wrote the change.
 			{SHA: "c1", Message: "Fix the VPC", AuthorName: "Alice", AuthorLogin: "alice", AuthorEmail: "alice@acme.test",
 				CommitterName: "Bob", CommitterLogin: "bob", CommitterEmail: "bob@acme.test"},
 			// Dependabot's commit, rebased and pushed by Carol.
 			{SHA: "c2", Message: "Bump hashicorp/aws from 5.1 to 5.2", AuthorName: "dependabot[bot]", AuthorLogin: "dependabot[bot]",
-				AuthorEmail: "49699333+dependabot[bot]@users.noreply.github.com",
+				AuthorEmail:   "49699333+dependabot[bot]@users.noreply.github.com",
 				CommitterName: "Carol", CommitterLogin: "carol", CommitterEmail: "carol@acme.test"},
 			// Claude Code's commit, run by Olga.
 			{SHA: "c3", Message: "Tighten the security group\n\nCo-Authored-By: Claude <noreply@anthropic.com>", AuthorName: "Olga",
