@@ -188,7 +188,9 @@ var releaseSubject = regexp.MustCompile(`(?i)^(?:(?:chore|build|ci)\(release\)!?
 // pushed under an agent product's bot that also acts as a release robot
 // (gemini-cli[bot]); "" otherwise.
 func (d *Detector) releaseBump(c Commit) string {
-	if d.release == nil {
+	// Release robots in the catalogue are App bots: skip the work unless
+	// an identity carries a "[bot]" suffix.
+	if d.release == nil || strings.IndexByte(c.AuthorEmail, '[') < 0 && strings.IndexByte(c.AuthorLogin, '[') < 0 {
 		return ""
 	}
 	login := c.AuthorLogin
