@@ -11,15 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/bot/app"
 	"github.com/countersign/countersign/bot/appmanifest"
 	"github.com/countersign/countersign/bot/doctor"
-	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
-	"github.com/countersign/countersign/bot/landing"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/google/go-github/v62/github"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // eventPermission is the permission GitHub requires before it delivers an
@@ -258,19 +256,16 @@ func runScenario(t *testing.T) []githubsim.Call {
 	t.Cleanup(sim.Close)
 	base := sim.Start()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	reg := prometheus.NewRegistry()
-	app, err := ghapp.New(ghapp.Options{AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), BaseURL: base,
-		Registerer: reg, Logger: log, MaxAttempts: 2, RetryBaseDelay: time.Millisecond})
+	a, err := app.New(app.Options{
+		Settings: server.Settings{AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), GitHubURL: base, WebhookSecret: []byte(secret)},
+		Logger:   log,
+		GitHub:   ghapp.Options{MaxAttempts: 2, RetryBaseDelay: time.Millisecond},
+		Server:   server.Options{Retry: server.RetryPolicy{Attempts: 3, Initial: 10 * time.Millisecond, Max: 20 * time.Millisecond}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := evaluator.New(evaluator.Options{App: app, Logger: log, Registerer: reg})
-	land := landing.New(landing.Options{App: app, Logger: log, Registerer: reg})
-	srv, err := server.New(server.Options{Backend: ev, Landing: land, WebhookSecret: []byte(secret), Logger: log, Registry: reg,
-		Retry: server.RetryPolicy{Attempts: 3, Initial: 10 * time.Millisecond, Max: 20 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := a.Server
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -339,36 +334,16 @@ func runScenario(t *testing.T) []githubsim.Call {
 		Checks: &[]*github.RequiredStatusCheck{{Context: "countersign", AppID: github.Int64(sim.AppID())}}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	doctor.Run(ctx, doctor.Options{App: app, Repo: repo})
+	doctor.Run(ctx, doctor.Options{App: a.GitHub, Repo: repo})
 	return sim.Calls()
 }
 
-// idle waits until every webhook was delivered and the server is idle.
+// idle waits until the app has settled (app.Settle).
 func idle(t *testing.T, sim *githubsim.Sim, srv *server.Server) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := sim.WaitDeliveries(ctx); err != nil {
-		t.Fatal(err)
-	}
-	gauge := func(name string) float64 {
-		mfs, _ := srv.Registry().Gather()
-		for _, mf := range mfs {
-			if mf.GetName() == name {
-				sum := 0.0
-				for _, m := range mf.GetMetric() {
-					sum += m.GetGauge().GetValue()
-				}
-				return sum
-			}
-		}
-		return 0
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for gauge("countersign_queue_depth") != 0 || gauge("countersign_evaluations_in_flight") != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the server never became idle")
-		}
-		time.Sleep(5 * time.Millisecond) // polling with a deadline, not synchronisation by sleep
+	if err := app.Settle(ctx, sim, srv.Idle); err != nil {
+		t.Fatalf("the server never became idle: %v", err)
 	}
 }

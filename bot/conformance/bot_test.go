@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/bot/app"
 	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
@@ -107,16 +108,19 @@ func TestBotAcceptsGitHubExamples(t *testing.T) {
 		t.Fatalf("seeded PR is #%d, want #%d", n, number)
 	}
 
-	app, err := ghapp.New(ghapp.Options{AppID: 1, PrivateKeyPEM: sim.PrivateKeyPEM(), BaseURL: base, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend := &simBackend{inner: evaluator.New(evaluator.Options{App: app, Logger: quiet}), inst: inst, known: map[string]bool{repo: true}}
 	const secret = "examples-secret"
-	srv, err := server.New(server.Options{Backend: backend, WebhookSecret: []byte(secret), Logger: quiet})
+	a, err := app.New(app.Options{
+		Settings:       server.Settings{AppID: 1, PrivateKeyPEM: sim.PrivateKeyPEM(), GitHubURL: base, WebhookSecret: []byte(secret)},
+		Logger:         quiet,
+		WithoutLanding: true,
+		WrapBackend: func(ev *evaluator.Evaluator) server.Backend {
+			return &simBackend{inner: ev, inst: inst, known: map[string]bool{repo: true}}
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv := a.Server
 	srv.SetReady(true)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)

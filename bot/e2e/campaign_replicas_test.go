@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/bot/app"
 	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/fence"
 	"github.com/countersign/countersign/bot/ghapp"
@@ -48,12 +49,18 @@ func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
 // and caches, publishing through f (nil: unfenced).
 func replica(t *testing.T, sim *githubsim.Sim, base string, rt http.RoundTripper, f evaluator.Fence) *evaluator.Evaluator {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app, err := ghapp.New(ghapp.Options{AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), BaseURL: base, Transport: rt, Logger: log})
+	a, err := app.New(app.Options{
+		Settings:       server.Settings{AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), GitHubURL: base, WebhookSecret: []byte(secret)},
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		GitHub:         ghapp.Options{Transport: rt},
+		Fence:          f,
+		WithoutLanding: true,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return evaluator.New(evaluator.Options{App: app, Logger: log, Fence: f})
+	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	return a.Evaluator
 }
 
 // TestReplicasNeverPublishAnOlderVerdict: two replicas evaluate the same

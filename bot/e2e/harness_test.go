@@ -20,13 +20,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/countersign/countersign/bot/evaluator"
+	"github.com/countersign/countersign/bot/app"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
-	"github.com/countersign/countersign/bot/landing"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/google/go-github/v62/github"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 const (
@@ -60,6 +58,7 @@ func (c *clock) Add(d time.Duration) {
 type env struct {
 	t     *testing.T
 	sim   *githubsim.Sim
+	app   *app.App
 	srv   *server.Server
 	hook  string
 	clock *clock
@@ -89,28 +88,18 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clk := &clock{}
-	reg := prometheus.NewRegistry()
-	app, err := ghapp.New(ghapp.Options{
-		AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), BaseURL: base,
-		Registerer: reg, Logger: log,
-		MaxAttempts: 3, RetryBaseDelay: 5 * time.Millisecond, MaxRetryDelay: 20 * time.Millisecond,
-		MaxRateLimitWait: 2 * time.Second, Now: clk.Now,
+	a, err := app.New(app.Options{
+		Settings: server.Settings{AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), GitHubURL: base, WebhookSecret: []byte(secret)},
+		Logger:   log,
+		GitHub: ghapp.Options{MaxAttempts: 3, RetryBaseDelay: 5 * time.Millisecond, MaxRetryDelay: 20 * time.Millisecond,
+			MaxRateLimitWait: 2 * time.Second, Now: clk.Now},
+		Server:         server.Options{Retry: server.RetryPolicy{Attempts: 200, Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}},
+		WithoutLanding: !o.landing,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := evaluator.New(evaluator.Options{App: app, Logger: log, Registerer: reg})
-	var land server.Landing
-	if o.landing {
-		land = landing.New(landing.Options{App: app, Logger: log, Registerer: reg})
-	}
-	srv, err := server.New(server.Options{
-		Backend: ev, Landing: land, WebhookSecret: []byte(secret), Logger: log, Registry: reg,
-		Retry: server.RetryPolicy{Attempts: 200, Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := a.Server
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -149,7 +138,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	sim.SetPermission(repo, "carol", "read")
 	sim.SetPermission(repo, "dave", "write")
 	sim.SetPermission(repo, "erin", "write")
-	e := &env{t: t, sim: sim, srv: srv, hook: hs.URL + "/webhook", clock: clk}
+	e := &env{t: t, sim: sim, app: a, srv: srv, hook: hs.URL + "/webhook", clock: clk}
 	e.inst = sim.Install("acme", repo)
 	e.idle()
 	return e
@@ -179,18 +168,21 @@ func (e *env) gauge(name string) float64 {
 	return 0
 }
 
-// idle waits until every webhook has been delivered and the server has
-// nothing queued, running or waiting to retry.
+// idle waits until the app has settled (app.Settle): every webhook
+// delivered, nothing queued, running or waiting to retry.
 func (e *env) idle() {
 	e.t.Helper()
-	if err := e.sim.WaitDeliveries(e.ctx()); err != nil {
-		e.t.Fatal(err)
+	settle(e.t, e.ctx(), e.sim, e.app.Idle)
+}
+
+// settle fails the test when the app does not settle before ctx is done.
+func settle(t *testing.T, ctx context.Context, sim *githubsim.Sim, idle func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := app.Settle(ctx, sim, idle); err != nil {
+		t.Fatalf("timed out waiting until the server is idle: %v", err)
 	}
-	e.eventually("the server is idle", func() bool {
-		// Depth first, then running: the server sets them in the other
-		// order, so a task taken between the two reads is still seen.
-		return e.gauge("countersign_queue_depth") == 0 && e.gauge("countersign_work_running") == 0
-	})
 }
 
 // eventually polls cond until it holds, failing the test after a deadline.

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/countersign/countersign/bot/evaluator"
+	"github.com/countersign/countersign/bot/app"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
 	"github.com/countersign/countersign/bot/server"
@@ -34,24 +34,18 @@ func (e *env) restart() *node {
 		logs = os.Stderr
 	}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", "restarted")
-	reg := prometheus.NewRegistry()
-	app, err := ghapp.New(ghapp.Options{
-		AppID: e.sim.AppID(), PrivateKeyPEM: e.sim.PrivateKeyPEM(), BaseURL: e.sim.URL(),
-		Registerer: reg, Logger: log,
-		MaxAttempts: 3, RetryBaseDelay: 5 * time.Millisecond, MaxRetryDelay: 20 * time.Millisecond,
-		MaxRateLimitWait: 2 * time.Second, Now: e.clock.Now,
+	a, err := app.New(app.Options{
+		Settings: server.Settings{AppID: e.sim.AppID(), PrivateKeyPEM: e.sim.PrivateKeyPEM(), GitHubURL: e.sim.URL(), WebhookSecret: []byte(secret)},
+		Logger:   log,
+		GitHub: ghapp.Options{MaxAttempts: 3, RetryBaseDelay: 5 * time.Millisecond, MaxRetryDelay: 20 * time.Millisecond,
+			MaxRateLimitWait: 2 * time.Second, Now: e.clock.Now},
+		Server:         server.Options{Retry: server.RetryPolicy{Attempts: 200, Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}},
+		WithoutLanding: true,
 	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	ev := evaluator.New(evaluator.Options{App: app, Logger: log, Registerer: reg})
-	srv, err := server.New(server.Options{
-		Backend: ev, WebhookSecret: []byte(secret), Logger: log, Registry: reg,
-		Retry: server.RetryPolicy{Attempts: 200, Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond},
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	srv := a.Server
 	hs := httptest.NewServer(srv)
 	e.t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -64,17 +58,10 @@ func (e *env) restart() *node {
 	return &node{e: e, srv: srv, hs: hs}
 }
 
-// idle waits until the simulator has sent every webhook and the node has
-// nothing queued or running.
+// idle waits until the restarted process has settled (app.Settle).
 func (n *node) idle() {
 	n.e.t.Helper()
-	if err := n.e.sim.WaitDeliveries(n.e.ctx()); err != nil {
-		n.e.t.Fatal(err)
-	}
-	n.e.eventually("the restarted server is idle", func() bool {
-		return gaugeOf(n.e.t, n.srv.Registry(), "countersign_queue_depth") == 0 &&
-			gaugeOf(n.e.t, n.srv.Registry(), "countersign_evaluations_in_flight") == 0
-	})
+	settle(n.e.t, n.e.ctx(), n.e.sim, n.srv.Idle)
 }
 
 func gaugeOf(t *testing.T, reg *prometheus.Registry, name string) float64 {

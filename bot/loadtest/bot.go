@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/countersign/countersign/bot/app"
 	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/server"
@@ -203,8 +204,7 @@ func newTransport() *http.Transport {
 
 // bot is one running Countersign process: app client, evaluator and server.
 type bot struct {
-	app *ghapp.App
-	ev  *evaluator.Evaluator
+	app *app.App
 	srv *server.Server
 	reg *prometheus.Registry
 }
@@ -215,28 +215,28 @@ func (l *run) newBot() (*bot, error) {
 	if l.opt.Log != nil {
 		log = slog.New(slog.NewTextHandler(l.opt.Log, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	app, err := ghapp.New(ghapp.Options{
-		AppID: l.sim.AppID(), PrivateKeyPEM: l.sim.PrivateKeyPEM(), BaseURL: l.base,
-		Registerer: reg, Logger: log, Transport: countingTransport{base: l.transport, rec: l.rec},
-		MaxAttempts: 3, RetryBaseDelay: 20 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond,
-		MaxRateLimitWait: 2 * time.Second, Now: l.clock.Now,
+	a, err := app.New(app.Options{
+		Settings: server.Settings{AppID: l.sim.AppID(), PrivateKeyPEM: l.sim.PrivateKeyPEM(), GitHubURL: l.base,
+			WebhookSecret: []byte(l.secret), Workers: l.opt.Workers, QueueSize: l.opt.QueueSize},
+		Logger: log, Registry: reg,
+		GitHub: ghapp.Options{Transport: countingTransport{base: l.transport, rec: l.rec},
+			MaxAttempts: 3, RetryBaseDelay: 20 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond,
+			MaxRateLimitWait: 2 * time.Second, Now: l.clock.Now},
+		Server: server.Options{Retry: server.RetryPolicy{Attempts: 5, Initial: 200 * time.Millisecond, Max: 2 * time.Second}},
+		// The load test measures pull-request events, as before the landing record.
+		WithoutLanding: true,
+		WrapBackend: func(ev *evaluator.Evaluator) server.Backend {
+			l.rec.ev.Store(ev)
+			return l.rec
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	ev := evaluator.New(evaluator.Options{App: app, Logger: log, Registerer: reg})
-	l.rec.ev.Store(ev)
-	l.rec.app.Store(app)
-	srv, err := server.New(server.Options{
-		Backend: l.rec, WebhookSecret: []byte(l.secret), Logger: log, Registry: reg,
-		Workers: l.opt.Workers, QueueSize: l.opt.QueueSize,
-		Retry: server.RetryPolicy{Attempts: 5, Initial: 200 * time.Millisecond, Max: 2 * time.Second},
-	})
-	if err != nil {
-		return nil, err
-	}
+	l.rec.app.Store(a.GitHub)
+	srv := a.Server
 	srv.SetReady(true)
-	return &bot{app: app, ev: ev, srv: srv, reg: reg}, nil
+	return &bot{app: a, srv: srv, reg: reg}, nil
 }
 
 // kill stops a bot as a crash would: nothing queued is finished.

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/countersign/countersign/bot/server"
 )
 
 // child is the bot run as its own process ('countersign serve'), so that its
@@ -175,9 +177,15 @@ func (l *run) settleChild(ctx context.Context, timeout time.Duration) error {
 		if err := l.sim.WaitDeliveries(ctx); err != nil {
 			return fmt.Errorf("webhooks still queued in the simulator: %w", err)
 		}
-		m, err := l.child.metrics("countersign_queue_depth", "countersign_work_running", "countersign_webhook_deliveries_total")
-		if err == nil && m["countersign_queue_depth"] == 0 && m["countersign_work_running"] == 0 &&
-			int64(m["countersign_webhook_deliveries_total"]) == last {
+		m, err := l.child.metrics(append([]string{"countersign_webhook_deliveries_total"}, server.IdleGauges...)...)
+		idle := err == nil && server.IdleIn(func(name string) (float64, error) {
+			v, ok := m[name]
+			if !ok {
+				return 0, fmt.Errorf("the server process does not export %s", name)
+			}
+			return v, nil
+		})
+		if idle && int64(m["countersign_webhook_deliveries_total"]) == last {
 			quiet++
 			if quiet >= 3 {
 				return nil

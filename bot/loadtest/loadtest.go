@@ -626,8 +626,9 @@ func (l *run) restart(down time.Duration) {
 	l.logf("server restarted")
 }
 
-// settle waits until the simulator has sent every webhook and the server has
-// nothing queued, running or waiting to be retried.
+// settle waits until the simulator has sent every webhook, the load test's
+// front has passed on every delivery it held, and the server is idle
+// (server.IdleIn), three polls in a row with no evaluation started.
 func (l *run) settle(ctx context.Context, timeout time.Duration) error {
 	if l.child != nil {
 		return l.settleChild(ctx, timeout)
@@ -642,7 +643,7 @@ func (l *run) settle(ctx context.Context, timeout time.Duration) error {
 		}
 		l.front.flush()
 		gen := l.rec.gen.Load()
-		if l.bot.gauge("countersign_queue_depth") == 0 && l.rec.inflight.Load() == 0 && gen == lastGen {
+		if l.bot.app.Idle() && gen == lastGen {
 			quiet++
 			if quiet >= 3 {
 				return nil

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/countersign/countersign/bot/evaluator"
+	"github.com/countersign/countersign/bot/app"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
 	"github.com/countersign/countersign/bot/server"
@@ -58,12 +58,18 @@ func TestOracleAgreesWithTheAppOnEditedApprovals(t *testing.T) {
 	})
 	n := sim.OpenPR(repo, githubsim.PRSpec{Author: "claude[bot]", Head: "feature", Base: "main", Title: "Change infra"})
 
-	app, err := ghapp.New(ghapp.Options{AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), BaseURL: base, CacheEntries: -1})
+	a, err := app.New(app.Options{
+		Settings:       server.Settings{AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), GitHubURL: base, WebhookSecret: []byte("x")},
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		GitHub:         ghapp.Options{CacheEntries: -1},
+		WithoutLanding: true,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := evaluator.New(evaluator.Options{App: app, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	client, err := app.Client(inst)
+	t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+	ev := a.Evaluator
+	client, err := a.GitHub.Client(inst)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,13 +23,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/countersign/countersign/bot/app"
 	"github.com/countersign/countersign/bot/details"
-	"github.com/countersign/countersign/bot/evaluator"
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
-	"github.com/countersign/countersign/bot/landing"
 	"github.com/countersign/countersign/bot/server"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // DefaultListen is where the sandbox listens unless told otherwise: this
@@ -51,10 +49,11 @@ type Sandbox struct {
 	// Server is the bot's webhook intake; its listener also serves the sandbox pages.
 	Server *server.Server
 	// Store holds the verdicts the details pages show.
-	Store *details.Store
+	Store details.Verdicts
 	// Signer makes the details pages' tokens.
 	Signer *details.Signer
 
+	app     *app.App
 	log     *slog.Logger
 	url     string
 	secret  string
@@ -94,39 +93,25 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	sim := githubsim.New(githubsim.Options{WebhookSecret: secret, AppSlug: "countersign"})
 	apiBase := sim.Start()
 
-	reg := prometheus.NewRegistry()
-	app, err := ghapp.New(ghapp.Options{
-		AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), BaseURL: apiBase,
-		Registerer: reg, Logger: log, RetryBaseDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second,
-	})
-	if err != nil {
-		ln.Close()
-		sim.Close()
-		return nil, fmt.Errorf("sandbox: GitHub App client: %w", err)
-	}
 	sb := &Sandbox{
-		Sim: sim, Store: details.NewStore(0), Signer: details.NewSigner([]byte(secret)),
-		log: log, url: base, secret: secret, done: make(chan error, 1), actions: &actionLog{},
+		Sim: sim, log: log, url: base, secret: secret, done: make(chan error, 1), actions: &actionLog{},
 	}
-	ev := evaluator.New(evaluator.Options{
-		App: app, PublicURL: base, Logger: log, Registerer: reg,
-		DetailsURL: true, DetailsToken: sb.Signer.Token, OnPublish: sb.Store.Put,
-	})
-	srv, err := server.New(server.Options{
-		Backend: ev, Landing: landing.New(landing.Options{App: app, Logger: log, Registerer: reg}),
-		WebhookSecret: []byte(secret), Logger: log, Registry: reg,
-		Retry: server.RetryPolicy{Attempts: 5, Initial: 200 * time.Millisecond, Max: 2 * time.Second},
+	a, err := app.New(app.Options{
+		Settings: server.Settings{AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), GitHubURL: apiBase,
+			WebhookSecret: []byte(secret), PublicURL: base},
+		Logger: log,
+		GitHub: ghapp.Options{RetryBaseDelay: 50 * time.Millisecond, MaxRetryDelay: time.Second},
+		Server: server.Options{Retry: server.RetryPolicy{Attempts: 5, Initial: 200 * time.Millisecond, Max: 2 * time.Second}},
+		// The sandbox's own pull-request pages stand in for GitHub's.
+		DetailsPRURL: func(owner, repo string, number int) string { return sb.prPage(owner+"/"+repo, number) },
 	})
 	if err != nil {
 		ln.Close()
 		sim.Close()
-		return nil, fmt.Errorf("sandbox: server: %w", err)
+		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	sb.Server = srv
-	srv.Handle(details.Pattern, details.Handler(details.Options{
-		Signer: sb.Signer, Store: sb.Store, Logger: log,
-		PRURL: func(owner, repo string, number int) string { return sb.prPage(owner+"/"+repo, number) },
-	}))
+	sb.app, sb.Server, sb.Store, sb.Signer = a, a.Server, a.Details, a.Signer
+	srv := a.Server
 	sb.routes()
 
 	sctx, cancel := context.WithCancel(context.Background())
@@ -156,47 +141,7 @@ func (sb *Sandbox) Close() error {
 // Settle waits until the simulator has delivered every webhook and the bot
 // has nothing queued or running, or ctx is done.
 func (sb *Sandbox) Settle(ctx context.Context) error {
-	for {
-		if err := sb.Sim.WaitDeliveries(ctx); err != nil {
-			return err
-		}
-		n := len(sb.Sim.Deliveries())
-		if sb.gauge("countersign_queue_depth") == 0 && sb.gauge("countersign_work_running") == 0 {
-			// The bot's own writes announce themselves as webhooks too; settled
-			// means nothing new arrived while the queue was empty.
-			if err := sb.Sim.WaitDeliveries(ctx); err != nil {
-				return err
-			}
-			if len(sb.Sim.Deliveries()) == n && sb.gauge("countersign_queue_depth") == 0 {
-				return nil
-			}
-			continue
-		}
-		t := time.NewTimer(10 * time.Millisecond)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		}
-	}
-}
-
-func (sb *Sandbox) gauge(name string) float64 {
-	mfs, err := sb.Server.Registry().Gather()
-	if err != nil {
-		return -1
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			sum := 0.0
-			for _, m := range mf.GetMetric() {
-				sum += m.GetGauge().GetValue()
-			}
-			return sum
-		}
-	}
-	return 0
+	return app.Settle(ctx, sb.Sim, sb.app.Idle)
 }
 
 func (sb *Sandbox) addPR(repo string, number int) {

@@ -2,9 +2,11 @@ package server
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Metric names, as documented in docs/configuration.md.
@@ -136,4 +138,42 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		m.failures.WithLabelValues(k)
 	}
 	return m, nil
+}
+
+// IdleGauges are the gauges whose zero means the server is idle, in the
+// order they must be read: the queue sets the running work before the
+// depth, so a task taken between the two reads is still seen running.
+var IdleGauges = []string{metricQueueDepth, metricRunning}
+
+// IdleIn reports whether a server is idle — nothing queued, waiting to
+// retry, due to run again, or running — from its gauges read by name (in
+// this process, or scraped from another's /metrics). It is the one
+// definition of idle; a gauge that cannot be read means not idle.
+func IdleIn(gauge func(name string) (float64, error)) bool {
+	for _, name := range IdleGauges {
+		if v, err := gauge(name); err != nil || v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Idle reports whether this server is idle, as IdleIn defines it.
+func (s *Server) Idle() bool {
+	return IdleIn(func(name string) (float64, error) {
+		var g prometheus.Gauge
+		switch name {
+		case metricQueueDepth:
+			g = s.m.queueDepth
+		case metricRunning:
+			g = s.m.running
+		default:
+			return 0, fmt.Errorf("no gauge %s", name)
+		}
+		var m dto.Metric
+		if err := g.Write(&m); err != nil {
+			return 0, err
+		}
+		return m.GetGauge().GetValue(), nil
+	})
 }

@@ -9,15 +9,10 @@ import (
 	"net"
 	"os"
 
-	"github.com/countersign/countersign/bot/details"
-	"github.com/countersign/countersign/bot/evaluator"
+	"github.com/countersign/countersign/bot/app"
 	"github.com/countersign/countersign/bot/fence"
-	"github.com/countersign/countersign/bot/ghapp"
-	"github.com/countersign/countersign/bot/landing"
 	"github.com/countersign/countersign/bot/sandbox"
 	"github.com/countersign/countersign/bot/server"
-	"github.com/countersign/countersign/bot/state"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // runServe runs 'countersign serve': the GitHub App server. Settings come
@@ -46,24 +41,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 	log := set.NewLogger(s.err)
 	log.Info("starting countersign serve", slog.Any("settings", set))
 
-	reg := prometheus.NewRegistry()
-	app, err := ghapp.New(ghapp.Options{
-		AppID:         set.AppID,
-		PrivateKeyPEM: set.PrivateKeyPEM,
-		BaseURL:       set.GitHubURL,
-		Registerer:    reg,
-		Logger:        log,
-	})
-	if err != nil {
-		log.Error("cannot set up the GitHub App client", slog.Any("error", err))
-		return exitError
-	}
-	// The details page: linked from each check run when a public URL is set.
-	detailsSigner := details.NewSigner(set.WebhookSecret)
-	var detailsStore details.Verdicts = details.NewStore(0)
 	// Several replicas share a Redis: the work queue, the delivery ids, the
 	// per-pull-request lock and the order of their check-run writes.
-	var fenceStore evaluator.Fence
 	var shared *fence.Redis
 	if set.RedisURL != "" {
 		f, err := fence.Dial(ctx, set.RedisURL)
@@ -72,48 +51,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 			return exitError
 		}
 		defer f.Close()
-		fenceStore, shared = f, f
-		detailsStore = details.NewRedisStore(f.Client())
+		shared = f
 	}
-	var stores state.Stores // in memory unless shared
-	var headLocker server.Locker
-	if shared != nil {
-		stores, headLocker = state.NewRedisStores(shared.Client()), shared
-	}
-	backend := evaluator.New(evaluator.Options{
-		Fence:        fenceStore,
-		Stores:       stores,
-		HeadLocker:   headLocker,
-		App:          app,
-		PublicURL:    set.PublicURL,
-		Logger:       log,
-		Registerer:   reg,
-		DetailsURL:   set.PublicURL != "",
-		DetailsToken: detailsSigner.Token,
-		OnPublish:    detailsStore.Put,
-	})
-	so := server.Options{
-		Backend:       backend,
-		Landing:       landing.New(landing.Options{App: app, Logger: log, Registerer: reg}),
-		WebhookSecret: set.WebhookSecret,
-		Logger:        log,
-		Registry:      reg,
-		Workers:       set.Workers,
-		QueueSize:     set.QueueSize,
-		DrainTimeout:  set.DrainTimeout,
-	}
-	if shared != nil {
-		so.Redis, so.Locker = shared.Client(), shared
-	}
-	srv, err := server.New(so)
+	a, err := app.New(app.Options{Settings: *set, Logger: log, Shared: shared})
 	if err != nil {
-		log.Error("cannot set up the server", slog.Any("error", err))
+		log.Error("cannot set up the app", slog.Any("error", err))
 		return exitError
 	}
-	srv.Handle(details.Pattern, details.Handler(details.Options{
-		Signer: detailsSigner, Store: detailsStore, Logger: log,
-		PRURL: details.PRURLUnder(details.WebURL(set.GitHubURL)),
-	}))
+	srv := a.Server
 	ln, err := net.Listen("tcp", set.Listen)
 	if err != nil {
 		log.Error("cannot listen", slog.String("listen", set.Listen), slog.Any("error", err))
