@@ -21,7 +21,6 @@ import (
 
 	"github.com/countersign/countersign/bot/app"
 	"github.com/countersign/countersign/bot/evaluator"
-	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
 	"github.com/countersign/countersign/bot/server"
 )
@@ -109,12 +108,14 @@ func TestBotAcceptsGitHubExamples(t *testing.T) {
 	}
 
 	const secret = "examples-secret"
+	var backend *simBackend
 	a, err := app.New(app.Options{
 		Settings:       server.Settings{AppID: 1, PrivateKeyPEM: sim.PrivateKeyPEM(), GitHubURL: base, WebhookSecret: []byte(secret)},
 		Logger:         quiet,
 		WithoutLanding: true,
 		WrapBackend: func(ev *evaluator.Evaluator) server.Backend {
-			return &simBackend{inner: ev, inst: inst, known: map[string]bool{repo: true}}
+			backend = &simBackend{inner: ev, inst: inst, known: map[string]bool{repo: true}}
+			return backend
 		},
 	})
 	if err != nil {
