@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -226,19 +227,7 @@ func Account(p *config.Policy, push *Push) *Landing {
 			byPR[c.PR] = append(byPR[c.PR], c)
 			continue
 		}
-		v := cp.Evaluate(&Facts{
-			Repo:    push.Repo,
-			PR:      PullRequest{PullRequest: detect.PullRequest{AuthorLogin: pusherLogin(push), HeadRef: push.Branch}, HeadSHA: c.Commit.SHA},
-			Commits: []detect.Commit{c.Commit},
-			Files:   c.Files,
-		})
-		if v.Conclusion == Success && !v.AgentAuthored && len(v.Requirements) == 0 {
-			l.Changes = append(l.Changes, LandedChange{
-				Commits: []string{c.Commit.SHA}, Author: commitAuthor(c.Commit), Agents: []string{}, NothingNeeded: true,
-			})
-			continue
-		}
-		l.Unaccounted = append(l.Unaccounted, unaccounted(c, v, names, 0, directWhy(v)))
+		l.judgeAlone(cp, push, c, names, "pushed directly, not through a pull request")
 	}
 	for _, n := range prOrder {
 		pr, commits := push.PRs[n], byPR[n]
@@ -281,6 +270,93 @@ func Account(p *config.Policy, push *Push) *Landing {
 		}
 	}
 	l.conclude()
+	return l
+}
+
+// judgeAlone records a commit that came through no pull request: needed
+// nothing under the policy, or unaccounted with why and what it needed.
+func (l *Landing) judgeAlone(cp *Compiled, push *Push, c LandedCommit, names map[string]string, why string) {
+	v := cp.Evaluate(&Facts{
+		Repo:    push.Repo,
+		PR:      PullRequest{PullRequest: detect.PullRequest{AuthorLogin: pusherLogin(push), HeadRef: push.Branch}, HeadSHA: c.Commit.SHA},
+		Commits: []detect.Commit{c.Commit},
+		Files:   c.Files,
+	})
+	if v.Conclusion == Success && !v.AgentAuthored && len(v.Requirements) == 0 {
+		l.Changes = append(l.Changes, LandedChange{
+			Commits: []string{c.Commit.SHA}, Author: commitAuthor(c.Commit), Agents: []string{}, NothingNeeded: true,
+		})
+		return
+	}
+	l.Unaccounted = append(l.Unaccounted, unaccounted(c, v, names, 0, directWhy(why, v)))
+}
+
+var (
+	mergeShape  = regexp.MustCompile(`^Merge pull request #([0-9]+) from `)
+	squashShape = regexp.MustCompile(`\(#([0-9]+)\)$`)
+)
+
+// PRShape returns the pull request a commit message names in the shape
+// GitHub writes when it merges one: "Merge pull request #N from …" on a
+// merge commit, or a subject ending in "(#N)" on a squash commit; 0 for none.
+func PRShape(message string, parents int) int {
+	re := squashShape
+	if parents > 1 {
+		re = mergeShape
+	}
+	m := re.FindStringSubmatch(strings.TrimSpace(firstLine(message)))
+	if m == nil {
+		return 0
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// AccountLocal accounts for a branch's history offline, from a local clone
+// where no check runs can be read (to backfill a repository before
+// Countersign was installed): a commit in GitHub's merge or squash shape
+// came through that pull request, whose approval cannot be seen offline;
+// any other commit is judged on its own and either needed nothing or is
+// listed as unaccountable. The record's Before is empty, After the head.
+func AccountLocal(p *config.Policy, repo, branch, head string, commits []LandedCommit) *Landing {
+	push := &Push{Repo: repo, Branch: branch, After: head, Commits: commits}
+	l := &Landing{Changes: []LandedChange{}, Unaccounted: []UnaccountedCommit{}, Repo: repo, Branch: branch, After: head}
+	if p == nil {
+		return l.cannot("no policy")
+	}
+	l.Policy = p.Source
+	cp, err := Compile(p)
+	if err != nil {
+		return l.cannot(err.Error())
+	}
+	names := map[string]string{}
+	for _, a := range cp.Detector().Agents() {
+		names[a.ID] = a.Name
+	}
+	for _, c := range commits {
+		n := c.PR
+		if n == 0 {
+			n = PRShape(c.Commit.Message, c.Commit.Parents)
+		}
+		if n == 0 {
+			l.judgeAlone(cp, push, c, names, "not in the shape of a merged pull request")
+			continue
+		}
+		v := cp.Evaluate(&Facts{Repo: repo, PR: PullRequest{PullRequest: detect.PullRequest{Number: n}, HeadSHA: c.Commit.SHA},
+			Commits: []detect.Commit{c.Commit}, Files: c.Files})
+		l.Changes = append(l.Changes, LandedChange{PR: n, Commits: []string{c.Commit.SHA}, Author: commitAuthor(c.Commit),
+			Agents: agentNames(v, names), Operators: operatorNames(v), Check: "merged through a pull request; its countersign check cannot be read offline"})
+	}
+	if n := len(l.Unaccounted); n > 0 {
+		l.Conclusion = Failure
+		l.Title = clipTitle(fmt.Sprintf("Unaccountable: %d %s", n, plural(n, "commit", "commits")))
+		return l
+	}
+	l.Conclusion = Success
+	l.Title = fmt.Sprintf("Every commit came through a pull request or needed nothing (%d %s)", len(commits), plural(len(commits), "commit", "commits"))
 	return l
 }
 
@@ -412,12 +488,12 @@ func mergedWhy(pr *MergedPR) string {
 	return ""
 }
 
-func directWhy(v *Verdict) string {
+func directWhy(why string, v *Verdict) string {
 	switch v.Conclusion {
 	case Failure:
-		return "pushed directly; it could not be judged: " + oneLine(v.Title)
+		return why + "; it could not be judged: " + oneLine(v.Title)
 	default:
-		return "pushed directly, not through a pull request; it needed: " + lowerFirst(oneLine(v.Title))
+		return why + "; it needed: " + lowerFirst(oneLine(v.Title))
 	}
 }
 

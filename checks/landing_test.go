@@ -283,3 +283,44 @@ func TestSummaryOperators(t *testing.T) {
 		}
 	}
 }
+
+func TestPRShape(t *testing.T) {
+	for _, tc := range []struct {
+		msg     string
+		parents int
+		want    int
+	}{
+		{"Merge pull request #12 from acme/feature\n\nAdd bucket\n", 2, 12},
+		{"Merge pull request #12 from acme/feature\n", 1, 0},
+		{"Add bucket (#34)\n\n* one\n", 1, 34},
+		{"Add bucket (#34)\n", 2, 0},
+		{"Fix #34 in the parser\n", 1, 0},
+		{"Revert \"Add bucket (#34)\" (#35)\n", 1, 35},
+	} {
+		if got := PRShape(tc.msg, tc.parents); got != tc.want {
+			t.Errorf("PRShape(%q, %d) = %d, want %d", tc.msg, tc.parents, got, tc.want)
+		}
+	}
+}
+
+// TestAccountLocal: offline, commits in a merged pull request's shape are
+// accounted to it; others need nothing or are listed as unaccountable.
+func TestAccountLocal(t *testing.T) {
+	p := mustPolicy(t, landingPolicy)
+	squash := landAgent
+	squash.Message = "Add bucket (#12)\n\n* Add bucket\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n"
+	l := AccountLocal(p, "acme/infra", "main", squash.SHA, []LandedCommit{
+		{Commit: squash, Files: infraFile}, {Commit: docsCommit, Files: docsFile}, {Commit: humanInfra, Files: infraFile},
+	})
+	if l.Conclusion != Failure || l.Title != "Unaccountable: 1 commit" || len(l.Unaccounted) != 1 || l.Unaccounted[0].SHA != humanInfra.SHA ||
+		!strings.Contains(l.Unaccounted[0].Why, "not in the shape of a merged pull request") {
+		t.Fatalf("%s %q %+v", l.Conclusion, l.Title, l.Unaccounted)
+	}
+	if len(l.Changes) != 2 || l.Changes[0].PR != 12 || l.Changes[0].Agents[0] != "Claude Code" || !l.Changes[1].NothingNeeded {
+		t.Fatalf("changes %+v", l.Changes)
+	}
+	ok := AccountLocal(p, "acme/infra", "main", docsCommit.SHA, []LandedCommit{{Commit: docsCommit, Files: docsFile}})
+	if ok.Conclusion != Success {
+		t.Fatalf("%s %q", ok.Conclusion, ok.Title)
+	}
+}

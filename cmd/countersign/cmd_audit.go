@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,6 +101,7 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 	sinceFlag := fs.String("since", "", "stop at commits older than this: YYYY-MM-DD, an RFC 3339 time, or an age such as 90d, 12w, 1y")
 	configFile := fs.String("config", "", "a policy file to use instead of .github/countersign.yml at the branch tip")
 	format := fs.String("format", "table", "output format: table, json or csv")
+	landing := fs.Bool("landing", false, "account for every commit as the countersign/landing record would, offline: merge and squash commits of pull requests, and commits that needed nothing; lists the unaccountable ones (table or json; exit 1 when any)")
 	if code, ok := parseFlags(fs, args, s); !ok {
 		return code
 	}
@@ -144,6 +146,9 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 		return fail(err)
 	}
 
+	if *landing {
+		return auditLanding(ctx, repo, policy, *branch, head.String(), since, *format, s)
+	}
 	a := &auditor{
 		det:     compiled.Detector(),
 		rules:   compiled.Rules(),
@@ -619,4 +624,50 @@ func marshalJSON(v any, indent bool) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// auditLanding is 'countersign audit --landing': checks.AccountLocal over the
+// branch's first-parent history, as the record or its JSON.
+func auditLanding(ctx context.Context, repo *gitfacts.Repo, policy *config.Policy, branch, head string, since time.Time, format string, s streams) int {
+	if format == "csv" {
+		fmt.Fprintln(s.err, "countersign audit: --landing prints table (Markdown) or json, not csv")
+		return exitError
+	}
+	var commits []checks.LandedCommit
+	progress := newAuditProgress(s.err)
+	boundary := false
+	err := repo.Walk(ctx, head, since, func(c gitfacts.AuditCommit) error {
+		lc := checks.LandedCommit{Commit: c.Commit}
+		for _, ch := range c.Changes {
+			lc.Files = append(lc.Files, checks.File{Path: ch.Path, Status: ch.Status})
+		}
+		commits = append(commits, lc)
+		boundary = boundary || c.Boundary
+		progress.tick(len(commits))
+		return nil
+	})
+	progress.done()
+	if err != nil {
+		fmt.Fprintf(s.err, "countersign audit: %v\n", err)
+		return exitError
+	}
+	slices.Reverse(commits) // oldest first
+	l := checks.AccountLocal(policy, "", branch, head, commits)
+	if format == "json" {
+		b, err := json.MarshalIndent(l, "", "  ")
+		if err != nil {
+			fmt.Fprintf(s.err, "countersign audit: %v\n", err)
+			return exitError
+		}
+		fmt.Fprintln(s.out, string(b))
+	} else {
+		fmt.Fprint(s.out, l.Markdown())
+	}
+	if boundary {
+		fmt.Fprintln(s.err, "countersign audit: the history ends at a shallow clone's boundary; fetch more history (git fetch --unshallow) to audit all of it")
+	}
+	if l.Conclusion != checks.Success {
+		return exitRequired
+	}
+	return exitOK
 }

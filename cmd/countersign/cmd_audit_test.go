@@ -261,3 +261,34 @@ func TestAuditMergeCommitsStandForWhatTheyMerged(t *testing.T) {
 		t.Errorf("summary = %+v", a.Summary)
 	}
 }
+
+// TestAuditLanding: --landing accounts for a history offline: a squash
+// commit and a merge commit of pull requests, a human docs change that
+// needed nothing, and an agent's Terraform change pushed straight to main,
+// which is listed as unaccountable (exit 1).
+func TestAuditLanding(t *testing.T) {
+	g := gt.New(t)
+	day := func(i int) time.Time { return time.Date(2025, 2, 1+i, 12, 0, 0, 0, time.UTC) }
+	g.Commit("main", "", gt.Commit{Author: gt.Alice, When: day(0), Message: "initial\n", Change: gt.Change{Write: map[string]string{"README.md": "r\n", "infra/main.tf": "a\n"}}})
+	g.Commit("main", "", gt.Commit{Author: gt.Alice, When: day(1), Message: gt.Msg("Resize (#3)", gt.ClaudeTrailer), Change: gt.Change{Write: map[string]string{"infra/main.tf": "b\n"}}})
+	g.Commit("feature", "main", gt.Commit{Author: gt.Alice, When: day(2), Message: gt.Msg("More", gt.ClaudeTrailer), Change: gt.Change{Write: map[string]string{"infra/main.tf": "c\n"}}})
+	g.Commit("main", "", gt.Commit{Author: gt.Bob, When: day(3), Message: "Merge pull request #4 from acme/feature\n\nMore\n", Merge: []string{"feature"}, Change: gt.Change{Write: map[string]string{"infra/main.tf": "c\n"}}})
+	g.Commit("main", "", gt.Commit{Author: gt.Bob, When: day(4), Message: "docs\n", Change: gt.Change{Write: map[string]string{"docs/x.md": "x\n"}}})
+	hot := g.Commit("main", "", gt.Commit{Author: gt.Alice, When: day(5), Message: gt.Msg("Hotfix", gt.ClaudeTrailer), Change: gt.Change{Write: map[string]string{"infra/main.tf": "d\n"}}})
+	g.Checkout("main")
+
+	code, out, errs := runCmd(t, "audit", "--repo", g.Dir, "--landing", "--since", "2025-02-02")
+	if code != exitRequired {
+		t.Fatalf("exit %d, want 1: %s\n%s", code, errs, out)
+	}
+	if !contains(out, "Unaccountable: 1 commit", hot.String()[:7], "not in the shape of a merged pull request", "#3 by Claude Code", "#4 by", "no approval needed") {
+		t.Fatalf("record:\n%s", out)
+	}
+	code, out, _ = runCmd(t, "audit", "--repo", g.Dir, "--landing", "--format", "json")
+	if code != exitRequired || !strings.Contains(out, `"unaccounted"`) {
+		t.Fatalf("json: exit %d\n%s", code, out)
+	}
+	if code, _, errs := runCmd(t, "audit", "--repo", g.Dir, "--landing", "--format", "csv"); code != exitError || !strings.Contains(errs, "not csv") {
+		t.Fatalf("csv: exit %d %q", code, errs)
+	}
+}
