@@ -15,14 +15,9 @@ import (
 	"github.com/countersign/countersign/checks/detect"
 )
 
-// Change is a path a commit changed against its first parent. Audits need
-// names and statuses only, so renames show as a removal and an addition.
-type Change struct {
-	// Path is the file's path.
-	Path string `json:"path"`
-	// Status is checks.StatusAdded, StatusModified or StatusRemoved.
-	Status string `json:"status"`
-}
+// Change is a path a commit changed against its first parent; the policy
+// engine judges commits by it (checks.CommitJudge).
+type Change = checks.Change
 
 // AuditCommit is one commit of a first-parent walk.
 type AuditCommit struct {

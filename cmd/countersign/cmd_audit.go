@@ -150,11 +150,7 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 		return auditLanding(ctx, repo, policy, *branch, head.String(), since, *format, s)
 	}
 	a := &auditor{
-		det:     compiled.Detector(),
-		rules:   compiled.Rules(),
-		matcher: compiled.RuleMatcher(),
-		agentN:  policy.Review.AgentApprovals(),
-		humanN:  policy.Review.HumanApprovals(),
+		judge:   compiled.CommitJudge(),
 		byAgent: map[string]int{}, byBot: map[string]int{}, byRule: map[string]int{},
 	}
 	out := bufio.NewWriterSize(s.out, 64<<10)
@@ -199,24 +195,19 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 	return exitOK
 }
 
-// auditor classifies commits and keeps the counts.
+// auditor keeps the counts of the commits the policy judges.
 type auditor struct {
-	det     *detect.Detector
-	rules   []*checks.Rule
-	matcher *checks.RuleMatcher
-	agentN  int
-	humanN  int
-	idx     []int
-	seen    []bool
+	judge   *checks.CommitJudge
 	sum     auditSummary
 	byAgent map[string]int
 	byBot   map[string]int
 	byRule  map[string]int
 }
 
-// row judges one commit.
+// row reports one commit as the policy judges it (checks.CommitJudge).
 func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
-	d, via := a.classify(c)
+	j := a.judge.Judge(c.Commit, c.Merged, c.Changes)
+	d, via := j.Detection, j.Via
 	row := auditRow{
 		Via: via, Merged: len(c.Merged),
 		SHA: c.Commit.SHA, Date: c.CommitDate,
@@ -224,10 +215,7 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 		Subject: auditSubject(c.Commit.Message),
 		Class:   d.Class, Automation: d.Automation,
 		Files: len(c.Changes), Boundary: c.Boundary,
-		Rules: []string{}, Signals: d.Signals,
-	}
-	if row.Signals == nil {
-		row.Signals = []detect.Signal{}
+		Rules: j.Rules, NeedsApproval: j.NeedsApproval,
 	}
 	if row.Class == "" {
 		row.Class = detect.ClassHuman
@@ -237,44 +225,10 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 		row.Agent = &id
 	}
 	if d.Class != detect.ClassHuman && len(d.Signals) > 0 {
-		s, _ := d.Deciding()
-		row.Signal = s.Kind + ": " + s.Match
+		row.Signal = d.Signals[0].Kind + ": " + d.Signals[0].Match
 		if via != "" {
 			row.Signal = "via " + via[:min(7, len(via))] + ": " + row.Signal
 		}
-	}
-	if cap(a.seen) < len(a.rules) {
-		a.seen = make([]bool, len(a.rules))
-	}
-	seen := a.seen[:len(a.rules)]
-	clear(seen)
-	pathNeeds := false
-	for _, ch := range c.Changes {
-		a.idx = a.matcher.AppendMatches(a.idx[:0], ch.Path)
-		for _, i := range a.idx {
-			if seen[i] {
-				continue
-			}
-			r := a.rules[i]
-			if r.Scope() == config.AppliesToAgent && !d.IsAgent() {
-				continue
-			}
-			seen[i] = true
-			row.Rules = append(row.Rules, r.Name)
-			extra := 0
-			if ch.Status == "removed" {
-				extra = r.ExtraDeletionApprovals()
-			}
-			if r.NeededApprovals()+extra > 0 {
-				pathNeeds = true
-			}
-		}
-	}
-	switch d.Class {
-	case detect.ClassAgent:
-		row.NeedsApproval = a.agentN > 0 || pathNeeds
-	default:
-		row.NeedsApproval = a.humanN > 0 || pathNeeds
 	}
 
 	a.sum.Commits++
@@ -295,38 +249,6 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 		a.byRule[r]++
 	}
 	return row
-}
-
-// classify detects who wrote a commit. A merge commit stands for the
-// commits it merged: it is an agent's when any of them is, and automation's
-// when all of them are (a bot's pull request merged by a human); via names
-// the merged commit that decided.
-func (a *auditor) classify(c gitfacts.AuditCommit) (d detect.Detection, via string) {
-	d = a.det.Commit(c.Commit)
-	if d.IsAgent() || len(c.Merged) == 0 {
-		return d, ""
-	}
-	var firstBot *detect.Detection
-	allBots := true
-	botSHA := ""
-	for i := len(c.Merged) - 1; i >= 0; i-- { // newest first, as the walk goes
-		m := c.Merged[i]
-		dm := a.det.Commit(m)
-		if dm.IsAgent() {
-			return dm, m.SHA
-		}
-		if dm.Class == detect.ClassAutomation {
-			if firstBot == nil {
-				firstBot, botSHA = &dm, m.SHA
-			}
-		} else {
-			allBots = false
-		}
-	}
-	if d.Class == detect.ClassHuman && allBots && firstBot != nil {
-		return *firstBot, botSHA
-	}
-	return d, ""
 }
 
 // summary returns the totals, each list sorted by count, then key.
