@@ -1,0 +1,107 @@
+package evaluator
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/server"
+	"github.com/countersign/countersign/checks"
+	"github.com/google/go-github/v62/github"
+)
+
+// headPulls returns the numbers of the open pull requests whose head is sha;
+// self is the open pull request being evaluated, which is at sha.
+//
+// It asks commits/{sha}/pulls first, but GitHub lists open pull requests
+// there only when the commit is not on the default branch (for one that is,
+// only the merged pull request that introduced it). So when the answer
+// leaves out self, the endpoint did not list the open ones, and headPulls
+// lists the repository's open pull requests instead, keeping those at sha.
+func headPulls(ctx context.Context, client *github.Client, owner, repo, sha string, self int) ([]int, error) {
+	var out []int
+	listed := false
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		prs, resp, err := client.PullRequests.ListPullRequestsWithCommit(ctx, owner, repo, sha, opt)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range prs {
+			if p.GetState() == "open" && p.GetHead().GetSHA() == sha {
+				out = append(out, p.GetNumber())
+				listed = listed || p.GetNumber() == self
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	if listed {
+		return out, nil
+	}
+	out = nil
+	lopt := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		prs, resp, err := client.PullRequests.List(ctx, owner, repo, lopt)
+		if err != nil {
+			return nil, fmt.Errorf("listing the open pull requests: %w", err)
+		}
+		for _, p := range prs {
+			if p.GetState() == "open" && p.GetHead().GetSHA() == sha {
+				out = append(out, p.GetNumber())
+			}
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		lopt.Page = resp.NextPage
+	}
+}
+
+// severity orders conclusions: a check run on a shared head shows the worst.
+func severity(c checks.Conclusion) int {
+	switch c {
+	case checks.Success:
+		return 0
+	case checks.ActionRequired:
+		return 1
+	}
+	return 2
+}
+
+// sharedHead judges the other open pull requests whose head is head, each
+// under its own base's policy, and returns the worst verdict among them and
+// v: the check run attaches to the commit, so every pull request at that
+// head reads it. It is called only before a pass is published. An error
+// (the lookup or another pull request's facts) must not end in a pass.
+func (e *Evaluator) sharedHead(ctx context.Context, client *github.Client, job server.Job, head string, v *checks.Verdict) (*checks.Verdict, error) {
+	numbers, err := headPulls(ctx, client, job.Owner, job.Repo, head, job.Number)
+	if err != nil {
+		return nil, fmt.Errorf("listing the pull requests at %s: %s", short(head), ghapp.Reason(err))
+	}
+	worst, blocker := v, 0
+	for _, n := range numbers {
+		if n == job.Number {
+			continue
+		}
+		j, err := e.judge(ctx, client, server.Job{Installation: job.Installation, Owner: job.Owner, Repo: job.Repo, Number: n,
+			HeadSHA: head, Reason: job.Reason, DeliveryID: job.DeliveryID})
+		if err != nil {
+			return nil, fmt.Errorf("evaluating #%d, which shares the head %s: %s", n, short(head), ghapp.Reason(err))
+		}
+		if (j.pr.State != "" && j.pr.State != "open") || j.pr.HeadSHA != head {
+			continue
+		}
+		if severity(j.v.Conclusion) > severity(worst.Conclusion) {
+			worst, blocker = j.v, n
+		}
+	}
+	if blocker == 0 {
+		return v, nil
+	}
+	out := *worst
+	out.Title = clip(fmt.Sprintf("PR #%d: %s (head shared with #%d)", blocker, worst.Title, job.Number), checks.MaxTitleRunes)
+	return &out, nil
+}
