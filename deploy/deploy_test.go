@@ -106,7 +106,7 @@ func dig(v any, path string) any {
 }
 
 func TestKubernetesManifestsParseAndKustomizationsListRealFiles(t *testing.T) {
-	for _, dir := range []string{"kubernetes/base", "kubernetes/overlays/production"} {
+	for _, dir := range []string{"kubernetes/base", "kubernetes/overlays/production", "kubernetes/overlays/ha"} {
 		k := yamlDocs(t, filepath.Join(dir, "kustomization.yaml"))
 		if len(k) != 1 {
 			t.Fatalf("%s: %d documents", dir, len(k))

@@ -74,7 +74,8 @@ type Landing interface {
 
 // landingTask accounts for one push.
 func (s *Server) landingTask(j PushJob) task {
-	return task{key: j.Key(), kind: kindLanding, job: Job{Installation: j.Installation, Owner: j.Owner, Repo: j.Repo, HeadSHA: j.After, Reason: j.Reason, DeliveryID: j.DeliveryID},
+	job := Job{Installation: j.Installation, Owner: j.Owner, Repo: j.Repo, HeadSHA: j.After, Reason: j.Reason, DeliveryID: j.DeliveryID}
+	return task{key: j.Key(), kind: kindLanding, job: job, spec: taskSpec{Op: opLanding, Job: job, Push: &j},
 		run: func(ctx context.Context) error { return s.opt.Landing.Record(ctx, j) }}
 }
 
@@ -130,6 +131,12 @@ func handleDeploymentProtectionRule(s *Server, d *delivery, ev any) ([]task, err
 	j := DeployJob{Installation: id, Owner: owner, Repo: name, Environment: e.GetEnvironment(),
 		SHA: e.GetDeployment().GetSHA(), Ref: e.GetDeployment().GetRef(), CallbackURL: e.GetDeploymentCallbackURL(),
 		Reason: d.reason(), DeliveryID: d.id}
-	return []task{{key: j.Key(), kind: kindDeploy, job: Job{Installation: id, Owner: owner, Repo: name, HeadSHA: j.SHA, Reason: j.Reason, DeliveryID: j.DeliveryID},
-		run: func(ctx context.Context) error { return s.opt.Landing.Gate(ctx, j) }}}, nil
+	return []task{s.deployTask(j)}, nil
+}
+
+// deployTask answers one deployment protection rule request.
+func (s *Server) deployTask(j DeployJob) task {
+	job := Job{Installation: j.Installation, Owner: j.Owner, Repo: j.Repo, HeadSHA: j.SHA, Reason: j.Reason, DeliveryID: j.DeliveryID}
+	return task{key: j.Key(), kind: kindDeploy, job: job, spec: taskSpec{Op: opDeploy, Job: job, Deploy: &j},
+		run: func(ctx context.Context) error { return s.opt.Landing.Gate(ctx, j) }}
 }

@@ -118,6 +118,9 @@ func latestKey(key string) string { return redisPrefix + "q:{" + key + "}:latest
 // coalesced), and the error makes the delivery fail so it is redelivered.
 func (q *redisQueue) submit(ctx context.Context, tasks []task, _ bool) error {
 	for _, t := range tasks {
+		if t.spec.Op == "" {
+			return fmt.Errorf("server: %s work for %s cannot be queued in Redis (no task spec)", t.kind, t.key)
+		}
 		seq, err := q.rdb.Incr(ctx, seqKey(t.key)).Result()
 		if err != nil {
 			return fmt.Errorf("server: queueing in Redis: %w", err)

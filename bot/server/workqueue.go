@@ -33,6 +33,8 @@ const (
 	opCommand           = "command"
 	opAction            = "action"
 	opMergeGroup        = "merge-group"
+	opLanding           = "landing"
+	opDeploy            = "deploy"
 )
 
 // taskSpec is a task as data, so that a replica other than the one that
@@ -50,6 +52,9 @@ type taskSpec struct {
 	Command    *CommandJob    `json:"command,omitempty"`
 	Action     *ActionJob     `json:"action,omitempty"`
 	MergeGroup *MergeGroupJob `json:"merge_group,omitempty"`
+	// Push and Deploy carry a landing record's and a deployment gate's details.
+	Push   *PushJob   `json:"push,omitempty"`
+	Deploy *DeployJob `json:"deploy,omitempty"`
 }
 
 // fromSpec rebuilds the task a spec describes. Its snapshot was admitted
@@ -71,6 +76,16 @@ func (s *Server) fromSpec(sp taskSpec) (task, error) {
 			return s.sweepRepoTask(sw, sp.Job.Installation, sp.Job.Owner, sp.Job.Repo, sp.Floor), nil
 		}
 		return s.sweepInstallationTask(sw, sp.Job.Installation, sp.Floor), nil
+	case opLanding, opDeploy:
+		if s.opt.Landing == nil {
+			return task{}, fmt.Errorf("server: this replica records no landings")
+		}
+		if sp.Op == opLanding && sp.Push != nil {
+			return s.landingTask(*sp.Push), nil
+		}
+		if sp.Op == opDeploy && sp.Deploy != nil {
+			return s.deployTask(*sp.Deploy), nil
+		}
 	case opCommand, opAction, opMergeGroup:
 		ib, ok := s.backend.(Interactions)
 		if !ok {

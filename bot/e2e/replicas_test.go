@@ -1,0 +1,588 @@
+package e2e_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/countersign/countersign/bot/fence/fencetest"
+	"github.com/countersign/countersign/bot/githubsim"
+)
+
+// The multi-replica suite: three `countersign serve` processes (the real
+// binary, built here) share one redis-server started by the test, behind a
+// load balancer in the test that routes round-robin, duplicates deliveries
+// or kills the replica that just acknowledged one, against the simulator.
+// Its assertions read the whole history of check-run writes and comments.
+
+// commandsOn lets approvers approve by comment; clusterPolicy is the repository's policy.
+const (
+	commandsOn    = "commands:\n  approve: true\n"
+	clusterPolicy = policy + commandsOn
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// countersignBinary builds cmd/countersign once for the package's tests.
+func countersignBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "countersign-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "countersign")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/countersign/countersign/cmd/countersign").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// lockedBuf collects a process's log lines.
+type lockedBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// proc is one `countersign serve` process.
+type proc struct {
+	addr string
+	cmd  *exec.Cmd
+	logs *lockedBuf
+	done chan struct{}
+}
+
+// cluster is the replicas, their Redis, the load balancer and the simulator.
+type cluster struct {
+	t       *testing.T
+	bin     string
+	args    []string
+	sim     *githubsim.Sim
+	lbURL   string
+	inst    int64
+	mu      sync.Mutex
+	procs   []*proc
+	allLogs []*lockedBuf
+	next    int
+	// duplicate sends every delivery to two replicas.
+	duplicate bool
+	// killAfterAck, when set, picks deliveries whose replica is SIGKILLed
+	// right after it answered 202.
+	killAfterAck func(event string, body []byte) bool
+	killed       []int
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func newCluster(t *testing.T, n int, extra ...string) *cluster {
+	t.Helper()
+	bin := countersignBinary(t)
+	redisURL := fencetest.StartRedis(t)
+	sim := githubsim.New(githubsim.Options{WebhookSecret: secret})
+	t.Cleanup(sim.Close)
+	base := sim.Start()
+	dir := t.TempDir()
+	keyFile, secretFile := filepath.Join(dir, "key.pem"), filepath.Join(dir, "secret")
+	if err := os.WriteFile(keyFile, sim.PrivateKeyPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secretFile, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{t: t, bin: bin, sim: sim}
+	lb := httptest.NewServer(c)
+	t.Cleanup(lb.Close)
+	c.lbURL = lb.URL
+	c.args = append([]string{"serve", "--app-id", fmt.Sprint(sim.AppID()), "--private-key-file", keyFile,
+		"--webhook-secret-file", secretFile, "--github-url", base, "--redis-url", redisURL,
+		"--public-url", lb.URL, "--log-format", "json", "--drain-timeout", "5s"}, extra...)
+	for range n {
+		c.procs = append(c.procs, c.start())
+	}
+	t.Cleanup(func() {
+		for _, p := range c.procs {
+			if p != nil {
+				p.cmd.Process.Kill()
+				<-p.done
+			}
+		}
+	})
+	sim.SetWebhook(lb.URL+"/webhook", secret)
+	return c
+}
+
+// start runs one replica and waits for its /readyz.
+func (c *cluster) start() *proc {
+	c.t.Helper()
+	addr := freeAddr(c.t)
+	cmd := exec.Command(c.bin, append(append([]string{}, c.args...), "--listen", addr)...)
+	logs := &lockedBuf{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	p := &proc{addr: addr, cmd: cmd, logs: logs, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.done) }()
+	c.mu.Lock()
+	c.allLogs = append(c.allLogs, logs)
+	c.mu.Unlock()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("replica on %s not ready in 30s:\n%s", addr, logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill SIGKILLs replica i.
+func (c *cluster) kill(i int) {
+	c.mu.Lock()
+	p := c.procs[i]
+	c.procs[i] = nil
+	c.mu.Unlock()
+	if p != nil {
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// restart stops replica i gracefully (SIGTERM: it drains) and starts a new one in its place.
+func (c *cluster) restart(i int) {
+	c.mu.Lock()
+	p := c.procs[i]
+	c.procs[i] = nil
+	c.mu.Unlock()
+	if p != nil {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		<-p.done
+	}
+	np := c.start()
+	c.mu.Lock()
+	c.procs[i] = np
+	c.mu.Unlock()
+}
+
+// revive starts a replica in place of a killed one.
+func (c *cluster) revive(i int) {
+	np := c.start()
+	c.mu.Lock()
+	c.procs[i] = np
+	c.mu.Unlock()
+}
+
+// pick returns the next live replicas in round-robin order.
+func (c *cluster) pick(k int) []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []int
+	for tries := 0; tries < 2*len(c.procs) && len(out) < k; tries++ {
+		i := c.next % len(c.procs)
+		c.next++
+		if c.procs[i] != nil {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// ServeHTTP is the load balancer.
+func (c *cluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	k := 1
+	c.mu.Lock()
+	if c.duplicate && r.Method == http.MethodPost {
+		k = 2
+	}
+	kill := c.killAfterAck
+	c.mu.Unlock()
+	targets := c.pick(k)
+	if len(targets) == 0 {
+		http.Error(w, "no replica", http.StatusBadGateway)
+		return
+	}
+	var first *http.Response
+	var firstBody []byte
+	for _, i := range targets {
+		c.mu.Lock()
+		p := c.procs[i]
+		c.mu.Unlock()
+		if p == nil {
+			continue
+		}
+		req, _ := http.NewRequest(r.Method, "http://"+p.addr+r.URL.RequestURI(), bytes.NewReader(body))
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if first == nil {
+			first, firstBody = resp, b
+		}
+		if kill != nil && resp.StatusCode == http.StatusAccepted && kill(r.Header.Get("X-GitHub-Event"), body) {
+			c.kill(i)
+			c.mu.Lock()
+			c.killed = append(c.killed, i)
+			c.mu.Unlock()
+		}
+	}
+	if first == nil {
+		http.Error(w, "no replica answered", http.StatusBadGateway)
+		return
+	}
+	for k, v := range first.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(first.StatusCode)
+	w.Write(firstBody)
+}
+
+// eventually polls cond for up to d.
+func (c *cluster) eventually(d time.Duration, what string, cond func() bool) {
+	c.t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			var ds strings.Builder
+			for _, d := range c.sim.Deliveries() {
+				fmt.Fprintf(&ds, " %s.%s=%d", d.Event, d.Action, d.Status)
+			}
+			c.t.Fatalf("not within %v: %s\nwrites: %s\ndeliveries:%s", d, what, c.writesText(), ds.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (c *cluster) writesText() string {
+	var b strings.Builder
+	for _, w := range c.sim.CheckRunWrites() {
+		fmt.Fprintf(&b, "\n  %s %s id=%d %s %s %q", w.Method, w.HeadSHA[:7], w.ID, w.Status, w.Conclusion, w.Title)
+	}
+	return b.String()
+}
+
+// latest is the conclusion the head's latest countersign run shows ("" while not completed).
+func (c *cluster) latest(head string) string {
+	cr := c.sim.LatestCheckRun(repo, head, "countersign")
+	if cr == nil || cr.GetStatus() != "completed" {
+		return ""
+	}
+	return cr.GetConclusion()
+}
+
+// settle waits for the head's latest run to show want and every run of
+// the head to be completed.
+func (c *cluster) settle(head, want string) {
+	c.t.Helper()
+	c.eventually(90*time.Second, head[:7]+" shows "+want, func() bool {
+		if c.latest(head) != want {
+			return false
+		}
+		for _, cr := range c.sim.CheckRuns(repo, head) {
+			if cr.GetName() == "countersign" && cr.GetStatus() != "completed" {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// noDuplicateRuns: every run of head was created while no other run of
+// the head was in progress, and none is left in progress.
+func (c *cluster) noDuplicateRuns(head string) {
+	c.t.Helper()
+	open := map[int64]bool{}
+	for _, w := range c.sim.CheckRunWrites() {
+		if w.HeadSHA != head || w.Name != "countersign" {
+			continue
+		}
+		if w.Method == http.MethodPost && len(open) > 0 {
+			c.t.Errorf("a second countersign run (%d) was created on %s while %v was in progress%s", w.ID, head[:7], open, c.writesText())
+		}
+		if w.Status == "completed" {
+			delete(open, w.ID)
+		} else {
+			open[w.ID] = true
+		}
+	}
+	for _, cr := range c.sim.CheckRuns(repo, head) {
+		if cr.GetName() == "countersign" && cr.GetStatus() != "completed" {
+			c.t.Errorf("run %d on %s is left %s", cr.GetID(), head[:7], cr.GetStatus())
+		}
+	}
+}
+
+// neverPassed: no write ever set success on head.
+func (c *cluster) neverPassed(head string) {
+	c.t.Helper()
+	for _, w := range c.sim.CheckRunWrites() {
+		if w.HeadSHA == head && w.Name == "countersign" && w.Conclusion == "success" {
+			c.t.Errorf("a pass was written on %s, which needs an approval%s", head[:7], c.writesText())
+		}
+	}
+}
+
+// logLines returns every replica's (past and present) JSON log lines with msg.
+func (c *cluster) logLines(msg string) []time.Time {
+	c.mu.Lock()
+	bufs := append([]*lockedBuf(nil), c.allLogs...)
+	c.mu.Unlock()
+	var out []time.Time
+	for _, b := range bufs {
+		sc := bufio.NewScanner(strings.NewReader(b.String()))
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var l struct {
+				Time time.Time `json:"time"`
+				Msg  string    `json:"msg"`
+			}
+			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == msg {
+				out = append(out, l.Time)
+			}
+		}
+	}
+	return out
+}
+
+func (c *cluster) setupRepo() {
+	sim := c.sim
+	sim.AddOrg("acme")
+	for _, u := range []string{"alice", "bob", "carol", "dave"} {
+		sim.AddUser(u)
+	}
+	sim.AddBot("claude[bot]", 209825114)
+	sim.AddTeam("acme", "infra", "bob", "carol")
+	sim.AddRepo(repo, map[string]string{"README.md": "# infra\n", "infra/main.tf": "x\n", "docs/guide.md": "Guide\n",
+		".github/countersign.yml": clusterPolicy})
+	for _, u := range []string{"alice", "bob", "dave"} {
+		sim.SetPermission(repo, u, "write")
+	}
+	sim.SetPermission(repo, "carol", "read")
+	c.inst = sim.Install("acme", repo)
+}
+
+func (c *cluster) agentPR(branch string) (int, string) {
+	sha := c.sim.Push(repo, branch, githubsim.CommitSpec{Author: alice, Message: "Change " + branch + agentTrailer,
+		Files: map[string]string{"infra/main.tf": branch + "\n"}})
+	n := c.sim.OpenPR(repo, githubsim.PRSpec{Author: "claude[bot]", Head: branch, Base: "main", Title: "Change " + branch})
+	return n, sha
+}
+
+func (c *cluster) humanDocsPR(branch string) (int, string) {
+	sha := c.sim.Push(repo, branch, githubsim.CommitSpec{Author: dave, Message: "Docs " + branch,
+		Files: map[string]string{"docs/guide.md": branch + "\n"}})
+	n := c.sim.OpenPR(repo, githubsim.PRSpec{Author: "dave", Head: branch, Base: "main", Title: "Docs " + branch})
+	return n, sha
+}
+
+// appComments are the comments the app wrote on a pull request.
+func (c *cluster) appComments(n int) int {
+	k := 0
+	for _, cm := range c.sim.Comments(repo, n) {
+		if strings.HasSuffix(cm.GetUser().GetLogin(), "[bot]") && cm.GetUser().GetLogin() != "claude[bot]" {
+			k++
+		}
+	}
+	return k
+}
+
+// TestReplicas runs the acceptance of issue 15 on one cluster of three
+// replicas, one scenario after another.
+func TestReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three countersign processes and redis-server")
+	}
+	c := newCluster(t, 3, "--sweep-interval", "4s", "--redeliver-interval", "4s", "--workers", "2")
+	c.setupRepo()
+	start := time.Now()
+
+	t.Run("round-robin: opened, labeled and a review on different replicas", func(t *testing.T) {
+		c.t = t
+		n, head := c.agentPR("claude/rr")
+		c.sim.AddLabel(repo, n, "infra", "alice")
+		c.settle(head, "action_required")
+		c.sim.SubmitReview(repo, n, "bob", "APPROVE", "ok")
+		c.settle(head, "success")
+		c.noDuplicateRuns(head)
+	})
+
+	t.Run("every delivery to two replicas: one reply per command, no duplicated run", func(t *testing.T) {
+		c.t = t
+		c.mu.Lock()
+		c.duplicate = true
+		c.mu.Unlock()
+		defer func() { c.mu.Lock(); c.duplicate = false; c.mu.Unlock() }()
+		n, head := c.agentPR("claude/dup")
+		c.settle(head, "action_required")
+		// carol may not approve (read permission): the app answers her once.
+		c.sim.Comment(repo, n, "carol", "/countersign approve")
+		c.eventually(60*time.Second, "the reply to carol", func() bool { return c.appComments(n) >= 1 })
+		c.sim.SubmitReview(repo, n, "bob", "APPROVE", "ok")
+		c.settle(head, "success")
+		time.Sleep(time.Second) // a second processing would reply by now
+		if k := c.appComments(n); k != 1 {
+			t.Errorf("%d replies to one command delivered to two replicas, want 1", k)
+		}
+		c.noDuplicateRuns(head)
+	})
+
+	t.Run("policy-tightening push handled by a replica killed right after its 202", func(t *testing.T) {
+		c.t = t
+		var heads []string
+		for i := range 3 {
+			_, h := c.humanDocsPR(fmt.Sprintf("docs/%d", i))
+			heads = append(heads, h)
+		}
+		for _, h := range heads {
+			c.settle(h, "success")
+		}
+		c.mu.Lock()
+		c.killAfterAck = func(event string, body []byte) bool {
+			return event == "push" && bytes.Contains(body, []byte(`"ref":"refs/heads/main"`))
+		}
+		c.mu.Unlock()
+		tighter := policy + `    - name: docs
+      paths: ["docs/**"]
+      approvers:
+        teams: [acme/infra]
+` + commandsOn
+		c.sim.Push(repo, "main", githubsim.CommitSpec{Author: dave, Message: "Protect docs",
+			Files: map[string]string{".github/countersign.yml": tighter}})
+		c.eventually(30*time.Second, "a replica killed after acknowledging the push", func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return len(c.killed) > 0
+		})
+		c.mu.Lock()
+		c.killAfterAck = nil
+		killed := c.killed[0]
+		c.mu.Unlock()
+		for _, h := range heads {
+			c.settle(h, "action_required")
+		}
+		t.Logf("every open PR under the new policy %v after the kill", time.Since(start).Round(time.Second))
+		c.revive(killed)
+	})
+
+	t.Run("rolling restart of every replica while reviews arrive: no approval lost", func(t *testing.T) {
+		c.t = t
+		var prs []int
+		var heads []string
+		for i := range 3 {
+			n, h := c.agentPR(fmt.Sprintf("claude/roll%d", i))
+			prs, heads = append(prs, n), append(heads, h)
+		}
+		for _, h := range heads {
+			c.settle(h, "action_required")
+		}
+		for i := range 3 {
+			c.sim.SubmitReview(repo, prs[i], "bob", "APPROVE", "ok")
+			c.restart(i)
+		}
+		for _, h := range heads {
+			c.settle(h, "success")
+			c.noDuplicateRuns(h)
+		}
+	})
+
+	t.Run("the details link works on every replica and after all restarted", func(t *testing.T) {
+		c.t = t
+		_, head := c.agentPR("claude/details")
+		c.settle(head, "action_required")
+		link := c.sim.LatestCheckRun(repo, head, "countersign").GetDetailsURL()
+		if !strings.HasPrefix(link, c.lbURL+"/details/") {
+			t.Fatalf("details link %q is not under the public URL %s", link, c.lbURL)
+		}
+		check := func(when string) {
+			c.mu.Lock()
+			procs := append([]*proc(nil), c.procs...)
+			c.mu.Unlock()
+			for i, p := range procs {
+				resp, err := http.Get("http://" + p.addr + strings.TrimPrefix(link, c.lbURL))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "action_required") {
+					t.Errorf("%s, replica %d answers the details link with %d:\n%.300s", when, i, resp.StatusCode, b)
+				}
+			}
+		}
+		check("before restarts")
+		for i := range 3 {
+			c.restart(i)
+		}
+		check("after every replica restarted")
+	})
+
+	t.Run("one sweep and one redelivery per interval across the cluster", func(t *testing.T) {
+		c.t = t
+		for _, msg := range []string{"sweep: installations queued", "redelivery: done"} {
+			per := map[int64]int{}
+			for _, at := range c.logLines(msg) {
+				per[at.UnixNano()/int64(4*time.Second)]++
+			}
+			if len(per) < 2 {
+				t.Errorf("%q: ran in %d intervals over %v, want at least 2", msg, len(per), time.Since(start).Round(time.Second))
+			}
+			for b, k := range per {
+				if k > 1 {
+					t.Errorf("%q: %d times in the interval starting %v, want 1", msg, k, time.Unix(0, b*int64(4*time.Second)))
+				}
+			}
+		}
+	})
+}
