@@ -198,3 +198,35 @@ func prSnapshot(t *testing.T, body []byte) *github.PullRequest {
 	}
 	return pr
 }
+
+// Every kind of work a delivery can queue is described as data, so it
+// can be queued in Redis and run by another replica.
+func TestEveryTaskRoundTripsThroughItsSpec(t *testing.T) {
+	ts := newTestServer(t, newFakeBackend(), Options{})
+	j := Job{Installation: 1, Owner: "acme", Repo: "web", Number: 3, HeadSHA: "abc", Reason: "r", DeliveryID: "d"}
+	tasks := []task{
+		ts.evalTaskAdmitted(j),
+		ts.repoTask("r", "d", 1, "acme", "web"),
+		ts.installationTask("r", "d", 1, "acme"),
+	}
+	for _, tk := range tasks {
+		b, err := json.Marshal(tk.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sp taskSpec
+		if err := json.Unmarshal(b, &sp); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ts.fromSpec(sp)
+		if err != nil {
+			t.Fatalf("%s: %v", tk.key, err)
+		}
+		if got.key != tk.key || got.kind != tk.kind {
+			t.Errorf("%s/%s came back as %s/%s", tk.key, tk.kind, got.key, got.kind)
+		}
+	}
+	if _, err := ts.fromSpec(taskSpec{}); err == nil {
+		t.Error("a task without an op was accepted")
+	}
+}
