@@ -290,7 +290,7 @@ func appPermissions() map[string]string {
 	return map[string]string{
 		"checks": "write", "contents": "read", "issues": "write", "metadata": "read",
 		"pull_requests": "write", "members": "read", "administration": "read",
-		"deployments": "write", "actions": "read",
+		"deployments": "write", "actions": "read", "merge_queues": "read",
 	}
 }
 

@@ -113,6 +113,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	sb.app, sb.Server, sb.Store, sb.Signer = a, a.Server, a.Details, a.Signer
 	srv := a.Server
 	sb.routes()
+	sb.apiRoutes()
 
 	sctx, cancel := context.WithCancel(context.Background())
 	sb.cancel = cancel

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/bot/githubsim"
+	"github.com/google/go-github/v62/github"
 )
 
 // The seeded world.
@@ -313,6 +314,13 @@ func (sb *Sandbox) seed(ctx context.Context) error {
 		sim.SetPermission(seedRepo, p.Login, p.Permission)
 	}
 	sb.installation = sim.Install(seedOrg)
+	// As the README's quickstart says: main requires pull requests and the
+	// countersign check from this app, for administrators too.
+	sim.SetBranchProtection(seedRepo, "main", &github.Protection{
+		RequiredStatusChecks:       &github.RequiredStatusChecks{Checks: &[]*github.RequiredStatusCheck{{Context: "countersign", AppID: github.Int64(sim.AppID())}}},
+		RequiredPullRequestReviews: &github.PullRequestReviewsEnforcement{RequiredApprovingReviewCount: 1},
+		EnforceAdmins:              &github.AdminEnforcement{Enabled: true},
+	})
 
 	alice, _ := person("alice")
 	dave, _ := person("dave")

@@ -81,7 +81,7 @@ func TestVersion(t *testing.T) {
 }
 
 // docInvocation is "countersign WORDS... [--flags]" as README.md and docs/ show it.
-var docInvocation = regexp.MustCompile("(?m)(?:^|[`$ ]|bin/)countersign((?: [a-z][a-z-]*)*)((?: [^`\\n|]*)?)")
+var docInvocation = regexp.MustCompile("(?m)(?:^|`|\\$ |bin/|\\| |-- |&& )countersign((?: [a-z][a-z-]*)*)((?: [^`\\n|]*)?)")
 
 // TestDocumentedCommandsAndFlagsExist runs every command README.md and
 // docs/ name with -h, and fails on an unknown command or a flag its usage
