@@ -48,7 +48,9 @@ dt { color:var(--muted); }
 dd { margin:0; overflow-wrap:anywhere; }
 ul { margin:.25rem 0; padding-left:1.25rem; }
 table { border-collapse: collapse; width:100%; font-size:.95rem; }
-th, td { text-align:left; vertical-align:top; padding:.4rem .5rem; border-bottom:1px solid var(--line); overflow-wrap:anywhere; }
+th, td { text-align:left; vertical-align:top; padding:.4rem .5rem; border-bottom:1px solid var(--line); overflow-wrap:normal; word-break:normal; }
+td code, td .mono, th code { overflow-wrap:normal; }
+.scroll { overflow-x:auto; max-width:100%; }
 th { background: var(--soft); }
 .agent { color:#8250df; font-weight:600; }
 .automation { color:var(--muted); font-weight:600; }
@@ -62,6 +64,7 @@ footer { margin-top:2rem; color:var(--muted); font-size:.85rem; }
   thead { display:none; }
   tr { border:1px solid var(--line); border-radius:.5rem; margin:.5rem 0; padding:.25rem .5rem; }
   td { border:0; padding:.2rem 0; }
+  td { overflow-wrap:break-word; }
   td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
 }
 </style>
@@ -107,16 +110,16 @@ The check run on the pull request still shows it in full, and the next evaluatio
 <ul>{{range .}}<li>@{{.Login}} (review #{{.ReviewID}}) blocks until the review is dismissed or replaced by an approval</li>{{end}}</ul>{{end}}
 
 {{with .Excluded}}<h2>Approvals and commands that did not count</h2>
-<table id="excluded"><thead><tr><th>Who</th><th>What</th><th>Why</th><th>Detail</th></tr></thead><tbody>
+<div class="scroll"><table id="excluded"><thead><tr><th>Who</th><th>What</th><th>Why</th><th>Detail</th></tr></thead><tbody>
 {{range .}}<tr><td data-label="Who">@{{.Login}}</td><td data-label="What">{{.What}}</td><td data-label="Why">{{.Why}} <code class="muted">{{.Reason}}</code></td><td data-label="Detail">{{.Detail}}</td></tr>
-{{end}}</tbody></table>{{end}}
+{{end}}</tbody></table></div>{{end}}
 
 {{if .AgentText}}<h2>Who wrote what</h2>
 <p><strong>{{.AgentText}}.</strong>{{with .Operators}} Operators (they ran the agent, so they cannot approve): {{range $i, $o := .}}{{if $i}}, {{end}}<span class="operator">{{$o}}</span>{{end}}.{{end}}</p>
-<table id="authorship"><thead><tr><th>Commit</th><th>Subject</th><th>Author</th><th>Signals</th><th>Operator</th></tr></thead><tbody>
+<div class="scroll"><table id="authorship"><thead><tr><th>Commit</th><th>Subject</th><th>Author</th><th>Signals</th><th>Operator</th></tr></thead><tbody>
 {{with .PR}}<tr><td data-label="Commit">pull request</td><td data-label="Subject"></td><td data-label="Author" class="{{.Class}}">{{.Who}}</td><td data-label="Signals">{{range .Signals}}<div>{{.}}</div>{{else}}—{{end}}</td><td data-label="Operator">{{or .Operator "—"}}</td></tr>{{end}}
 {{range .Commits}}<tr><td data-label="Commit"><code>{{.SHA}}</code></td><td data-label="Subject">{{.Subject}}</td><td data-label="Author" class="{{.Class}}">{{.Who}}</td><td data-label="Signals">{{range .Signals}}<div>{{.}}</div>{{else}}—{{end}}</td><td data-label="Operator">{{or .Operator "—"}}</td></tr>
-{{end}}</tbody></table>{{end}}
+{{end}}</tbody></table></div>{{end}}
 
 {{with .Protected}}<h2>Protected files</h2>
 {{range .}}<p><strong>{{.Rule}}</strong> ({{len .Files}})</p><ul>{{range .Files}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}{{end}}

@@ -161,6 +161,51 @@ func TestBrowserApprovalTurnsTheCheckGreen(t *testing.T) {
 		t.Errorf("the agent review is satisfied by %q, want @alice and @bob", agent)
 	}
 	screenshot("details.png")
-	must("narrowing the window", chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)))
-	screenshot("details-phone.png")
+	detailsURL, err := chromedp.Run(ctx, chromedp.Evaluate[string]("location.href"))
+	must("reading the details URL", err)
+
+	// Every table stays readable: desktop (1280) and phone (390) widths,
+	// no word in a table cell broken across lines mid-letter.
+	for _, size := range []struct {
+		name   string
+		width  int64
+		height int64
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		must("sizing the window", chromedp.Do(ctx, chromedp.EmulateViewport(size.width, size.height)))
+		for _, pg := range []struct{ name, url string }{
+			{"sandbox-home", sb.URL()}, {"sandbox-pr", sb.URL() + "sandbox/acme/platform/pull/1"}, {"details", detailsURL},
+		} {
+			must("opening "+pg.name, chromedp.Do(ctx, chromedp.Navigate(pg.url)))
+			screenshot(pg.name + "-" + size.name + ".png")
+			broken, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](brokenWordsJS))
+			must("measuring the tables", err)
+			if len(broken) > 0 {
+				t.Errorf("%s at %dpx: table cells break words mid-letter: %q", pg.name, size.width, broken)
+			}
+		}
+	}
 }
+
+// brokenWordsJS lists the words in table cells that the browser laid out on
+// more than one line. A word is a run of letters and digits: a line break
+// after a space, hyphen, slash or dot is where a reader expects one.
+const brokenWordsJS = `(() => {
+  const bad = [];
+  for (const cell of document.querySelectorAll("td, th")) {
+    const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    let n;
+    while ((n = walk.nextNode())) {
+      const re = /[^\s\-\/.:,;()\[\]@_<>]+/g;
+      let m;
+      while ((m = re.exec(n.data))) {
+        if (m[0].length < 2) continue;
+        const r = document.createRange();
+        r.setStart(n, m.index);
+        r.setEnd(n, m.index + m[0].length);
+        const tops = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top)));
+        if (tops.size > 1) bad.push(m[0]);
+      }
+    }
+  }
+  return bad;
+})()`

@@ -48,6 +48,8 @@ pre { background:var(--soft); padding:.75rem; border-radius:.4rem; overflow-x:au
 .card { border:1px solid var(--line); border-radius:.5rem; padding:.75rem 1rem; margin:.6rem 0; }
 .card h3 { margin:0 0 .3rem; font-size:1rem; overflow-wrap:anywhere; }
 .grid { display:grid; grid-template-columns:repeat(auto-fit, minmax(18rem, 1fr)); gap:1rem; }
+.grid > * { min-width:0; }
+.grid > .wide { grid-column:1 / -1; }
 form.stack { display:flex; flex-direction:column; gap:.45rem; }
 label { font-size:.88rem; color:var(--muted); display:flex; flex-direction:column; gap:.15rem; }
 input[type=text], textarea, select { font:inherit; padding:.35rem .5rem; border:1px solid var(--line); border-radius:.35rem; width:100%; }
@@ -57,7 +59,8 @@ button.primary { background:#1f883d; border-color:#1a7f37; color:#fff; }
 button.warn { background:var(--badbg); border-color:#ff8182; color:var(--bad); }
 .row { display:flex; flex-wrap:wrap; gap:.4rem; align-items:center; }
 table { border-collapse:collapse; width:100%; font-size:.9rem; }
-th, td { text-align:left; padding:.3rem .45rem; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:anywhere; }
+th, td { text-align:left; padding:.3rem .45rem; border-bottom:1px solid var(--line); vertical-align:top; overflow-wrap:normal; word-break:normal; }
+.scroll { overflow-x:auto; max-width:100%; }
 th { background:var(--soft); }
 .log { font-size:.85rem; }
 @media (max-width: 40rem) { main { padding:.6rem; } header { padding:.5rem .6rem; } }
@@ -77,9 +80,9 @@ th { background:var(--soft); }
 
 {{define "check"}}{{if .}}<span class="badge {{.Display}}" data-check="{{.Display}}">{{icon .Display}} {{.Display}}</span>{{else}}<span class="badge queued" data-check="none">no check yet</span>{{end}}{{end}}
 
-{{define "deliveries"}}{{if .}}<table><thead><tr><th>Time</th><th>Webhook</th><th>Sender</th><th>For</th><th>Bot answered</th></tr></thead><tbody>
+{{define "deliveries"}}{{if .}}<div class="scroll"><table><thead><tr><th>Time</th><th>Webhook</th><th>Sender</th><th>For</th><th>Bot answered</th></tr></thead><tbody>
 {{range .}}<tr><td class="mono">{{.At}}</td><td class="mono">{{.Event}}</td><td>{{.Sender}}</td><td>{{.Target}}</td><td class="mono">{{.Status}}</td></tr>{{end}}
-</tbody></table>{{else}}<p class="muted">No webhooks yet.</p>{{end}}{{end}}
+</tbody></table></div>{{else}}<p class="muted">No webhooks yet.</p>{{end}}{{end}}
 
 {{define "home"}}{{template "head" .}}
 <h1>{{.Repo}}: pull requests</h1>
@@ -116,9 +119,9 @@ spec:
 </form>
 
 <div class="grid">
-<div><h2>People</h2><table><thead><tr><th>User</th><th>Permission</th><th>Teams</th><th>Role</th></tr></thead><tbody>
+<div class="wide"><h2>People</h2><div class="scroll"><table><thead><tr><th>User</th><th>Permission</th><th>Teams</th><th>Role</th></tr></thead><tbody>
 {{range .People}}<tr><td>@{{.Login}}</td><td>{{or .Permission "none"}}</td><td>{{range .Teams}}@{{.}} {{end}}</td><td>{{.Role}}</td></tr>{{end}}
-</tbody></table>
+</tbody></table></div>
 <p class="muted">Bots: Copilot, claude[bot], dependabot[bot]. The app acts as countersign[bot].</p></div>
 <div><h2>Policy: <code>.github/countersign.yml</code></h2><pre>{{.Policy}}</pre></div>
 </div>
