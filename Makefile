@@ -4,7 +4,7 @@ BIN       := bin/countersign
 PKGS      := ./...
 FUZZTIME  ?= 30s
 
-.PHONY: all build run test vet fmt-check race fuzz bench conformance clean
+.PHONY: all build run test vet fmt-check race fuzz bench conformance cross clean
 
 all: build
 
@@ -12,7 +12,10 @@ build:
 	$(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/countersign
 
 ## run: the server when COUNTERSIGN_APP_ID is set, else the sandbox (bot + simulated GitHub, no credentials)
-run: build
+run:
+	@echo "make run: building $(BIN) (the first build compiles every dependency: minutes, up to 1.3 GB of memory; later builds take seconds)"
+	@$(MAKE) --no-print-directory build
+	@echo "make run: built $(BIN); starting it"
 	./scripts/run.sh
 
 ## test: formatting, vet, and every test with the race detector (fuzz seed corpora included)
@@ -27,6 +30,14 @@ vet:
 
 race:
 	$(GO) test -race -count=1 $(PKGS)
+
+## cross: static binaries (CGO_ENABLED=0) for every release platform into bin/, as .goreleaser.yaml builds them
+CROSS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+cross:
+	@for p in $(CROSS); do \
+	  echo "make cross: $$p"; \
+	  CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -trimpath -buildvcs=auto -o bin/countersign-$${p%/*}-$${p#*/} ./cmd/countersign || exit 1; \
+	done
 
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:
