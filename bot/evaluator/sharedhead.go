@@ -60,17 +60,6 @@ func headPulls(ctx context.Context, client *github.Client, owner, repo, sha stri
 	}
 }
 
-// severity orders conclusions: a check run on a shared head shows the worst.
-func severity(c checks.Conclusion) int {
-	switch c {
-	case checks.Success:
-		return 0
-	case checks.ActionRequired:
-		return 1
-	}
-	return 2
-}
-
 // sharedHead judges the other open pull requests whose head is head, each
 // under its own base's policy, and returns the worst verdict among them and
 // v: the check run attaches to the commit, so every pull request at that
@@ -81,7 +70,7 @@ func (e *Evaluator) sharedHead(ctx context.Context, client *github.Client, job s
 	if err != nil {
 		return nil, fmt.Errorf("listing the pull requests at %s: %s", short(head), ghapp.Reason(err))
 	}
-	worst, blocker := v, 0
+	var others []checks.SharedPR
 	for _, n := range numbers {
 		if n == job.Number {
 			continue
@@ -94,14 +83,7 @@ func (e *Evaluator) sharedHead(ctx context.Context, client *github.Client, job s
 		if (j.pr.State != "" && j.pr.State != "open") || j.pr.HeadSHA != head {
 			continue
 		}
-		if severity(j.v.Conclusion) > severity(worst.Conclusion) {
-			worst, blocker = j.v, n
-		}
+		others = append(others, checks.SharedPR{Number: n, Verdict: j.v})
 	}
-	if blocker == 0 {
-		return v, nil
-	}
-	out := *worst
-	out.Title = clip(fmt.Sprintf("PR #%d: %s (head shared with #%d)", blocker, worst.Title, job.Number), checks.MaxTitleRunes)
-	return &out, nil
+	return checks.SharedHead(job.Number, v, others), nil
 }
