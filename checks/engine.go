@@ -255,7 +255,7 @@ func (e *eval) detect(det classifier) {
 	}
 	// The human who opened a pull request whose commits or body an agent
 	// wrote delegated the work: an operator.
-	if e.agentAuthor && f.PR.AuthorLogin != "" && !isBot(f.PR.AuthorLogin, f.PR.AuthorType) && !openedByAgent(prDet) {
+	if e.agentAuthor && f.PR.AuthorLogin != "" && !IsBot(f.PR.AuthorLogin, f.PR.AuthorType) && !openedByAgent(prDet) {
 		ops = addIdentity(ops, detect.Identity{Login: f.PR.AuthorLogin})
 	}
 	if len(ops) > 0 {
@@ -303,7 +303,7 @@ func appendHuman(ops []detect.Identity, login, name, email string) []detect.Iden
 	if login == "" {
 		login = LoginFromEmail(email)
 	}
-	if isBot(login, "") || strings.EqualFold(login, "web-flow") || strings.EqualFold(email, "noreply@github.com") || (login == "" && email == "") {
+	if IsBot(login, "") || strings.EqualFold(login, "web-flow") || strings.EqualFold(email, "noreply@github.com") || (login == "" && email == "") {
 		return ops
 	}
 	return addIdentity(ops, detect.Identity{Login: login, Name: name, Email: email})
@@ -647,7 +647,7 @@ func (e *eval) independence(login, userType string) (reason, detail string) {
 		return ExcludedAIReview, "AI review, not counted: @" + login + " is " + product + ", an AI reviewer, not an independent human"
 	}
 	switch {
-	case isBot(login, userType) || (known && isBot("", rv.Type)):
+	case IsBot(login, userType) || (known && IsBot("", rv.Type)):
 		return ExcludedBot, "@" + login + " is a bot; only humans count"
 	case e.in.Reason(login) == ExcludedAuthor:
 		return ExcludedAuthor, "@" + login + " opened the pull request"
@@ -859,7 +859,7 @@ func (e *eval) overrideProblem(o *Override) (reason, detail string) {
 	if !o.EditedAt.IsZero() {
 		return ExcludedEdited, editedText
 	}
-	if isBot(o.Login, o.UserType) {
+	if IsBot(o.Login, o.UserType) {
 		return ExcludedBot, "@" + o.Login + " is a bot; only people may override"
 	}
 	allowed := false
@@ -869,7 +869,7 @@ func (e *eval) overrideProblem(o *Override) (reason, detail string) {
 		}
 	}
 	if !allowed && len(ov.Teams) > 0 {
-		if rv, ok := e.reviewerFor(o.Login); ok && !isBot("", rv.Type) {
+		if rv, ok := e.reviewerFor(o.Login); ok && !IsBot("", rv.Type) {
 			var teams loginSet
 			for _, t := range ov.Teams {
 				teams.add(t)

@@ -20,9 +20,10 @@ func LoginFromEmail(email string) string {
 	return local
 }
 
-// isBot reports whether an account is a bot: its type says so, or its login
-// carries GitHub's "[bot]" suffix.
-func isBot(login, userType string) bool {
+// IsBot reports whether an account is a bot: its type (GitHub's user
+// "type") says so, or its login carries GitHub's "[bot]" suffix. It is the
+// one bot test of the engine, the server and the local commands.
+func IsBot(login, userType string) bool {
 	return strings.EqualFold(userType, "Bot") || hasBotSuffix(login)
 }
 

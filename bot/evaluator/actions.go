@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/ghfacts"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/config"
@@ -73,10 +74,11 @@ func (e *Evaluator) RequestedAction(ctx context.Context, job server.ActionJob) (
 		}
 		job.Number = n
 	}
-	perm, err := e.repoPermission(ctx, client, job.Owner, job.Repo, job.Login)
+	access, err := ghfacts.Permission(ctx, client, job.Owner, job.Repo, job.Login)
 	if err != nil {
 		return 0, e.failed(log, err)
 	}
+	perm := access.Permission
 	if config.PermissionRank(perm) < config.PermissionRank(CommandPermission) {
 		log.Info("button refused: permission", "permission", perm)
 		return 0, e.reply(ctx, client, job.Job, fmt.Sprintf("@%s the %q button needs %s permission or more on %s/%s; @%s has %s.",
@@ -153,7 +155,7 @@ func reviewers(owner string, j *judged, named []string) (reviewRequest, []string
 		l := strings.ToLower(strings.TrimPrefix(login, "@"))
 		switch {
 		case l == "" || slices.Contains(rr.users, l):
-		case excluded[l] || involved.Has(l) || strings.HasSuffix(l, "[bot]"):
+		case excluded[l] || involved.Has(l) || checks.IsBot(l, ""):
 			skipped = append(skipped, "@"+l)
 		default:
 			rr.users = append(rr.users, l)
@@ -225,11 +227,11 @@ func (e *Evaluator) requestReview(ctx context.Context, client *github.Client, jo
 	// GitHub refuse the whole request.
 	users := rr.users[:0:0]
 	for _, u := range rr.users {
-		p, err := e.repoPermission(ctx, client, job.Owner, job.Repo, u)
+		a, err := ghfacts.Permission(ctx, client, job.Owner, job.Repo, u)
 		if err != nil {
 			return false, "", err
 		}
-		if config.PermissionRank(p) == 0 {
+		if config.PermissionRank(a.Permission) == 0 {
 			skipped = append(skipped, "@"+u)
 			continue
 		}

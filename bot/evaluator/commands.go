@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/ghfacts"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/config"
@@ -79,11 +78,11 @@ func (e *Evaluator) Command(ctx context.Context, job server.CommandJob) (reevalu
 	}
 	allowed := func(c checks.Command) (bool, error) {
 		if !permSet {
-			p, err := e.repoPermission(ctx, client, job.Owner, job.Repo, job.Login)
+			a, err := ghfacts.Permission(ctx, client, job.Owner, job.Repo, job.Login)
 			if err != nil {
 				return false, err
 			}
-			perm, permSet = p, true
+			perm, permSet = a.Permission, true
 		}
 		if config.PermissionRank(perm) >= config.PermissionRank(CommandPermission) {
 			return true, nil
@@ -298,43 +297,6 @@ func (e *Evaluator) reply(ctx context.Context, client *github.Client, job server
 		return fmt.Errorf("replying on %s: %s", job.Key(), ghapp.Reason(err))
 	}
 	return nil
-}
-
-// permissionLevel is GitHub's answer on a collaborator's permission;
-// go-github v62 does not decode role_name, which tells triage and maintain apart.
-type permissionLevel struct {
-	Permission string `json:"permission"`
-	RoleName   string `json:"role_name"`
-}
-
-// repoPermission returns a login's permission on a repository: read, triage,
-// write, maintain, admin, or "" for none (or no such user).
-func (e *Evaluator) repoPermission(ctx context.Context, client *github.Client, owner, repo, login string) (string, error) {
-	u := fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", url.PathEscape(owner), url.PathEscape(repo), url.PathEscape(login))
-	req, err := client.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		return "", err
-	}
-	pl := &permissionLevel{}
-	if _, err := client.Do(ctx, req, pl); err != nil {
-		if er, ok := err.(*github.ErrorResponse); ok && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
-			return "", nil
-		}
-		return "", err
-	}
-	for _, p := range []string{pl.RoleName, pl.Permission} {
-		p = strings.ToLower(p)
-		if config.PermissionRank(p) > 0 {
-			switch p {
-			case "pull":
-				return config.PermissionRead, nil
-			case "push":
-				return config.PermissionWrite, nil
-			}
-			return p, nil
-		}
-	}
-	return "", nil
 }
 
 func orNone(perm string) string {

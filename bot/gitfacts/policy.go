@@ -11,12 +11,9 @@ import (
 	"github.com/hmarr/codeowners"
 
 	"github.com/countersign/countersign/bot/policyfile"
+	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/config"
 )
-
-// CodeOwnersPaths are where GitHub looks for a CODEOWNERS file, in the order
-// it looks; the first found wins.
-var CodeOwnersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
 
 // PolicyAt finds the policy that applies at rev (policyfile.Find): the
 // policy file as it is at rev, else the built-in default; a lone
@@ -69,7 +66,7 @@ func (r *Repo) CodeOwnersAt(rev string) (codeowners.Ruleset, error) {
 }
 
 func (r *Repo) codeOwnersAtHash(h plumbing.Hash) (codeowners.Ruleset, error) {
-	for _, path := range CodeOwnersPaths {
+	for _, path := range checks.CodeOwnersPaths {
 		data, found, err := r.fileAt(h, path)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", path, err)

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/countersign/countersign/bot/policyfile"
@@ -26,9 +25,6 @@ const (
 	// MaxListedCommits is the most commits GitHub lists for a pull request.
 	MaxListedCommits = 250
 )
-
-// CodeOwnersPaths are where GitHub looks for CODEOWNERS, in its order.
-var CodeOwnersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
 
 // PR is what is known of the pull request itself.
 type PR struct {
@@ -124,10 +120,6 @@ type PolicyError = policyfile.Error
 // ErrChanged means the pull request moved while it was being read; reading
 // it again will see a consistent state.
 var ErrChanged = errors.New("the pull request changed while it was being read")
-
-func isBot(login, userType string) bool {
-	return strings.EqualFold(userType, "Bot") || strings.HasSuffix(strings.ToLower(login), "[bot]")
-}
 
 func incompletef(transient bool, format string, args ...any) *IncompleteError {
 	return &IncompleteError{Reason: fmt.Sprintf(format, args...), Transient: transient}

@@ -220,7 +220,7 @@ func reviewerLogins(f *checks.Facts, p *checks.Compiled) []string {
 	seen := map[string]bool{}
 	add := func(login, userType string, skipInvolved bool) {
 		k := strings.ToLower(login)
-		if k == "" || seen[k] || isBot(login, userType) || (skipInvolved && involved.Has(login)) {
+		if k == "" || seen[k] || checks.IsBot(login, userType) || (skipInvolved && involved.Has(login)) {
 			return
 		}
 		seen[k] = true

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/ghfacts"
 	"github.com/countersign/countersign/bot/policyfile"
 	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/checks/detect"
@@ -126,27 +127,14 @@ func prFacts(pr *github.PullRequest, owner, repo, full string, number int) (*PR,
 	if pr.GetHead().GetSHA() == "" || pr.GetBase().GetSHA() == "" {
 		return nil, fmt.Errorf("pull request %s#%d has no head or base commit", full, number)
 	}
-	labels := make([]string, 0, len(pr.Labels))
-	for _, l := range pr.Labels {
-		labels = append(labels, l.GetName())
-	}
 	return &PR{
 		PullRequest: checks.PullRequest{
-			PullRequest: detect.PullRequest{
-				Number:      pr.GetNumber(),
-				AuthorLogin: pr.GetUser().GetLogin(),
-				AuthorType:  pr.GetUser().GetType(),
-				AuthorID:    pr.GetUser().GetID(),
-				HeadRef:     pr.GetHead().GetRef(),
-				Title:       pr.GetTitle(),
-				Body:        pr.GetBody(),
-				Labels:      labels,
-			},
-			HeadSHA: pr.GetHead().GetSHA(),
-			BaseRef: pr.GetBase().GetRef(),
-			BaseSHA: pr.GetBase().GetSHA(),
-			Draft:   pr.GetDraft(),
-			URL:     pr.GetHTMLURL(),
+			PullRequest: ghfacts.PullRequest(pr),
+			HeadSHA:     pr.GetHead().GetSHA(),
+			BaseRef:     pr.GetBase().GetRef(),
+			BaseSHA:     pr.GetBase().GetSHA(),
+			Draft:       pr.GetDraft(),
+			URL:         pr.GetHTMLURL(),
 		},
 		Owner:        owner,
 		Repo:         repo,
@@ -223,7 +211,7 @@ func (g *GitHub) compare(ctx context.Context, pr *PR) (*comparison, error) {
 		out := &comparison{commits: make([]detect.Commit, 0, total), files: make([]checks.File, 0, len(c.Files))}
 		sawHead := false
 		for _, rc := range c.Commits {
-			out.commits = append(out.commits, commitFacts(rc))
+			out.commits = append(out.commits, ghfacts.Commit(rc))
 			sawHead = sawHead || rc.GetSHA() == pr.HeadSHA
 		}
 		if total > 0 && !sawHead {
@@ -355,7 +343,7 @@ func (g *GitHub) Commits(ctx context.Context) ([]detect.Commit, error) {
 				commits := make([]detect.Commit, 0, len(pages))
 				sawHead := false
 				for _, rc := range pages {
-					commits = append(commits, commitFacts(rc))
+					commits = append(commits, ghfacts.Commit(rc))
 					sawHead = sawHead || rc.GetSHA() == pr.HeadSHA
 				}
 				if len(commits) != pr.Commits || !sawHead {
@@ -371,23 +359,6 @@ func short(sha string) string {
 		return sha[:7]
 	}
 	return sha
-}
-
-func commitFacts(rc *github.RepositoryCommit) detect.Commit {
-	c := rc.GetCommit()
-	return detect.Commit{
-		SHA:            rc.GetSHA(),
-		AuthorName:     c.GetAuthor().GetName(),
-		AuthorEmail:    c.GetAuthor().GetEmail(),
-		AuthorLogin:    rc.GetAuthor().GetLogin(),
-		CommitterName:  c.GetCommitter().GetName(),
-		CommitterEmail: c.GetCommitter().GetEmail(),
-		CommitterLogin: rc.GetCommitter().GetLogin(),
-		Message:        c.GetMessage(),
-		Signature:      detect.SignatureKind(c.GetVerification().GetSignature()),
-		Verified:       c.GetVerification().GetVerified(),
-		Parents:        len(rc.Parents),
-	}
 }
 
 // listPages fetches a listing whose length is known, all pages concurrently,
@@ -723,9 +694,9 @@ func (g *GitHub) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
 			data  []byte
 			found bool
 		}
-		res := make([]got, len(CodeOwnersPaths))
+		res := make([]got, len(checks.CodeOwnersPaths))
 		p := pool.New().WithErrors().WithContext(ctx)
-		for i, path := range CodeOwnersPaths {
+		for i, path := range checks.CodeOwnersPaths {
 			p.Go(func(ctx context.Context) error {
 				data, found, _, err := g.file(ctx, g.o.Repo, path, sha)
 				res[i] = got{data, found}
@@ -742,7 +713,7 @@ func (g *GitHub) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
 			}
 			rs, err = codeowners.ParseFile(bytes.NewReader(r.data))
 			if err != nil {
-				path := CodeOwnersPaths[i]
+				path := checks.CodeOwnersPaths[i]
 				return nil, &PolicyError{Source: config.Source{Repo: g.Repo(), Path: path, Ref: pr.BaseRef, SHA: sha}, Err: fmt.Errorf("%s: %w", path, err)}
 			}
 			break
@@ -768,16 +739,12 @@ func (g *GitHub) Reviewer(ctx context.Context, login string) (checks.Reviewer, e
 		var permErr, teamErr error
 		p := pool.New()
 		p.Go(func() {
-			pl, err := g.permissionLevel(ctx, login)
+			a, err := ghfacts.Permission(ctx, g.o.Client, g.o.Owner, g.o.Repo, login)
 			if err != nil {
-				if isStatus(err, http.StatusNotFound) {
-					return // no such user: permission stays unknown
-				}
 				permErr = err
 				return
 			}
-			rv.Permission = permission(pl)
-			rv.Type = pl.User.GetType()
+			rv.Permission, rv.Type = a.Permission, a.UserType
 		})
 		p.Go(func() {
 			set, err := g.relevantTeams(ctx)
@@ -803,41 +770,6 @@ func (g *GitHub) Reviewer(ctx context.Context, login string) (checks.Reviewer, e
 		rv.Teams = teams
 		return rv, nil
 	})
-}
-
-// permission names the reviewer's level; role_name tells maintain and triage
-// apart, which the legacy permission field folds into write and read.
-func permission(pl *permissionLevel) string {
-	switch r := strings.ToLower(pl.RoleName); r {
-	case config.PermissionRead, config.PermissionTriage, config.PermissionWrite, config.PermissionMaintain, config.PermissionAdmin:
-		return r
-	}
-	switch p := strings.ToLower(pl.Permission); p {
-	case config.PermissionRead, config.PermissionWrite, config.PermissionAdmin:
-		return p
-	}
-	return ""
-}
-
-// permissionLevel is GitHub's answer on a collaborator's permission;
-// go-github v62 does not decode role_name.
-type permissionLevel struct {
-	Permission string       `json:"permission"`
-	RoleName   string       `json:"role_name"`
-	User       *github.User `json:"user"`
-}
-
-func (g *GitHub) permissionLevel(ctx context.Context, login string) (*permissionLevel, error) {
-	u := fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", url.PathEscape(g.o.Owner), url.PathEscape(g.o.Repo), url.PathEscape(login))
-	req, err := g.o.Client.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	pl := &permissionLevel{}
-	if _, err := g.o.Client.Do(ctx, req, pl); err != nil {
-		return nil, err
-	}
-	return pl, nil
 }
 
 func isStatus(err error, code int) bool {

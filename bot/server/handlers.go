@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/countersign/countersign/bot/policyfile"
+	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/config"
 	"github.com/google/go-github/v62/github"
 )
@@ -219,15 +221,13 @@ func handleInstallationRepositories(s *Server, d *delivery, ev any) ([]task, err
 // each pull request's base branch tip, so its change on any branch may change
 // the verdict of a repository's open pull requests; on the default branch of
 // an account's .github repository it may change those of every repository.
-var policyFiles = []string{config.FileName, strings.TrimSuffix(config.FileName, ".yml") + ".yaml"}
-
-// codeOwnersFiles are the places GitHub reads a CODEOWNERS file from; like the
-// policy, it is read at each pull request's base branch tip.
-var codeOwnersFiles = []string{"CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"}
+var policyFiles = []string{config.FileName, policyfile.AltFileName}
 
 // baseFiles are the files read at the base branch tip whose change on any
-// branch may change the verdict of the repository's open pull requests.
-var baseFiles = slices.Concat(policyFiles, codeOwnersFiles)
+// branch may change the verdict of the repository's open pull requests: the
+// policy file and CODEOWNERS (checks.CodeOwnersPaths), which, like the
+// policy, is read at each pull request's base branch tip.
+var baseFiles = slices.Concat(policyFiles, checks.CodeOwnersPaths)
 
 // maxPushCommits is how many commits GitHub lists in a push payload at most.
 const maxPushCommits = 2048

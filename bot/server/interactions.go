@@ -76,11 +76,6 @@ type MergeGroupJob struct {
 // Key identifies the merge group.
 func (j MergeGroupJob) Key() string { return "merge_group:" + j.Owner + "/" + j.Repo + "@" + j.HeadSHA }
 
-// isBotUser reports whether an account is a bot (its type, or GitHub's "[bot]" suffix).
-func isBotUser(u *github.User) bool {
-	return strings.EqualFold(u.GetType(), "Bot") || strings.HasSuffix(strings.ToLower(u.GetLogin()), "[bot]")
-}
-
 // handleIssueComment handles `/countersign` commands in pull-request
 // comments. Comments on issues, comments by bots (the app's own included)
 // and comments without a command are ignored. A created comment whose
@@ -95,7 +90,7 @@ func handleIssueComment(s *Server, d *delivery, ev any) ([]task, error) {
 		return nil, nil
 	}
 	c := e.GetComment()
-	if isBotUser(c.GetUser()) {
+	if u := c.GetUser(); checks.IsBot(u.GetLogin(), u.GetType()) {
 		d.log.Debug("comment by a bot; ignored", slog.String("login", c.GetUser().GetLogin()))
 		return nil, nil
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
+	"github.com/countersign/countersign/bot/ghfacts"
 	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/checks/detect"
 	"github.com/countersign/countersign/config"
@@ -191,6 +192,8 @@ func detectOne(det *detect.Detector, raw json.RawMessage) (detectResult, error) 
 	return detectResult{}, errors.New(`neither a pull request nor a commit (a pull request has "number" and "head", a commit has "sha" and "commit")`)
 }
 
+// pullRequestInput checks that a pull request on stdin has what detection
+// needs and converts it as the server does.
 func pullRequestInput(pr *github.PullRequest) (detect.PullRequest, error) {
 	if pr.GetNumber() <= 0 {
 		return detect.PullRequest{}, errors.New("pull request: number must be a positive integer")
@@ -199,23 +202,11 @@ func pullRequestInput(pr *github.PullRequest) (detect.PullRequest, error) {
 	if u.GetLogin() == "" {
 		return detect.PullRequest{}, fmt.Errorf("pull request #%d: no user.login", pr.GetNumber())
 	}
-	in := detect.PullRequest{
-		Number:      pr.GetNumber(),
-		AuthorLogin: u.GetLogin(),
-		AuthorType:  u.GetType(),
-		AuthorID:    u.GetID(),
-		HeadRef:     pr.GetHead().GetRef(),
-		Title:       pr.GetTitle(),
-		Body:        pr.GetBody(),
-	}
-	for _, l := range pr.Labels {
-		if name := l.GetName(); name != "" {
-			in.Labels = append(in.Labels, name)
-		}
-	}
-	return in, nil
+	return ghfacts.PullRequest(pr), nil
 }
 
+// commitInput checks that a commit on stdin has what detection needs and
+// converts it as the server does.
 func commitInput(rc *github.RepositoryCommit) (detect.Commit, error) {
 	sha := rc.GetSHA()
 	if sha == "" {
@@ -228,22 +219,7 @@ func commitInput(rc *github.RepositoryCommit) (detect.Commit, error) {
 	if c.Author == nil || c.Committer == nil {
 		return detect.Commit{}, fmt.Errorf("commit %s: no commit.author or commit.committer", sha)
 	}
-	in := detect.Commit{
-		SHA:            sha,
-		AuthorName:     c.GetAuthor().GetName(),
-		AuthorEmail:    c.GetAuthor().GetEmail(),
-		AuthorLogin:    rc.GetAuthor().GetLogin(),
-		CommitterName:  c.GetCommitter().GetName(),
-		CommitterEmail: c.GetCommitter().GetEmail(),
-		CommitterLogin: rc.GetCommitter().GetLogin(),
-		Message:        c.GetMessage(),
-		Parents:        len(rc.Parents),
-	}
-	if v := c.GetVerification(); v != nil {
-		in.Verified = v.GetVerified()
-		in.Signature = detect.SignatureKind(v.GetSignature())
-	}
-	return in, nil
+	return ghfacts.Commit(rc), nil
 }
 
 func result(typ string, number *int, sha *string, d detect.Detection) detectResult {
