@@ -226,9 +226,6 @@ func evaluateSettings(p Protection, appID int64, repo, branch string) []Result {
 	return out
 }
 
-// codeownersPaths are where GitHub looks for CODEOWNERS, in its order.
-var codeownersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
-
 // checkPolicyGuard says whether the policy file has a code owner and is
 // among its own protected paths: otherwise an agent's pull request could
 // loosen the policy that judges it.
@@ -236,7 +233,7 @@ func checkPolicyGuard(ctx context.Context, r *Report, c *github.Client, owner, n
 	const check = "policy file guard"
 	var owners []codeowners.Owner
 	found := ""
-	for _, path := range codeownersPaths {
+	for _, path := range checks.CodeOwnersPaths {
 		fc, _, _, err := c.Repositories.GetContents(ctx, owner, name, path, &github.RepositoryContentGetOptions{Ref: branch})
 		if status(err) == http.StatusNotFound {
 			continue
