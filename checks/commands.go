@@ -4,6 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	gmext "github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/text"
 )
 
 // CommandPrefix starts every comment command.
@@ -46,61 +51,53 @@ type Command struct {
 	Err error `json:"-"`
 }
 
-// ParseCommands finds the `/countersign` commands of a comment body. A command
-// is a line of its own that starts with `/countersign` (case-insensitive)
-// after at most three spaces — four or more make an indented code block in
-// Markdown — followed by a space or the end of the line. Lines inside fenced
-// code blocks (``` or ~~~), HTML comments, and block-quoted lines (`>`) are not
-// commands: they quote or hide text rather than say it. Every command found is
-// returned, valid or not; an unknown verb, a missing override reason or
-// unexpected arguments set Err, so the bot can answer why nothing happened.
+// ParseCommands finds the `/countersign` commands of a comment body, as
+// GitHub renders it (CommonMark with GitHub's extensions, parsed by
+// goldmark). A command is a line of a top-level paragraph that starts with
+// `/countersign` (case-insensitive) after at most three spaces, followed by
+// a space or the end of the line, and whose start is the paragraph's own
+// text: nothing GitHub shows as a quote (lazy continuation lines included),
+// list item, heading, table, code (fenced, indented, a fence opened on a
+// list item, a code span) or hides (an HTML block or an HTML comment opened
+// mid-line) counts. Every command found is returned, valid or not; an
+// unknown verb, a missing override reason or unexpected arguments set Err,
+// so the bot can answer why nothing happened.
 func ParseCommands(body string) []Command {
+	if !strings.Contains(strings.ToLower(body), CommandPrefix) {
+		return nil
+	}
+	src := []byte(body)
+	doc := markdown.Parser().Parse(text.NewReader(src))
 	var out []Command
-	var fence string // the opening fence while inside a fenced block
-	inComment := false
-	lineNo := 0
-	for rest := body; len(rest) > 0 || lineNo == 0; {
-		lineNo++
-		line := rest
-		if i := strings.IndexByte(rest, '\n'); i >= 0 {
-			line, rest = rest[:i], rest[i+1:]
-		} else {
-			rest = ""
+	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
+		para, ok := n.(*ast.Paragraph)
+		if !ok {
+			continue
 		}
-		line = strings.TrimSuffix(line, "\r")
-		indent := leadingSpaces(line)
-		text := line[indent:]
-		switch {
-		case fence != "":
-			if indent <= 3 && isClosingFence(text, fence) {
-				fence = ""
+		// Offsets where the paragraph's own text (not raw HTML, not code)
+		// starts a piece: a line counts only when its text starts there.
+		starts := map[int]bool{}
+		for c := para.FirstChild(); c != nil; c = c.NextSibling() {
+			if t, ok := c.(*ast.Text); ok {
+				starts[t.Segment.Start] = true
 			}
-			continue
-		case inComment:
-			if strings.Contains(line, "-->") {
-				inComment = false
+		}
+		lines := para.Lines()
+		for i := 0; i < lines.Len(); i++ {
+			seg := lines.At(i)
+			lineStart := seg.Start
+			for lineStart > 0 && src[lineStart-1] != '\n' {
+				lineStart--
 			}
-			continue
-		}
-		if indent > 3 {
-			continue
-		}
-		if f := openingFence(text); f != "" {
-			fence = f
-			continue
-		}
-		if strings.HasPrefix(text, "<!--") {
-			if !strings.Contains(text[4:], "-->") {
-				inComment = true
+			raw := strings.TrimRight(string(src[lineStart:seg.Stop]), "\r\n")
+			indent := leadingSpaces(raw)
+			if indent > 3 || lineStart+indent != seg.Start || !starts[seg.Start] {
+				continue
 			}
-			continue
-		}
-		if strings.HasPrefix(text, ">") {
-			continue
-		}
-		if c, ok := parseCommandLine(text); ok {
-			c.Line = lineNo
-			out = append(out, c)
+			if c, ok := parseCommandLine(raw[indent:]); ok {
+				c.Line = 1 + strings.Count(body[:lineStart], "\n")
+				out = append(out, c)
+			}
 		}
 	}
 	return out
@@ -114,33 +111,8 @@ func leadingSpaces(s string) int {
 	return n
 }
 
-// openingFence returns the fence that opens a fenced code block, or "".
-func openingFence(s string) string {
-	if len(s) < 3 || (s[0] != '`' && s[0] != '~') {
-		return ""
-	}
-	c := s[0]
-	n := 0
-	for n < len(s) && s[n] == c {
-		n++
-	}
-	if n < 3 {
-		return ""
-	}
-	if c == '`' && strings.IndexByte(s[n:], '`') >= 0 {
-		return "" // a backtick fence's info string holds no backtick
-	}
-	return s[:n]
-}
-
-// isClosingFence reports whether s closes a block opened with fence.
-func isClosingFence(s, fence string) bool {
-	n := 0
-	for n < len(s) && s[n] == fence[0] {
-		n++
-	}
-	return n >= len(fence) && strings.TrimSpace(s[n:]) == ""
-}
+// markdown is GitHub's flavour of CommonMark; only its parser is used.
+var markdown = goldmark.New(goldmark.WithExtensions(gmext.GFM))
 
 func parseCommandLine(text string) (Command, bool) {
 	if len(text) < len(CommandPrefix) || !strings.EqualFold(text[:len(CommandPrefix)], CommandPrefix) {
