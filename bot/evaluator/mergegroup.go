@@ -99,18 +99,13 @@ func (e *Evaluator) MergeGroup(ctx context.Context, job server.MergeGroupJob) er
 	}
 	numbers := MergeGroupPRs(job.HeadRef, commits, job.HeadMessage)
 
-	type result struct {
-		n     int
-		ok    bool
-		title string
-	}
-	var results []result
+	var members []checks.GroupMember
 	var retry error
 	// Every commit of the group must belong to a pull request evaluated
 	// here: one of its commits, or GitHub's merge or squash commit of it.
 	// Others (an earlier pull request rebased into the group) are looked up
 	// with GitHub's commit-to-pull-request association; any left over fails
-	// the group.
+	// the group (checks.MergeGroup decides).
 	evaluated := map[int]bool{}
 	owned := map[string]bool{}
 	evaluate := func(n int) {
@@ -120,16 +115,12 @@ func (e *Evaluator) MergeGroup(ctx context.Context, job server.MergeGroupJob) er
 		evaluated[n] = true
 		pj := server.Job{Installation: job.Installation, Owner: job.Owner, Repo: job.Repo, Number: n, Reason: job.Reason, DeliveryID: job.DeliveryID}
 		j, err := e.judge(ctx, client, pj)
-		switch {
-		case err != nil:
-			results = append(results, result{n, false, "could not evaluate: " + ghapp.Reason(err)})
+		if err != nil {
+			members = append(members, checks.GroupMember{Number: n, Error: ghapp.Reason(err)})
 			retry = errors.Join(retry, err)
 			return
-		case j.pr.State != "" && j.pr.State != "open":
-			results = append(results, result{n, false, "the pull request is " + j.pr.State})
-		default:
-			results = append(results, result{n, j.v.Conclusion == checks.Success, string(j.v.Conclusion) + ": " + j.v.Title})
 		}
+		members = append(members, checks.GroupMember{Number: n, State: j.pr.State, Verdict: j.v})
 		owned[j.pr.HeadSHA] = true
 		if j.g != nil && j.g.Facts != nil {
 			for _, c := range j.g.Facts.Commits {
@@ -169,47 +160,13 @@ func (e *Evaluator) MergeGroup(ctx context.Context, job server.MergeGroupJob) er
 				unaccounted = append(unaccounted, short(sha))
 			}
 		}
-		slices.SortStableFunc(results, func(a, b result) int { return a.n - b.n })
 	}
-
-	conclusion := checks.Success
-	var bad []string
-	var lines []string
-	for _, r := range results {
-		mark := "✅"
-		if !r.ok {
-			mark = "❌"
-			bad = append(bad, "#"+strconv.Itoa(r.n))
-		}
-		lines = append(lines, fmt.Sprintf("- %s #%d — %s", mark, r.n, r.title))
+	facts := checks.GroupFacts{Ref: job.HeadRef, Members: members, Unaccounted: unaccounted}
+	if listErr != nil {
+		facts = checks.GroupFacts{Ref: job.HeadRef, ListError: listErr.Error()}
 	}
-	var title string
-	switch {
-	case listErr != nil:
-		conclusion, title = checks.Failure, "Could not list the merge group's pull requests: "+listErr.Error()
-	case len(results) == 0:
-		conclusion, title = checks.Failure, "No pull request found in the merge group"
-	case len(unaccounted) > 0:
-		conclusion = checks.Failure
-		title = fmt.Sprintf("%d commits of the merge group belong to no evaluated pull request: %s", len(unaccounted), strings.Join(unaccounted, ", "))
-		lines = append(lines, "- ❌ commits of no evaluated pull request: "+strings.Join(unaccounted, ", "))
-	case len(bad) > 0:
-		conclusion = checks.Failure
-		title = fmt.Sprintf("Not approved: %s", strings.Join(bad, ", "))
-		for _, r := range results {
-			if !r.ok {
-				title += fmt.Sprintf(" (#%d %s)", r.n, r.title)
-				break
-			}
-		}
-	default:
-		names := make([]string, len(results))
-		for i, r := range results {
-			names[i] = "#" + strconv.Itoa(r.n)
-		}
-		title = "Every pull request in the merge group is approved: " + strings.Join(names, ", ")
-	}
-	summary := "### Merge group `" + strings.TrimPrefix(job.HeadRef, "refs/heads/") + "`\n\nEach pull request of the group was evaluated again at the time of this check.\n\n" + strings.Join(lines, "\n") + "\n"
+	d := checks.MergeGroup(facts)
+	conclusion, title := d.Conclusion, d.Title
 	_, _, err = client.Checks.CreateCheckRun(ctx, job.Owner, job.Repo, github.CreateCheckRunOptions{
 		Name:        checks.CheckName,
 		HeadSHA:     job.HeadSHA,
@@ -218,8 +175,8 @@ func (e *Evaluator) MergeGroup(ctx context.Context, job server.MergeGroupJob) er
 		StartedAt:   &github.Timestamp{Time: time.Now()},
 		CompletedAt: &github.Timestamp{Time: time.Now()},
 		Output: &github.CheckRunOutput{
-			Title:   github.String(clip(title, checks.MaxTitleRunes)),
-			Summary: github.String(clip(summary, checks.MaxSummary)),
+			Title:   github.String(d.Title),
+			Summary: github.String(d.Summary),
 		},
 	})
 	if err != nil {
