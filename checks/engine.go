@@ -118,7 +118,7 @@ func incomplete(src config.Source, f *Facts, why string) *Verdict {
 	v := baseVerdict(src, f)
 	v.Conclusion = Failure
 	v.Errors = []string{"could not evaluate: " + why}
-	v.Title = clipTitle("Could not evaluate: " + why)
+	v.Title = clipTitle(CouldNotEvaluateTitle + why)
 	return v
 }
 

@@ -325,3 +325,33 @@ func code(s string) string {
 	}
 	return fence + s + fence
 }
+
+// CouldNotEvaluateTitle begins the title of the failing verdict written when
+// a pull request's facts could not be gathered (CouldNotEvaluate).
+const CouldNotEvaluateTitle = "Could not evaluate: "
+
+// InProgress returns the title and summary of the check run shown while a
+// pull request is evaluated; again says a pass it showed is withdrawn.
+func InProgress(again bool) (title, summary string) {
+	if again {
+		return "Evaluating again", "Countersign is evaluating this pull request again; the pass it showed is withdrawn until then."
+	}
+	return "Evaluating", "Countersign is gathering the facts of this pull request."
+}
+
+// CouldNotEvaluate is the failing verdict on pull request number of repo at
+// head when its facts could not be gathered, reason saying why.
+func CouldNotEvaluate(repo string, number int, head, reason string) *Verdict {
+	return &Verdict{
+		Conclusion:     Failure,
+		Title:          clipRunes(CouldNotEvaluateTitle+reason, MaxTitleRunes),
+		Repo:           repo,
+		Number:         number,
+		HeadSHA:        head,
+		Agents:         []string{},
+		Commits:        []CommitVerdict{},
+		ProtectedFiles: []ProtectedFile{},
+		Requirements:   []Requirement{},
+		Errors:         []string{"could not evaluate: " + reason + "; Countersign will try again"},
+	}
+}

@@ -82,10 +82,7 @@ func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo,
 		}
 	}
 	if rs.ID == 0 || (rs.Status == "completed" && rs.Conclusion == string(checks.Success)) {
-		title, summary := "Evaluating", "Countersign is gathering the facts of this pull request."
-		if rs.ID != 0 {
-			title, summary = "Evaluating again", "Countersign is evaluating this pull request again; the pass it showed is withdrawn until then."
-		}
+		title, summary := checks.InProgress(rs.ID != 0)
 		if rs.StartedAt.IsZero() {
 			rs.StartedAt = time.Now()
 		}

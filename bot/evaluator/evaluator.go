@@ -230,19 +230,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 
 // failed is the failing verdict for facts that could not be gathered.
 func failed(job server.Job, head string, err error) *checks.Verdict {
-	reason := ghapp.Reason(err)
-	return &checks.Verdict{
-		Conclusion:     checks.Failure,
-		Title:          clip("Could not evaluate: "+reason, checks.MaxTitleRunes),
-		Repo:           job.Owner + "/" + job.Repo,
-		Number:         job.Number,
-		HeadSHA:        head,
-		Agents:         []string{},
-		Commits:        []checks.CommitVerdict{},
-		ProtectedFiles: []checks.ProtectedFile{},
-		Requirements:   []checks.Requirement{},
-		Errors:         []string{"could not evaluate: " + reason + "; Countersign will try again"},
-	}
+	return checks.CouldNotEvaluate(job.Owner+"/"+job.Repo, job.Number, head, ghapp.Reason(err))
 }
 
 func clip(s string, runes int) string {
