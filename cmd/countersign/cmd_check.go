@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +72,14 @@ func runCheck(ctx context.Context, args []string, s streams) int {
 		if errors.As(perr, &pe) {
 			src = pe.Source // the file at fault: the .yml, or a lone .yaml
 		}
+	}
+	if perr == nil && len(facts.Commits) == 0 {
+		// The head adds nothing to the base: there is no change to judge, so
+		// say that rather than a verdict on an empty change.
+		if err := checkWriteNothing(s.out, *format, facts); err != nil {
+			return fail(err)
+		}
+		return exitOK
 	}
 	var v *checks.Verdict
 	if perr != nil {
@@ -149,6 +158,36 @@ func checkWriteVerdict(w io.Writer, v *checks.Verdict, format string, f *checks.
 		_, err = io.WriteString(w, "(local check: reviews are not known here; this is what a merge would need)\n")
 	}
 	return err
+}
+
+// checkWriteNothing says that the head has no commits the base lacks.
+func checkWriteNothing(w io.Writer, format string, f *checks.Facts) error {
+	msg := fmt.Sprintf("nothing to check: %s (%s) has no commits that %s (%s) lacks",
+		checkOrDash(f.PR.HeadRef), checkShort(f.PR.HeadSHA), checkOrDash(f.PR.BaseRef), checkShort(f.PR.BaseSHA))
+	if format == "json" {
+		b, err := json.MarshalIndent(struct {
+			NothingToCheck bool   `json:"nothing_to_check"`
+			Message        string `json:"message"`
+			HeadRef        string `json:"head_ref"`
+			HeadSHA        string `json:"head_sha"`
+			BaseRef        string `json:"base_ref"`
+			BaseSHA        string `json:"base_sha"`
+		}{true, msg, f.PR.HeadRef, f.PR.HeadSHA, f.PR.BaseRef, f.PR.BaseSHA}, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	}
+	_, err := fmt.Fprintln(w, msg)
+	return err
+}
+
+func checkShort(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
 }
 
 func checkOrDash(s string) string {
