@@ -128,6 +128,12 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 			*branch = "HEAD"
 		}
 	}
+	// Name an unknown branch as such before the policy lookup at it would
+	// report it as a policy problem.
+	head, err := repo.Resolve(*branch)
+	if err != nil {
+		return fail(fmt.Errorf("--branch %q: unknown branch or revision in %s (%v)", *branch, *repoDir, err))
+	}
 	var policy *config.Policy
 	if *configFile != "" {
 		policy, err = checkPolicyFile(*configFile)
@@ -138,10 +144,6 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 		return fail(fmt.Errorf("invalid policy: %w", err))
 	}
 	compiled, err := checks.Compile(policy)
-	if err != nil {
-		return fail(err)
-	}
-	head, err := repo.Resolve(*branch)
 	if err != nil {
 		return fail(err)
 	}
