@@ -25,7 +25,7 @@ func TestPresets(t *testing.T) {
 			[]string{"kustomization.yaml", "deploy/base/kustomization.yml", "overlays/prod/patch.yaml", "k/overlays/dev/replicas.yml", "Kustomization"},
 			[]string{"customization.yaml", "src/overlays/Modal.tsx", "kustomization.md"}},
 		{"docker",
-			[]string{"Dockerfile", "svc/api/Dockerfile", "Dockerfile.dev", "build/api.Dockerfile", "web.dockerfile", "Containerfile", "docker-compose.yml", "docker-compose.prod.yaml", "compose.yaml", "compose.override.yml", ".dockerignore", "docker-bake.hcl"},
+			[]string{"Dockerfile", "svc/api/Dockerfile", "Dockerfile.dev", "Dockerfile-dev", "svc/api/Dockerfile-prod", "Dockerfile_ci", "Containerfile-dev", "build/api.Dockerfile", "web.dockerfile", "Containerfile", "docker-compose.yml", "docker-compose.prod.yaml", "compose.yaml", "compose.override.yml", ".dockerignore", "docker-bake.hcl"},
 			[]string{"docs/docker.md", "src/docker.go", "dockerfile-guide.md", "compose.go", "src/compose/index.ts", "composer.json"}},
 		{"github-actions",
 			[]string{".github/workflows/ci.yml", ".github/workflows/release.yaml", ".github/actions/setup/action.yml", "action.yml", "tools/lint/action.yaml"},

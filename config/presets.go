@@ -52,8 +52,8 @@ var presets = []Preset{
 		Name:        "docker",
 		Description: "Dockerfiles, Containerfiles, compose files, bake files and .dockerignore",
 		Paths: []string{
-			"Dockerfile", "Dockerfile.*", "dockerfile", "*.Dockerfile", "*.dockerfile",
-			"Containerfile", "Containerfile.*", "*.Containerfile", "*.containerfile",
+			"Dockerfile", "Dockerfile.*", "Dockerfile-*", "Dockerfile_*", "dockerfile", "*.Dockerfile", "*.dockerfile",
+			"Containerfile", "Containerfile.*", "Containerfile-*", "Containerfile_*", "*.Containerfile", "*.containerfile",
 			".dockerignore", "*.dockerignore",
 			"docker-compose.yml", "docker-compose.yaml", "docker-compose.*.yml", "docker-compose.*.yaml",
 			"compose.yml", "compose.yaml", "compose.*.yml", "compose.*.yaml",
