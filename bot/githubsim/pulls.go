@@ -602,6 +602,20 @@ func (s *Sim) Comments(fullName string, number int) []*github.IssueComment {
 	return out
 }
 
+// Reviews returns a pull request's reviews, oldest first, as GET
+// /repos/{owner}/{repo}/pulls/{pull_number}/reviews serves them.
+func (s *Sim) Reviews(fullName string, number int) []*github.PullRequestReview {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repoLocked(fullName)
+	p := r.prLocked(number)
+	var out []*github.PullRequestReview
+	for _, rv := range p.reviews {
+		out = append(out, decode[github.PullRequestReview](s.reviewObj(r, p, rv, false)))
+	}
+	return out
+}
+
 // Reactions returns the reactions on an issue comment.
 func (s *Sim) Reactions(fullName string, commentID int64) []*github.Reaction {
 	s.mu.Lock()

@@ -8,6 +8,26 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"commands": func() []string {
 		return []string{"/countersign recheck", "/countersign explain", "/countersign approve", "/countersign override hotfix for incident 4711"}
 	},
+	"countIcon": func(c string) string {
+		switch c {
+		case "yes", "in-force":
+			return "✓"
+		case "no":
+			return "✗"
+		case "blocks":
+			return "●"
+		}
+		return "…"
+	},
+	"countClass": func(c string) string {
+		switch c {
+		case "yes", "in-force":
+			return "success"
+		case "no", "blocks":
+			return "failure"
+		}
+		return "muted"
+	},
 	"icon": func(c string) string {
 		switch c {
 		case "success":
@@ -63,6 +83,11 @@ th, td { text-align:left; padding:.3rem .45rem; border-bottom:1px solid var(--li
 .scroll { overflow-x:auto; max-width:100%; }
 th { background:var(--soft); }
 .log { font-size:.85rem; }
+.counted { margin-top:.4rem; padding:.3rem .5rem; border-radius:.35rem; overflow-wrap:anywhere; }
+.counted.muted { background:var(--soft); }
+.reason { font-weight:normal; margin-top:.15rem; }
+.reactions { margin-top:.4rem; display:flex; flex-wrap:wrap; gap:.3rem; }
+.reaction { border:1px solid var(--line); border-radius:2rem; padding:0 .5rem; font-size:.85rem; background:var(--soft); }
 @media (max-width: 40rem) { main { padding:.6rem; } header { padding:.5rem .6rem; } }
 </style></head><body>
 <header><a href="/">Countersign sandbox</a>
@@ -150,9 +175,20 @@ spec:
 {{else}}<p>No check run yet.</p>{{end}}
 </div>
 
+<h2>The check's history on <code>{{.Short}}</code></h2>
+{{with $.History}}<div class="scroll"><table id="check-history"><thead><tr><th>Time</th><th>Check run</th><th>Status</th><th>Conclusion</th><th>Title</th></tr></thead><tbody>
+{{range .}}<tr class="run" data-status="{{.Status}}" data-conclusion="{{.Conclusion}}"><td class="mono">{{.At}}</td><td class="mono">#{{.ID}} {{.Write}}</td><td>{{.Status}}</td><td>{{if .Conclusion}}<span class="badge {{.Display}}">{{icon .Display}} {{.Conclusion}}</span>{{else}}—{{end}}</td><td>{{.Title}}</td></tr>{{end}}
+</tbody></table></div><p class="muted">Every write of the <code>countersign</code> check run on this head, newest first.</p>{{else}}<p class="muted">No check run written on this head yet.</p>{{end}}
+
 {{if or $.ReviewUsers $.ReviewTeams}}<p id="requested-reviewers">Review requested from {{range $.ReviewUsers}}@{{.}} {{end}}{{range $.ReviewTeams}}@{{.}} {{end}}</p>{{end}}
-{{with $.Comments}}<h2>Conversation</h2>
-{{range .}}<div class="card comment"><div class="muted">@{{.Login}} · {{.At}}</div><pre>{{.Body}}</pre></div>{{end}}{{end}}
+<h2>Reviews and comments</h2>
+{{with $.Conversation}}<p class="muted">Whether each approval counted, and why not, is read off the bot's verdict on head <code>{{$.PR.Short}}</code>.</p>
+{{range .}}<article class="card entry" id="{{.Anchor}}"{{with .Counted}} data-counted="{{.}}"{{end}}>
+<div class="muted">@{{.Login}} · {{.What}} · {{.At}}</div>
+{{with .Body}}<pre>{{.}}</pre>{{end}}
+{{if .Verdict}}<div class="counted {{countClass .Counted}}">{{countIcon .Counted}} {{.Verdict}}{{range .Reasons}}<div class="reason"><code>{{.Reason}}</code>: {{.Detail}}</div>{{end}}</div>{{end}}
+{{with .Reactions}}<div class="reactions">{{range .}}<span class="reaction" data-reaction="{{.Content}}" title="{{.Content}}">{{.Emoji}} @{{.Login}}</span> {{end}}</div>{{end}}
+</article>{{end}}{{else}}<p class="muted">No reviews or comments yet.</p>{{end}}
 
 <div class="grid">
 <div><h2>Review as @{{$.As.Login}}</h2>

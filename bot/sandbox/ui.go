@@ -412,8 +412,6 @@ func checkViewOf(cr *github.CheckRun) *checkView {
 	return c
 }
 
-type commentView struct{ Login, Body, At string }
-
 type deliveryView struct{ At, Event, Sender, Target, Status string }
 
 // deliveries returns the newest webhook deliveries, optionally those of one pull request.
@@ -515,15 +513,19 @@ func (sb *Sandbox) prPageHandler(w http.ResponseWriter, r *http.Request) {
 		pageBase
 		PR                       prView
 		Deliveries               []deliveryView
-		Comments                 []commentView
+		Conversation             []entryView
+		History                  []runView
 		ReviewUsers, ReviewTeams []string
 	}{pageBase: sb.base(r), PR: sb.view(repo, n, true), Deliveries: sb.deliveries(repo, n, 20)}
-	for _, c := range sb.Sim.Comments(repo, n) {
-		data.Comments = append(data.Comments, commentView{Login: c.GetUser().GetLogin(), Body: c.GetBody(), At: c.GetCreatedAt().Local().Format("15:04:05")})
+	var v *checks.Verdict
+	owner, name, _ := strings.Cut(repo, "/")
+	if e, ok := sb.Store.Get(owner, name, n, data.PR.HeadSHA); ok {
+		v = e.Verdict
 	}
+	data.Conversation = sb.conversation(repo, n, v)
+	data.History = sb.checkHistory(repo, data.PR.HeadSHA)
 	users, teams := sb.Sim.RequestedReviewers(repo, n)
 	data.ReviewUsers = users
-	owner, _, _ := strings.Cut(repo, "/")
 	for _, t := range teams {
 		if !strings.Contains(t, "/") {
 			t = owner + "/" + t // GitHub lists a team by its slug
