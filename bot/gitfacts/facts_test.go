@@ -285,8 +285,13 @@ func TestPolicyAtReadsTheRevisionNotTheWorkTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Review.AgentApprovals() != 2 || len(c.Rules()) != 1 {
-		t.Errorf("main's policy: agent approvals %d, %d rules", p.Review.AgentApprovals(), len(c.Rules()))
+	// main's own rule, then the policy file's own (always protected).
+	var names []string
+	for _, r := range c.Rules() {
+		names = append(names, r.Name)
+	}
+	if p.Review.AgentApprovals() != 2 || strings.Join(names, ",") != "infra,countersign" {
+		t.Errorf("main's policy: agent approvals %d, rules %v; want 2 and [infra countersign]", p.Review.AgentApprovals(), names)
 	}
 	if p.Source.Path != config.FileName || p.Source.Ref != "main" || p.Source.SHA != g.Resolve("main").String() || p.Source.Builtin {
 		t.Errorf("source = %+v", p.Source)

@@ -218,6 +218,10 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 		Class:   d.Class, Automation: d.Automation,
 		Files: len(c.Changes), Boundary: c.Boundary,
 		Rules: j.Rules, NeedsApproval: j.NeedsApproval,
+		Signals: d.Signals,
+	}
+	if row.Signals == nil {
+		row.Signals = []detect.Signal{}
 	}
 	if row.Class == "" {
 		row.Class = detect.ClassHuman
@@ -227,7 +231,8 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 		row.Agent = &id
 	}
 	if d.Class != detect.ClassHuman && len(d.Signals) > 0 {
-		row.Signal = d.Signals[0].Kind + ": " + d.Signals[0].Match
+		s, _ := d.Deciding()
+		row.Signal = s.Kind + ": " + s.Match
 		if via != "" {
 			row.Signal = "via " + via[:min(7, len(via))] + ": " + row.Signal
 		}

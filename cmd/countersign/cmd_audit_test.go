@@ -12,6 +12,7 @@ import (
 
 	gt "github.com/countersign/countersign/bot/gitfacts/gitfactstest"
 	"github.com/countersign/countersign/config"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // auditRepo is a main branch of eight commits: four by humans, two by
@@ -290,5 +291,31 @@ func TestAuditLanding(t *testing.T) {
 	}
 	if code, _, errs := runCmd(t, "audit", "--repo", g.Dir, "--landing", "--format", "csv"); code != exitError || !strings.Contains(errs, "not csv") {
 		t.Fatalf("csv: exit %d %q", code, errs)
+	}
+}
+
+// The audit names the signal that decided a commit's class, not merely the
+// first one found, and its JSON lists every signal, weak ones on human
+// commits included (scripts/backtest.sh reads them). Both were lost once
+// when the rule application moved into checks.CommitJudge.
+func TestAuditNamesTheDecidingSignalAndListsWeakOnes(t *testing.T) {
+	g := gt.New(t)
+	openhands := object.Signature{Name: "openhands", Email: "openhands@all-hands.dev"}
+	g.Commit("main", "", gt.Commit{Author: gt.Alice, Message: "initial\n", Change: gt.Change{Write: map[string]string{"README.md": "r\n"}}})
+	g.Commit("main", "", gt.Commit{Author: gt.Dependabot, Committer: openhands,
+		Message: "Fix the lockfile after the bump\n\nCo-authored-by: openhands <openhands@all-hands.dev>\n",
+		Change:  gt.Change{Write: map[string]string{"go.sum": "s\n"}}})
+	g.Commit("main", "", gt.Commit{Author: gt.Bob, Message: "aider: bump the pinned version\n", Change: gt.Change{Write: map[string]string{"go.mod": "m\n"}}})
+	g.Checkout("main")
+	a := auditJSON(t, "--repo", g.Dir)
+	if len(a.Commits) != 3 {
+		t.Fatalf("%d commits", len(a.Commits))
+	}
+	weak, oh := a.Commits[0], a.Commits[1]
+	if weak.Class != "human" || len(weak.Signals) != 1 || weak.Signals[0].Strength != "weak" || weak.Signals[0].Agent != "aider" {
+		t.Errorf("aider subject alone: class %s, signals %+v; want human with one weak aider signal", weak.Class, weak.Signals)
+	}
+	if oh.Agent == nil || *oh.Agent != "openhands" || oh.Signal != "trailer: Co-authored-by: openhands <openhands@all-hands.dev>" {
+		t.Errorf("openhands commit under dependabot's address: agent %v, signal %q; want the openhands co-author trailer", oh.Agent, oh.Signal)
 	}
 }
