@@ -176,8 +176,8 @@ spec:
 </div>
 
 <h2>The check's history on <code>{{.Short}}</code></h2>
-{{with $.History}}<div class="scroll"><table id="check-history"><thead><tr><th>Time</th><th>Check run</th><th>Status</th><th>Conclusion</th><th>Title</th></tr></thead><tbody>
-{{range .}}<tr class="run" data-status="{{.Status}}" data-conclusion="{{.Conclusion}}"><td class="mono">{{.At}}</td><td class="mono">#{{.ID}} {{.Write}}</td><td>{{.Status}}</td><td>{{if .Conclusion}}<span class="badge {{.Display}}">{{icon .Display}} {{.Conclusion}}</span>{{else}}—{{end}}</td><td>{{.Title}}</td></tr>{{end}}
+{{with $.History}}<div class="scroll"><table id="check-history"><thead><tr><th>Time</th><th>Check run</th><th>Status, conclusion and title</th></tr></thead><tbody>
+{{range .}}<tr class="run" data-status="{{.Status}}" data-conclusion="{{.Conclusion}}"><td class="mono">{{.At}}</td><td class="mono">#{{.ID}} {{.Write}}</td><td>{{.Status}}{{if .Conclusion}} <span class="badge {{.Display}}">{{icon .Display}} {{.Conclusion}}</span>{{end}}<div>{{.Title}}</div></td></tr>{{end}}
 </tbody></table></div><p class="muted">Every write of the <code>countersign</code> check run on this head, newest first.</p>{{else}}<p class="muted">No check run written on this head yet.</p>{{end}}
 
 {{if or $.ReviewUsers $.ReviewTeams}}<p id="requested-reviewers">Review requested from {{range $.ReviewUsers}}@{{.}} {{end}}{{range $.ReviewTeams}}@{{.}} {{end}}</p>{{end}}

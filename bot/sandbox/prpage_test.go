@@ -44,9 +44,13 @@ func TestPRPageShowsWhatCountedAndTheCheckHistory(t *testing.T) {
 	if code, body := c.post(page+"/review", url.Values{"as": {"carol"}, "event": {"APPROVE"}, "body": {"lgtm"}}); code != http.StatusOK {
 		t.Fatalf("carol's review: %d\n%.300s", code, body)
 	}
-	// alice (acme/sre) approves by command: it counts, and the bot reacts 👍.
-	if code, body := c.post(page+"/comment", url.Values{"as": {"alice"}, "body": {"/countersign approve"}}); code != http.StatusOK {
-		t.Fatalf("alice's comment: %d\n%.300s", code, body)
+	// alice (acme/sre) approves: it counts.
+	if code, body := c.post(page+"/review", url.Values{"as": {"alice"}, "event": {"APPROVE"}}); code != http.StatusOK {
+		t.Fatalf("alice's review: %d\n%.300s", code, body)
+	}
+	// bob asks for an explanation: the bot carries it out and reacts 👍.
+	if code, body := c.post(page+"/comment", url.Values{"as": {"bob"}, "body": {"/countersign explain"}}); code != http.StatusOK {
+		t.Fatalf("bob's comment: %d\n%.300s", code, body)
 	}
 	// The command's re-evaluation may still be running when the page returns
 	// (the page then refreshes itself): wait for it.
@@ -69,8 +73,8 @@ func TestPRPageShowsWhatCountedAndTheCheckHistory(t *testing.T) {
 		t.Fatalf("the page answered %d", code)
 	}
 	reviews := sb.Sim.Reviews(seedRepo, n)
-	if len(reviews) != 1 {
-		t.Fatalf("%d reviews, want carol's", len(reviews))
+	if len(reviews) != 2 {
+		t.Fatalf("%d reviews, want carol's and alice's", len(reviews))
 	}
 	carol := item(t, html, "review-"+strconv.FormatInt(reviews[0].GetID(), 10))
 	for _, want := range []string{"@carol", "approved", `data-counted="no"`, "not counted", "insufficient_permission", "@carol has read permission"} {
@@ -78,20 +82,26 @@ func TestPRPageShowsWhatCountedAndTheCheckHistory(t *testing.T) {
 			t.Errorf("carol's review does not show %q:\n%s", want, carol)
 		}
 	}
-	var aliceID int64
-	for _, cm := range sb.Sim.Comments(seedRepo, n) {
-		if cm.GetUser().GetLogin() == "alice" {
-			aliceID = cm.GetID()
-		}
-	}
-	alice := item(t, html, "comment-"+strconv.FormatInt(aliceID, 10))
-	for _, want := range []string{"@alice", "/countersign approve", `data-counted="yes"`, "counted for", "agent-review", "path:kubernetes", `data-reaction="&#43;1"`, "👍", "@countersign[bot]"} {
+	alice := item(t, html, "review-"+strconv.FormatInt(reviews[1].GetID(), 10))
+	for _, want := range []string{"@alice", "approved", `data-counted="yes"`, "counted for", "agent-review", "path:kubernetes"} {
 		if !strings.Contains(alice, want) {
 			t.Errorf("alice's approval does not show %q:\n%s", want, alice)
 		}
 	}
 	if strings.Contains(alice, "not counted") {
 		t.Errorf("alice's approval is shown as not counted:\n%s", alice)
+	}
+	var bobID int64
+	for _, cm := range sb.Sim.Comments(seedRepo, n) {
+		if cm.GetUser().GetLogin() == "bob" {
+			bobID = cm.GetID()
+		}
+	}
+	bob := item(t, html, "comment-"+strconv.FormatInt(bobID, 10))
+	for _, want := range []string{"@bob", "/countersign explain", `data-reaction="&#43;1"`, "👍", "@countersign[bot]"} {
+		if !strings.Contains(bob, want) {
+			t.Errorf("bob's command does not show %q:\n%s", want, bob)
+		}
 	}
 
 	// The check's history on the head: success (newest) above action_required.
