@@ -165,7 +165,8 @@ func runAudit(ctx context.Context, args []string, s streams) int {
 	case "json":
 		w = &jsonAudit{w: out, head: auditHead{Branch: *branch, SHA: head.String(), Policy: policy.Source}}
 		if !since.IsZero() {
-			w.(*jsonAudit).head.Since = &since
+			utc := since.UTC()
+			w.(*jsonAudit).head.Since = &utc
 		}
 	}
 	if err := w.begin(); err != nil {
@@ -212,7 +213,7 @@ func (a *auditor) row(c gitfacts.AuditCommit) auditRow {
 	d, via := j.Detection, j.Via
 	row := auditRow{
 		Via: via, Merged: len(c.Merged),
-		SHA: c.Commit.SHA, Date: c.CommitDate,
+		SHA: c.Commit.SHA, Date: c.CommitDate.UTC(),
 		AuthorName: c.Commit.AuthorName, AuthorEmail: c.Commit.AuthorEmail,
 		Subject: auditSubject(c.Commit.Message),
 		Class:   d.Class, Automation: d.Automation,

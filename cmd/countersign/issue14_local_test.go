@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	gt "github.com/countersign/countersign/bot/gitfacts/gitfactstest"
 )
@@ -32,5 +33,24 @@ func TestCheckEmptyRangeSaysNothingToCheck(t *testing.T) {
 	code, out, errs = runCmd(t, "check", "--repo", g.Dir, "--base", "same", "--format", "json")
 	if code != exitOK || !strings.Contains(out, `"nothing_to_check": true`) {
 		t.Errorf("empty range JSON: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// audit's JSON and CSV give the same commit date, in UTC RFC 3339, whatever
+// zone the committer was in.
+func TestAuditDatesAreUTCInJSONAndCSV(t *testing.T) {
+	g := gt.New(t)
+	zone := time.FixedZone("CEST", 2*60*60)
+	g.Commit("main", "", gt.Commit{Author: gt.Alice, Message: "initial\n", Change: gt.Change{Write: map[string]string{"a.txt": "a\n"}},
+		When: time.Date(2025, 3, 4, 1, 30, 0, 0, zone)})
+	g.Checkout("main")
+	const want = "2025-03-03T23:30:00Z"
+	code, out, errs := runCmd(t, "audit", "--repo", g.Dir, "--format", "json")
+	if code != exitOK || !strings.Contains(out, `"date":"`+want+`"`) {
+		t.Errorf("JSON: exit %d, want date %s\n%s%s", code, want, out, errs)
+	}
+	code, out, errs = runCmd(t, "audit", "--repo", g.Dir, "--format", "csv")
+	if code != exitOK || !strings.Contains(out, ","+want+",") {
+		t.Errorf("CSV: exit %d, want date %s\n%s%s", code, want, out, errs)
 	}
 }
