@@ -513,6 +513,10 @@ func (d *Detector) Commit(c Commit) Detection {
 		st.addRule(SignalSubject, firstLine(c.Message), rule{agent: "aider"}, Weak)
 	}
 
+	if len(c.Notes) > 0 {
+		d.notes(&st, c.Notes)
+	}
+
 	det := d.finish(&st)
 	if det.Class == ClassAgent {
 		// Candidates are kept raw and cleaned only here, when needed.

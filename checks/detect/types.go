@@ -40,6 +40,7 @@ const (
 	SignalLabel          = "label"           // a PR label an agent sets
 	SignalSubject        = "subject"         // a commit subject shape such as aider's "aider: " or a release bump
 	SignalDisclosure     = "disclosure"      // a PR-body AI-disclosure line or ticked checkbox
+	SignalNote           = "note"            // a git note on the commit (refs/notes/ai of git-ai, refs/notes/whogitit)
 )
 
 // Signal is one piece of evidence that produced a detection.
@@ -154,6 +155,17 @@ type Commit struct {
 	Verified bool `json:"verified,omitempty"`
 	// Parents is the number of parents (2 or more for a merge commit).
 	Parents int `json:"parents"`
+	// Notes are the commit's AI-provenance git notes (refs/notes/ai,
+	// refs/notes/whogitit) where the reader can see them; nil otherwise.
+	Notes []Note `json:"notes,omitempty"`
+}
+
+// Note is one git note attached to a commit.
+type Note struct {
+	// Ref is the notes ref, such as "refs/notes/ai".
+	Ref string `json:"ref"`
+	// Text is the note's content as stored.
+	Text string `json:"text"`
 }
 
 // PullRequest is what detection reads of a pull request.
