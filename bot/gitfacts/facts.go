@@ -56,9 +56,16 @@ func (r *Repo) factsBetween(ctx context.Context, baseHash, headHash plumbing.Has
 	if err != nil {
 		return nil, err
 	}
+	notes, err := r.loadNotes()
+	if err != nil {
+		return nil, err
+	}
 	f := &checks.Facts{Commits: make([]detect.Commit, 0, len(rng.commits))}
 	for _, c := range rng.commits {
 		f.Commits = append(f.Commits, c.facts())
+		if err := notes.attach(&f.Commits[len(f.Commits)-1]); err != nil {
+			return nil, err
+		}
 	}
 	headCommit, err := r.commit(headHash)
 	if err != nil {

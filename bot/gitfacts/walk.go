@@ -66,6 +66,10 @@ func (r *Repo) Walk(ctx context.Context, ref string, since time.Time, fn func(Au
 		}
 		defer packs.Close()
 	}
+	notes, err := r.loadNotes()
+	if err != nil {
+		return err
+	}
 	objs := newObjectReader(packs, r.objects())
 	w := &treeWalker{objs: objs, cur: map[plumbing.Hash][]treeEntry{}, prev: map[plumbing.Hash][]treeEntry{}}
 	// Recent commits, for the merges' range walks, which go over the commits
@@ -99,6 +103,9 @@ func (r *Repo) Walk(ctx context.Context, ref string, since time.Time, fn func(Au
 			return nil
 		}
 		ac := AuditCommit{Commit: c.facts(), AuthorDate: c.author.When, CommitDate: c.committer.When}
+		if err := notes.attach(&ac.Commit); err != nil {
+			return err
+		}
 		var parent *rawCommit
 		parentTree := plumbing.ZeroHash
 		if len(c.parents) > 0 && !shallow[c.hash] {
@@ -130,6 +137,9 @@ func (r *Repo) Walk(ctx context.Context, ref string, since time.Time, fn func(Au
 			for _, m := range rng.commits {
 				if m.hash != c.hash {
 					ac.Merged = append(ac.Merged, m.facts())
+					if err := notes.attach(&ac.Merged[len(ac.Merged)-1]); err != nil {
+						return err
+					}
 				}
 			}
 		}
