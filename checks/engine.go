@@ -258,9 +258,15 @@ func (e *eval) detect(det classifier) {
 	if e.agentAuthor && f.PR.AuthorLogin != "" && !IsBot(f.PR.AuthorLogin, f.PR.AuthorType) && !openedByAgent(prDet) {
 		ops = addIdentity(ops, detect.Identity{Login: f.PR.AuthorLogin})
 	}
+	ops = resolveOperators(ops, f.Commits)
 	if len(ops) > 0 {
 		sortIdentities(ops)
 		v.Operators = ops
+	}
+	for _, op := range v.Operators {
+		if op.Login == "" {
+			v.UnresolvedOperators = append(v.UnresolvedOperators, op)
+		}
 	}
 	for _, op := range v.Operators {
 		e.operators.add(op.Login)
@@ -307,6 +313,43 @@ func appendHuman(ops []detect.Identity, login, name, email string) []detect.Iden
 		return ops
 	}
 	return addIdentity(ops, detect.Identity{Login: login, Name: name, Email: email})
+}
+
+// resolveOperators gives each operator known only by address the GitHub
+// login the address belongs to, where the facts say: a noreply address
+// names its login, and a commit of the change whose author or committer
+// address GitHub tied to an account (the REST commit object's user) names
+// that account. An address tied to two different logins stays unresolved.
+// Operators that become the same person are merged.
+func resolveOperators(ops []detect.Identity, commits []detect.Commit) []detect.Identity {
+	byAddr := map[string]string{}
+	conflict := map[string]bool{}
+	note := func(email, login string) {
+		email = strings.ToLower(strings.TrimSpace(email))
+		if email == "" || login == "" {
+			return
+		}
+		if l, ok := byAddr[email]; ok && !config.SameLogin(l, login) {
+			conflict[email] = true
+		}
+		byAddr[email] = login
+	}
+	for i := range commits {
+		c := &commits[i]
+		note(c.AuthorEmail, c.AuthorLogin)
+		note(c.CommitterEmail, c.CommitterLogin)
+	}
+	var out []detect.Identity
+	for _, op := range ops {
+		if op.Login == "" {
+			op.Login = LoginFromEmail(op.Email)
+		}
+		if addr := strings.ToLower(strings.TrimSpace(op.Email)); op.Login == "" && addr != "" && !conflict[addr] {
+			op.Login = byAddr[addr]
+		}
+		out = addIdentity(out, op)
+	}
+	return out
 }
 
 // openedByAgent reports whether the PR's own login is the agent's.
@@ -441,6 +484,10 @@ func (e *eval) requirements(rules []*Rule, matchRules matchFunc) {
 	p, f, v := e.p, e.f, e.v
 	if e.agentAuthor {
 		if n := p.Review.AgentApprovals(); n > 0 {
+			// An operator no account could be matched to may be any
+			// approver: one more approval per such operator keeps the
+			// configured number from people who cannot be her.
+			n += len(v.UnresolvedOperators)
 			e.reqs = append(e.reqs, newReq(ReqAgentReview, "agent-authored by "+e.agentPhrase(), n, p.Review.Agent.Approvers))
 		}
 	} else if n := p.Review.HumanApprovals(); n > 0 {

@@ -91,6 +91,12 @@ func (v *Verdict) markdown(lim listLimits) string {
 	} else if len(v.Errors) == 0 {
 		b.WriteString("No approval is required.\n\n")
 	}
+	if un := v.unresolvedText(); len(un) > 0 {
+		for _, u := range un {
+			fmt.Fprintf(&b, "- ⚠️ %s\n", md(u))
+		}
+		b.WriteString("\n")
+	}
 	if len(v.Blocking) > 0 {
 		b.WriteString("#### Changes requested\n\n")
 		for _, bl := range v.Blocking {
@@ -221,6 +227,9 @@ func (v *Verdict) Text() string {
 			names[i] = o.String()
 		}
 		fmt.Fprintf(&b, "operators (cannot approve): %s\n", strings.Join(names, ", "))
+	}
+	for _, u := range v.unresolvedText() {
+		fmt.Fprintf(&b, "warning: %s\n", oneLine(u))
 	}
 	for _, r := range v.Requirements {
 		mark := "[ ]"
@@ -354,4 +363,27 @@ func CouldNotEvaluate(repo string, number int, head, reason string) *Verdict {
 		Requirements:   []Requirement{},
 		Errors:         []string{"could not evaluate: " + reason + "; Countersign will try again"},
 	}
+}
+
+// unresolvedText says, one sentence per operator, which operators no GitHub
+// account could be matched to and what that costs the agent review.
+func (v *Verdict) unresolvedText() []string {
+	if len(v.UnresolvedOperators) == 0 {
+		return nil
+	}
+	cost := ""
+	for _, r := range v.Requirements {
+		if r.Name == ReqAgentReview {
+			cost = ", so " + ReqAgentReview + " needs one more independent approval"
+		}
+	}
+	out := make([]string, len(v.UnresolvedOperators))
+	for i, o := range v.UnresolvedOperators {
+		who := o.Email
+		if who == "" {
+			who = o.Name
+		}
+		out[i] = "operator " + who + " could not be matched to a GitHub account" + cost
+	}
+	return out
 }

@@ -64,6 +64,10 @@ type Verdict struct {
 	Commits []CommitVerdict `json:"commits"`
 	// Operators are the humans who delegated the work, who cannot approve it.
 	Operators []detect.Identity `json:"operators,omitempty"`
+	// UnresolvedOperators are the operators known only by address or name
+	// that no GitHub account could be matched to; each one asks the
+	// agent-review requirement for one more independent approval.
+	UnresolvedOperators []detect.Identity `json:"unresolved_operators,omitempty"`
 	// ProtectedFiles are the changed files that matched a protected-path rule.
 	ProtectedFiles []ProtectedFile `json:"protected_files"`
 	// Requirements are the approvals the change needs, met or not.
