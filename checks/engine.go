@@ -117,6 +117,7 @@ func errorLines(err error) []string {
 func incomplete(src config.Source, f *Facts, why string) *Verdict {
 	v := baseVerdict(src, f)
 	v.Conclusion = Failure
+	v.Incomplete = true
 	v.Errors = []string{"could not evaluate: " + why}
 	v.Title = clipTitle(CouldNotEvaluateTitle + why)
 	return v

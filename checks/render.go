@@ -353,6 +353,7 @@ func InProgress(again bool) (title, summary string) {
 func CouldNotEvaluate(repo string, number int, head, reason string) *Verdict {
 	return &Verdict{
 		Conclusion:     Failure,
+		Incomplete:     true,
 		Title:          clipRunes(CouldNotEvaluateTitle+reason, MaxTitleRunes),
 		Repo:           repo,
 		Number:         number,

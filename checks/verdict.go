@@ -82,6 +82,9 @@ type Verdict struct {
 	Policy config.Source `json:"policy"`
 	// Errors explains a failure: an invalid policy or incomplete facts.
 	Errors []string `json:"errors,omitempty"`
+	// Incomplete is true when the facts could not all be gathered, so the
+	// verdict is a failure to be tried again, not a judgment.
+	Incomplete bool `json:"-"`
 	// Local is true for a verdict on a local clone, where reviews are unknown.
 	Local bool `json:"local,omitempty"`
 }

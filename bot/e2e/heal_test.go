@@ -14,6 +14,7 @@ import (
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/githubsim"
 	"github.com/countersign/countersign/bot/server"
+	"github.com/countersign/countersign/checks"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -299,4 +300,40 @@ func TestPolicyChangeOnDefaultBranchReevaluates(t *testing.T) {
 	e.check(head, "success")
 	e.idle()
 	e.runsJustified(head)
+}
+
+// TestSweepReadsTheRunMarker: every countersign check run carries its
+// marker in external_id; the sweep decides staleness from it, not from the
+// title, and a run without a readable marker (an older version's, another
+// writer's) is evaluated again (fail closed).
+func TestSweepReadsTheRunMarker(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	_, head := e.agentPR("claude/tf", map[string]string{"infra/main.tf": "resource \"null_resource\" \"m\" {}\n"})
+	cr := e.check(head, "action_required")
+	e.idle()
+	for _, r := range e.sim.CheckRuns(repo, head) {
+		if r.GetName() != "countersign" {
+			continue
+		}
+		if m, ok := checks.ParseMarker(r.GetExternalID()); !ok || (r.GetStatus() == "completed") != (m.State == checks.MarkJudged) {
+			t.Errorf("check run %d (%s) has external_id %q", r.GetID(), r.GetStatus(), r.GetExternalID())
+		}
+	}
+	e.eventually("the clock is past the verdict's second", func() bool {
+		return time.Now().Truncate(time.Second).After(cr.GetCompletedAt().Time)
+	})
+	sweepNow(t, e.srv)
+	e.idle()
+	writes := len(e.writes(head))
+
+	e.sim.SetCheckRunExternalID(repo, e.sim.LatestCheckRun(repo, head, "countersign").GetID(), "")
+	sweepNow(t, e.srv)
+	e.idle()
+	if got := len(e.writes(head)); got == writes {
+		t.Fatalf("the sweep left a check run without a marker alone")
+	}
+	latest := e.check(head, "action_required")
+	if m, ok := checks.ParseMarker(latest.GetExternalID()); !ok || m.State != checks.MarkJudged {
+		t.Errorf("after the sweep the run's external_id is %q", latest.GetExternalID())
+	}
 }

@@ -87,11 +87,12 @@ func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo,
 			rs.StartedAt = time.Now()
 		}
 		cr, _, err := client.Checks.CreateCheckRun(ctx, owner, repo, github.CreateCheckRunOptions{
-			Name:      checks.CheckName,
-			HeadSHA:   head,
-			Status:    github.String("in_progress"),
-			StartedAt: &github.Timestamp{Time: rs.StartedAt},
-			Output:    &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
+			Name:       checks.CheckName,
+			HeadSHA:    head,
+			Status:     github.String("in_progress"),
+			StartedAt:  &github.Timestamp{Time: rs.StartedAt},
+			ExternalID: github.String(checks.RunMarker{State: checks.MarkEvaluating}.String()),
+			Output:     &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
 		})
 		if err != nil {
 			return rs, err
@@ -170,6 +171,7 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 		CompletedAt: &github.Timestamp{Time: time.Now()},
 		Output:      &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)},
 		Actions:     checkRunActions(conclusion),
+		ExternalID:  github.String(checks.MarkerOf(v).String()),
 	}
 	if u := e.detailsURL(job, head); u != "" {
 		opt.DetailsURL = github.String(u)
@@ -178,7 +180,7 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 		// action is taken is the pull request itself.
 		opt.DetailsURL = github.String(prURL)
 	}
-	digest := sha256.Sum256([]byte(conclusion + "\x00" + title + "\x00" + summary + "\x00" + opt.GetDetailsURL()))
+	digest := sha256.Sum256([]byte(conclusion + "\x00" + title + "\x00" + summary + "\x00" + opt.GetDetailsURL() + "\x00" + opt.GetExternalID()))
 
 	full := job.Owner + "/" + job.Repo
 	ctx, unlock, err := e.lockHead(ctx, full, head)
@@ -216,7 +218,7 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 		if renew {
 			shown, _, err = client.Checks.CreateCheckRun(ctx, job.Owner, job.Repo, github.CreateCheckRunOptions{
 				Name: opt.Name, HeadSHA: head, DetailsURL: opt.DetailsURL, Status: opt.Status, Conclusion: opt.Conclusion,
-				StartedAt: &github.Timestamp{Time: rs.StartedAt}, CompletedAt: opt.CompletedAt, Output: opt.Output, Actions: opt.Actions,
+				StartedAt: &github.Timestamp{Time: rs.StartedAt}, CompletedAt: opt.CompletedAt, Output: opt.Output, Actions: opt.Actions, ExternalID: opt.ExternalID,
 			})
 			return err
 		}

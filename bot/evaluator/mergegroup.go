@@ -172,6 +172,7 @@ func (e *Evaluator) MergeGroup(ctx context.Context, job server.MergeGroupJob) er
 		HeadSHA:     job.HeadSHA,
 		Status:      github.String("completed"),
 		Conclusion:  github.String(string(conclusion)),
+		ExternalID:  github.String(checks.RunMarker{State: checks.MarkGroup}.String()),
 		StartedAt:   &github.Timestamp{Time: time.Now()},
 		CompletedAt: &github.Timestamp{Time: time.Now()},
 		Output: &github.CheckRunOutput{

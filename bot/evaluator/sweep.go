@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/countersign/countersign/bot/ghapp"
@@ -17,10 +16,6 @@ var (
 	_ server.Sweeper     = (*Evaluator)(nil)
 	_ server.Redeliverer = (*Evaluator)(nil)
 )
-
-// couldNotEvaluate begins the title of the failing check written when the
-// facts could not be gathered (failed).
-const couldNotEvaluate = "Could not evaluate: "
 
 func (e *Evaluator) app() (*ghapp.App, error) {
 	if e.opt.App == nil {
@@ -118,7 +113,14 @@ func (e *Evaluator) staleness(ctx context.Context, client *github.Client, owner,
 		return "no check run on the head", nil
 	case latest.GetStatus() != "completed":
 		return "check run " + latest.GetStatus(), nil
-	case latest.GetConclusion() == string(checks.Failure) && strings.HasPrefix(latest.GetOutput().GetTitle(), couldNotEvaluate):
+	}
+	// The run's external_id says what it showed (checks.RunMarker); a run
+	// without a marker this version can read is evaluated again.
+	marker, ok := checks.ParseMarker(latest.GetExternalID())
+	switch {
+	case !ok:
+		return "check run without a readable marker", nil
+	case marker.State == checks.MarkIncomplete || marker.State == checks.MarkEvaluating:
 		return "check run could not evaluate", nil
 	case !latest.GetCompletedAt().Time.Truncate(time.Second).After(updated):
 		// Both are stamped by GitHub in whole seconds: a change in the same

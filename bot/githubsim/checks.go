@@ -363,6 +363,14 @@ func (s *Sim) RequestAction(fullName string, checkRunID int64, login, identifier
 	s.checkRunEventLocked(cr, "requested_action", s.userLocked(login), obj{"requested_action": obj{"identifier": identifier}})
 }
 
+// SetCheckRunExternalID sets a check run's external_id as its app (or an
+// older version of it) could have written it, without an event.
+func (s *Sim) SetCheckRunExternalID(fullName string, checkRunID int64, externalID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checkRunLocked(fullName, checkRunID).externalID = externalID
+}
+
 // CheckRuns returns the check runs on a commit, oldest first.
 func (s *Sim) CheckRuns(fullName, sha string) []*github.CheckRun {
 	s.mu.Lock()
