@@ -30,6 +30,12 @@ import (
 var exampleEvents = []string{"pull_request", "pull_request_review", "check_run", "check_suite", "installation",
 	"installation_repositories", "push", "issue_comment", "merge_group"}
 
+// eventsWithoutExamples are handled events of which the pinned
+// @octokit/webhooks-examples (7.6.1) has no example payload. Their shape is
+// still checked: the simulator's deliveries of them are validated against the
+// schemas in TestSimulatorConformance, and bot/e2e drives the bot with them.
+var eventsWithoutExamples = []string{"deployment_protection_rule"}
+
 // simBackend records the jobs the server queues and hands those of
 // repositories the simulator knows to the real evaluator, with the
 // simulator's installation id in place of the example's.
@@ -84,7 +90,7 @@ func (b *simBackend) evaluated(key string) bool {
 func TestBotAcceptsGitHubExamples(t *testing.T) {
 	sp := loadSpec(t)
 	for event := range server.HandledEvents() {
-		if !slices.Contains(exampleEvents, event) {
+		if !slices.Contains(exampleEvents, event) && !slices.Contains(eventsWithoutExamples, event) {
 			t.Errorf("the server handles %q, which this test sends no examples of; add it to exampleEvents", event)
 		}
 	}

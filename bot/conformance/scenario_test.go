@@ -8,6 +8,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -446,6 +447,41 @@ func (w *world) exercise(fx fixture) {
 	_, _, err = w.gh.Checks.CreateCheckRun(ctx, o, r, github.CreateCheckRunOptions{Name: "countersign", HeadSHA: fx.head,
 		Output: &github.CheckRunOutput{Title: github.String("t"), Summary: github.String("s"), Annotations: append(anns, anns[0])}})
 	t.Logf("POST check-run with 51 annotations: %v", err)
+	// Landing and doctor routes: the bypass issue, the repository ruleset,
+	// the organization's installation, environments with their protection
+	// rules, and the deployment protection rule's callback.
+	if is, _, err := w.gh.Issues.Create(ctx, o, r, &github.IssueRequest{Title: github.String("Landed without countersignature on main at 0000000"),
+		Body: github.String("record"), Labels: &[]string{"countersign:bypass"}}); err != nil {
+		t.Errorf("POST issue: %v", err)
+	} else {
+		if got, _, err := w.gh.Issues.Get(ctx, o, r, is.GetNumber()); err != nil || got.GetTitle() != is.GetTitle() {
+			t.Errorf("GET issue: %v", err)
+		}
+		if l, _, err := w.gh.Issues.ListByRepo(ctx, o, r, &github.IssueListByRepoOptions{Labels: []string{"countersign:bypass"}, State: "all"}); err != nil || len(l) == 0 {
+			t.Errorf("GET issues: %v, %d", err, len(l))
+		}
+	}
+	if _, _, err := w.gh.Repositories.GetRuleset(ctx, o, r, 1, false); err != nil {
+		t.Errorf("GET ruleset: %v", err)
+	}
+	if _, _, err := w.app.Apps.FindOrganizationInstallation(ctx, o); err != nil {
+		t.Errorf("GET org installation: %v", err)
+	}
+	w.sim.AddEnvironment("acme/widgets", "production", true)
+	if envs, _, err := w.gh.Repositories.ListEnvironments(ctx, o, r, nil); err != nil || envs.GetTotalCount() == 0 {
+		t.Errorf("GET environments: %v", err)
+	}
+	if _, _, err := w.gh.Repositories.GetAllDeploymentProtectionRules(ctx, o, r, "production"); err != nil {
+		t.Errorf("GET deployment protection rules: %v", err)
+	}
+	runID := w.sim.RequestDeployment("acme/widgets", "production", fx.head, "alice")
+	if req, err := w.gh.NewRequest("POST", fmt.Sprintf("repos/%s/%s/actions/runs/%d/deployment_protection_rule", o, r, runID),
+		map[string]string{"environment_name": "production", "state": "rejected", "comment": "not countersigned"}); err != nil {
+		t.Errorf("deployment callback: %v", err)
+	} else if _, err := w.gh.Do(ctx, req, nil); err != nil {
+		t.Errorf("POST deployment callback: %v", err)
+	}
+
 	// The user clicks in GitHub's UI.
 	w.sim.RerequestCheckRun("acme/widgets", cr.GetID(), "alice")
 	w.sim.RequestAction("acme/widgets", cr.GetID(), "alice", "explain")
@@ -827,7 +863,7 @@ func validateDeliveries(t *testing.T, wh *WebhookSchemas, ds []githubsim.Deliver
 			kind += "." + d.Action
 		}
 		kinds[kind]++
-		probs = append(probs, wh.Validate(d.Event, d.Action, d.Body)...)
+		probs = append(probs, wh.Validate(d.Event, d.Action, schemaGaps(t, d.Event, d.Body))...)
 		if d.Dropped {
 			continue
 		}
@@ -965,4 +1001,38 @@ func checkRouteCoverage(t *testing.T, sp *Spec, calls []githubsim.Call) {
 		}
 	}
 	t.Logf("%d routes served by the simulator, all in GitHub's description and exercised: %v", len(routes), !t.Failed())
+}
+
+// schemaGaps returns body with what the pinned @octokit/webhooks-schemas
+// (7.6.1) cannot describe taken out, saying so in the test log: its enum of
+// an installation's subscribed events predates deployment_protection_rule,
+// an event GitHub Apps subscribe to (custom deployment protection rules).
+// Everything else in the payload is still validated.
+func schemaGaps(t *testing.T, event string, body []byte) []byte {
+	if event != "installation" && event != "installation_repositories" {
+		return body
+	}
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	inst, _ := m["installation"].(map[string]any)
+	evs, _ := inst["events"].([]any)
+	var kept []any
+	for _, e := range evs {
+		if e == "deployment_protection_rule" {
+			t.Logf("%s: installation.events lists deployment_protection_rule, which the pinned schema's enum predates; not validated", event)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	if len(kept) == len(evs) {
+		return body
+	}
+	inst["events"] = kept
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }
