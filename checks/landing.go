@@ -210,10 +210,7 @@ func Account(p *config.Policy, push *Push) *Landing {
 	if err != nil {
 		return l.cannot(err.Error())
 	}
-	names := map[string]string{}
-	for _, a := range cp.Detector().Agents() {
-		names[a.ID] = a.Name
-	}
+	names := catalogueNames(cp)
 	byPR := map[int][]LandedCommit{}
 	var prOrder []int
 	for _, c := range push.Commits {
@@ -332,10 +329,7 @@ func AccountLocal(p *config.Policy, repo, branch, head string, commits []LandedC
 	if err != nil {
 		return l.cannot(err.Error())
 	}
-	names := map[string]string{}
-	for _, a := range cp.Detector().Agents() {
-		names[a.ID] = a.Name
-	}
+	names := catalogueNames(cp)
 	for _, c := range commits {
 		n := c.PR
 		if n == 0 {
@@ -582,4 +576,14 @@ func unaccounted(c LandedCommit, v *Verdict, names map[string]string, pr int, wh
 		}
 	}
 	return u
+}
+
+// catalogueNames maps each agent id the compiled policy's detector knows to its
+// display name, for the record's wording.
+func catalogueNames(cp *Compiled) map[string]string {
+	names := map[string]string{}
+	for _, a := range cp.Detector().Agents() {
+		names[a.ID] = a.Name
+	}
+	return names
 }

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -258,53 +259,12 @@ func names(rs []*Rule) []string {
 	return out
 }
 
-const fullPolicy = `# A policy that sets every key.
-agents:
-  builtin: true
-  disable: []
-  custom:
-    - id: acme-agent
-      name: Acme Agent
-      logins: ["acme-agent[bot]"]
-      emails: ["*@agents.acme.example"]
-      trailers: ['^Generated-by: Acme']
-      branches: ['^acme/.+']
-      markers: ["<!-- acme-agent -->"]
-  automation:
-    - id: release-robot
-      logins: [acme-release-robot]
-      emails: [release@acme.example]
-review:
-  agent:
-    approvals: 2
-    approvers:
-      teams: [acme/reviewers]
-      users: [alice]
-      codeowners: false
-      permission: maintain
-  human:
-    approvals: 0
-    approvers:
-      permission: write
-  dismiss_stale: false
-protected_paths:
-  presets: [terraform, kubernetes]
-  rules:
-    - name: workflows
-      presets: [github-actions]
-      paths: [scripts/release/]
-      ignore: ["**/*.md"]
-      applies_to: all
-      approvals: 1
-      deletion_approvals: 1
-      approvers:
-        teams: [acme/security]
-        users: [bob]
-        codeowners: true
-        permission: write
-commands:
-  approve: true
-overrides:
-  teams: [acme/sre]
-  users: [carol]
-`
+// fullPolicy sets every key of the policy file; config's decoding tests
+// use the same file.
+var fullPolicy = func() string {
+	b, err := os.ReadFile("../config/testdata/full-policy.yml")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -257,56 +258,17 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
-const fullPolicy = `# A policy that sets every key.
-agents:
-  builtin: true
-  disable: []
-  custom:
-    - id: acme-agent
-      name: Acme Agent
-      logins: ["acme-agent[bot]"]
-      emails: ["*@agents.acme.example"]
-      trailers: ['^Generated-by: Acme']
-      branches: ['^acme/.+']
-      markers: ["<!-- acme-agent -->"]
-  automation:
-    - id: release-robot
-      logins: [acme-release-robot]
-      emails: [release@acme.example]
-review:
-  agent:
-    approvals: 2
-    approvers:
-      teams: [acme/reviewers]
-      users: [alice]
-      codeowners: false
-      permission: maintain
-  human:
-    approvals: 0
-    approvers:
-      permission: write
-  dismiss_stale: false
-protected_paths:
-  presets: [terraform, kubernetes]
-  rules:
-    - name: workflows
-      presets: [github-actions]
-      paths: [scripts/release/]
-      ignore: ["**/*.md"]
-      applies_to: all
-      approvals: 1
-      deletion_approvals: 1
-      approvers:
-        teams: [acme/security]
-        users: [bob]
-        codeowners: true
-        permission: write
-commands:
-  approve: true
-overrides:
-  teams: [acme/sre]
-  users: [carol]
-`
+// fullPolicy sets every key of the policy file (testdata/full-policy.yml,
+// which checks' tests read too).
+var fullPolicy = readTestdata("testdata/full-policy.yml")
+
+func readTestdata(name string) string {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 // ruleCount is the number of protected-path rules a policy has: one per
 // enabled preset and one per maintainers' rule.
