@@ -48,6 +48,7 @@ func (s *state) registerRoutes(add func(method, tmpl string, auth authKind, h fu
 	add(G, "/repos/{owner}/{repo}/commits/{ref}", authToken, hGetCommit)
 	add(G, "/repos/{owner}/{repo}/commits", authToken, hListCommits)
 	add(G, "/repos/{owner}/{repo}/compare/{basehead}", authToken, hCompare)
+	add(G, "/repos/{owner}/{repo}/git/matching-refs/{ref}", authToken, hMatchingRefs)
 	add(P, "/repos/{owner}/{repo}/check-runs", authToken, hCreateCheckRun)
 	add(G, "/repos/{owner}/{repo}/check-runs/{check_run_id}", authToken, hGetCheckRun)
 	add(X, "/repos/{owner}/{repo}/check-runs/{check_run_id}", authToken, hUpdateCheckRun)

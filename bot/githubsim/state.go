@@ -79,6 +79,7 @@ type repo struct {
 	issues        []*issue
 	deployRules   []*deployRule
 	envs          []*environment
+	queues        map[string][]queueEntry // base branch -> merge queue entries, oldest first
 }
 
 func (r *repo) fullName() string { return r.owner.login + "/" + r.name }
