@@ -83,6 +83,7 @@ var routePermission = map[string][]string{
 	"GET /repos/{owner}/{repo}/commits":                                  {"contents:read"},
 	"GET /repos/{owner}/{repo}/commits/{ref}":                            {"contents:read"},
 	"GET /repos/{owner}/{repo}/compare/{basehead}":                       {"contents:read"},
+	"GET /repos/{owner}/{repo}/git/matching-refs/{ref}":                  {"contents:read"},
 	"GET /repos/{owner}/{repo}/commits/{ref}/check-runs":                 {"checks:read"},
 	// "List pull requests associated with a commit": GitHub documents the
 	// Pull requests permission (read) for it; the shared-head check and
