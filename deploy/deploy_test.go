@@ -48,8 +48,9 @@ func (nopBackend) OpenPullRequests(context.Context, int64, string, string) ([]se
 }
 func (nopBackend) InstallationRepos(context.Context, int64) ([]string, error) { return nil, nil }
 
-// serverStatus is what the real server answers a GET of path once ready.
-func serverStatus(t *testing.T, path string) int {
+// serverStatus is what the real server answers a GET of path once ready, on
+// the webhook listener (ops false) or the metrics listener (ops true).
+func serverStatus(t *testing.T, path string, ops bool) int {
 	t.Helper()
 	srv, err := server.New(server.Options{Backend: nopBackend{}, WebhookSecret: []byte("x"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -58,9 +59,16 @@ func serverStatus(t *testing.T, path string) int {
 	defer srv.Shutdown(context.Background())
 	srv.SetReady(true)
 	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	var h http.Handler = srv
+	if ops {
+		h = srv.OpsHandler()
+	}
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 	return rec.Code
 }
+
+// portOf is the port of a host:port address.
+func portOf(addr string) string { return addr[strings.LastIndex(addr, ":")+1:] }
 
 func yamlDocs(t *testing.T, file string) []map[string]any {
 	t.Helper()
@@ -196,34 +204,53 @@ func TestDeploymentMatchesTheServer(t *testing.T) {
 		t.Errorf("COUNTERSIGN_PRIVATE_KEY_FILE=%q is not a file of the mounted Secret", keyFile)
 	}
 
-	// Port: the one serve listens on.
+	// Ports: the ones serve listens on, the webhook's named http and the
+	// probes' and metrics' named metrics.
 	listen, _ := dig(env["COUNTERSIGN_LISTEN"], "value").(string)
 	if listen == "" {
 		listen = server.DefaultListen
 	}
-	port := dig(c, "ports.0.containerPort")
-	if strconv.Itoa(port.(int)) != strings.TrimPrefix(listen[strings.LastIndex(listen, ":"):], ":") {
-		t.Errorf("containerPort %v, but serve listens on %s", port, listen)
+	metricsListen, _ := dig(env["COUNTERSIGN_METRICS_LISTEN"], "value").(string)
+	if metricsListen == "" {
+		metricsListen = server.DefaultMetricsListen
 	}
-	if dig(c, "ports.0.name") != "http" {
-		t.Error("the container port is not named http, which the probes and Service use")
+	if host := strings.TrimSuffix(metricsListen, ":"+portOf(metricsListen)); host != "" && host != "0.0.0.0" && host != "::" {
+		t.Errorf("COUNTERSIGN_METRICS_LISTEN=%q: the kubelet's probes and Prometheus reach the pod's IP, not %s", metricsListen, host)
+	}
+	ports := map[string]string{}
+	for _, p := range dig(c, "ports").([]any) {
+		ports[dig(p, "name").(string)] = strconv.Itoa(dig(p, "containerPort").(int))
+	}
+	if ports["http"] != portOf(listen) {
+		t.Errorf("container port http is %q, but serve listens on %s", ports["http"], listen)
+	}
+	if ports["metrics"] != portOf(metricsListen) {
+		t.Errorf("container port metrics is %q, but serve serves the probes and metrics on %s", ports["metrics"], metricsListen)
 	}
 
-	// Probes: the server's real endpoints.
+	// Probes: the server's real endpoints, on the metrics listener; the
+	// webhook listener does not answer them.
 	for probe, want := range map[string]string{"readinessProbe": "/readyz", "livenessProbe": "/healthz"} {
 		p, _ := dig(c, probe+".httpGet.path").(string)
 		if p != want {
 			t.Errorf("%s on %q, want %s", probe, p, want)
 		}
-		if st := serverStatus(t, p); st != http.StatusOK {
-			t.Errorf("%s: the server answers %s with %d", probe, p, st)
+		if st := serverStatus(t, p, true); st != http.StatusOK {
+			t.Errorf("%s: the metrics listener answers %s with %d", probe, p, st)
 		}
-		if dig(c, probe+".httpGet.port") != "http" {
-			t.Errorf("%s is not on the http port", probe)
+		if st := serverStatus(t, p, false); st != http.StatusNotFound {
+			t.Errorf("%s: the webhook listener answers %s with %d, want 404", probe, p, st)
+		}
+		if dig(c, probe+".httpGet.port") != "metrics" {
+			t.Errorf("%s is not on the metrics port", probe)
 		}
 	}
-	if st := serverStatus(t, "/metrics"); st != http.StatusOK {
-		t.Errorf("/metrics (the scrape annotation) answers %d", st)
+	ann, _ := dig(d, "spec.template.metadata.annotations").(map[string]any)
+	if ann["prometheus.io/port"] != portOf(metricsListen) {
+		t.Errorf("prometheus.io/port annotation %v, but /metrics is served on %s", ann["prometheus.io/port"], metricsListen)
+	}
+	if path, _ := ann["prometheus.io/path"].(string); serverStatus(t, path, true) != http.StatusOK {
+		t.Errorf("prometheus.io/path %q is not served on the metrics listener", path)
 	}
 
 	// Graceful shutdown: the grace period outlasts the drain.
@@ -283,8 +310,13 @@ func checkGrace(t *testing.T, name string, pod any, env map[string]any, def time
 func TestServiceAndPDBSelectThePod(t *testing.T) {
 	for _, f := range []string{"kubernetes/base/service.yaml", "kubernetes/base/poddisruptionbudget.yaml"} {
 		for _, d := range yamlDocs(t, f) {
-			if d["kind"] == "Service" && dig(d, "spec.ports.0.targetPort") != "http" {
-				t.Errorf("%s: targetPort is not the container's http port", f)
+			if d["kind"] == "Service" {
+				// Only the webhook listener; the probes and metrics stay on the pod.
+				for _, p := range dig(d, "spec.ports").([]any) {
+					if dig(p, "targetPort") != "http" {
+						t.Errorf("%s: the Service carries port %v; only the container's http port (POST /webhook) belongs there", f, dig(p, "targetPort"))
+					}
+				}
 			}
 			if d["kind"] == "PodDisruptionBudget" {
 				if labels, _ := dig(d, "spec.selector.matchLabels").(map[string]any); labels["app.kubernetes.io/name"] != "countersign" {
@@ -342,6 +374,14 @@ func TestDockerfileBuildsLikeTheMakefile(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^EXPOSE 8080$`).MatchString(df) || !strings.HasSuffix(server.DefaultListen, ":8080") {
 		t.Errorf("EXPOSE does not match the default listen address %s", server.DefaultListen)
+	}
+	// In a container the loopback default is unreachable for probes: the
+	// image listens for them on every interface, on a port it does not
+	// EXPOSE (so `docker run -P` does not publish the metrics).
+	if m := regexp.MustCompile(`(?m)^ENV COUNTERSIGN_METRICS_LISTEN=(\S+)$`).FindStringSubmatch(df); m == nil || !strings.HasPrefix(m[1], ":") {
+		t.Error("the image does not set COUNTERSIGN_METRICS_LISTEN=:PORT (the loopback default cannot be probed from outside the container)")
+	} else if regexp.MustCompile(`(?m)^EXPOSE .*\b` + portOf(m[1]) + `\b`).MatchString(df) {
+		t.Errorf("the image EXPOSEs the metrics port %s", portOf(m[1]))
 	}
 	if !strings.Contains(df, `CMD ["serve"]`) {
 		t.Error("the image does not run serve")
@@ -405,7 +445,7 @@ func TestSystemdUnitIsHardenedAndRunsServe(t *testing.T) {
 		}
 		names[name] = true
 	}
-	for _, must := range []string{"COUNTERSIGN_APP_ID", "COUNTERSIGN_WEBHOOK_SECRET", "COUNTERSIGN_PRIVATE_KEY"} {
+	for _, must := range []string{"COUNTERSIGN_APP_ID", "COUNTERSIGN_WEBHOOK_SECRET", "COUNTERSIGN_PRIVATE_KEY", "COUNTERSIGN_METRICS_LISTEN"} {
 		if !names[must] {
 			t.Errorf("env example lacks %s", must)
 		}

@@ -82,9 +82,11 @@ func (l *lockedBuf) String() string {
 // proc is one `countersign serve` process.
 type proc struct {
 	addr string
-	cmd  *exec.Cmd
-	logs *lockedBuf
-	done chan struct{}
+	// metrics is its metrics listener (probes and /metrics).
+	metrics string
+	cmd     *exec.Cmd
+	logs    *lockedBuf
+	done    chan struct{}
 }
 
 // cluster is the replicas, their Redis, the load balancer and the simulator.
@@ -157,21 +159,21 @@ func newCluster(t *testing.T, n int, extra ...string) *cluster {
 // start runs one replica and waits for its /readyz.
 func (c *cluster) start() *proc {
 	c.t.Helper()
-	addr := freeAddr(c.t)
-	cmd := exec.Command(c.bin, append(append([]string{}, c.args...), "--listen", addr)...)
+	addr, metrics := freeAddr(c.t), freeAddr(c.t)
+	cmd := exec.Command(c.bin, append(append([]string{}, c.args...), "--listen", addr, "--metrics-listen", metrics)...)
 	logs := &lockedBuf{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
-	p := &proc{addr: addr, cmd: cmd, logs: logs, done: make(chan struct{})}
+	p := &proc{addr: addr, metrics: metrics, cmd: cmd, logs: logs, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(p.done) }()
 	c.mu.Lock()
 	c.allLogs = append(c.allLogs, logs)
 	c.mu.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := http.Get("http://" + metrics + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -22,10 +22,11 @@ import (
 // child is the bot run as its own process ('countersign serve'), so that its
 // memory is measured apart from the simulator's.
 type child struct {
-	cmd  *exec.Cmd
-	addr string // host:port it serves on
-	dir  string // holds the private key file
-	done chan error
+	cmd     *exec.Cmd
+	addr    string // host:port it serves the webhook on
+	opsAddr string // host:port it serves the probes and /metrics on
+	dir     string // holds the private key file
+	done    chan error
 }
 
 // startChild starts 'bin serve' configured through COUNTERSIGN_* variables
@@ -40,14 +41,18 @@ func (l *run) startChild(ctx context.Context) (*child, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	// A free loopback port: taken and released, then given to the child.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+	// Free loopback ports: taken and released, then given to the child.
+	var addrs []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		addrs = append(addrs, ln.Addr().String())
+		ln.Close()
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr, metrics := addrs[0], addrs[1]
 	cmd := exec.Command(l.opt.ServerBinary, "serve")
 	cmd.Env = append(os.Environ(),
 		"COUNTERSIGN_APP_ID="+strconv.FormatInt(l.sim.AppID(), 10),
@@ -55,6 +60,7 @@ func (l *run) startChild(ctx context.Context) (*child, error) {
 		"COUNTERSIGN_WEBHOOK_SECRET="+l.secret,
 		"COUNTERSIGN_GITHUB_URL="+l.base,
 		"COUNTERSIGN_LISTEN="+addr,
+		"COUNTERSIGN_METRICS_LISTEN="+metrics,
 		"COUNTERSIGN_WORKERS="+strconv.Itoa(l.opt.Workers),
 		"COUNTERSIGN_QUEUE_SIZE="+strconv.Itoa(l.opt.QueueSize),
 		"COUNTERSIGN_LOG_LEVEL=warn",
@@ -71,11 +77,11 @@ func (l *run) startChild(ctx context.Context) (*child, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("loadtest: starting %s serve: %w", l.opt.ServerBinary, err)
 	}
-	c := &child{cmd: cmd, addr: addr, dir: dir, done: make(chan error, 1)}
+	c := &child{cmd: cmd, addr: addr, opsAddr: metrics, dir: dir, done: make(chan error, 1)}
 	go func() { c.done <- cmd.Wait() }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := http.Get("http://" + metrics + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -132,7 +138,7 @@ func (c *child) status(field string) float64 {
 
 // metrics sums each of the child's metrics named in want (over all labels).
 func (c *child) metrics(want ...string) (map[string]float64, error) {
-	resp, err := http.Get("http://" + c.addr + "/metrics")
+	resp, err := http.Get("http://" + c.opsAddr + "/metrics")
 	if err != nil {
 		return nil, err
 	}

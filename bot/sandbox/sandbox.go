@@ -38,6 +38,9 @@ const DefaultListen = "127.0.0.1:8080"
 type Options struct {
 	// Listen is the address to serve on; DefaultListen when empty.
 	Listen string
+	// MetricsListen, when set, is the address /healthz, /readyz and
+	// /metrics are served on; empty serves none of them.
+	MetricsListen string
 	// Logger receives the bot's and the sandbox's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -56,6 +59,7 @@ type Sandbox struct {
 	app     *app.App
 	log     *slog.Logger
 	url     string
+	metrics string // the metrics listener's address, or ""
 	secret  string
 	cancel  context.CancelFunc
 	done    chan error
@@ -88,6 +92,13 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 		return nil, fmt.Errorf("sandbox: listening on %s: %w", o.Listen, err)
 	}
 	base := "http://" + reachable(ln.Addr().String()) + "/"
+	var ops net.Listener
+	if o.MetricsListen != "" {
+		if ops, err = net.Listen("tcp", o.MetricsListen); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("sandbox: listening for the probes and metrics on %s: %w", o.MetricsListen, err)
+		}
+	}
 
 	secret := randomHex(32)
 	sim := githubsim.New(githubsim.Options{WebhookSecret: secret, AppSlug: "countersign"})
@@ -107,6 +118,9 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	})
 	if err != nil {
 		ln.Close()
+		if ops != nil {
+			ops.Close()
+		}
 		sim.Close()
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
@@ -117,7 +131,10 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 
 	sctx, cancel := context.WithCancel(context.Background())
 	sb.cancel = cancel
-	go func() { sb.done <- srv.Serve(sctx, ln, 10*time.Second) }()
+	if ops != nil {
+		sb.metrics = ops.Addr().String()
+	}
+	go func() { sb.done <- srv.Serve(sctx, ln, ops, 10*time.Second) }()
 
 	// As with a real app: the state exists first, then the webhook is set.
 	sim.SetWebhook(base+"webhook", secret)
@@ -130,6 +147,10 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 
 // URL is the sandbox's address, ending in "/".
 func (sb *Sandbox) URL() string { return sb.url }
+
+// MetricsAddr is the host:port of the probes and /metrics, or "" when
+// Options.MetricsListen was not set.
+func (sb *Sandbox) MetricsAddr() string { return sb.metrics }
 
 // Close stops the bot (draining its queue) and the simulator.
 func (sb *Sandbox) Close() error {

@@ -205,9 +205,17 @@ func (ts *testServer) deliverSigned(t *testing.T, event, id string, body []byte,
 	return rec
 }
 
+// get GETs path on the webhook listener.
 func (ts *testServer) get(path string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	ts.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	return rec
+}
+
+// getOps GETs path on the metrics listener (the probes and /metrics).
+func (ts *testServer) getOps(path string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	ts.OpsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 	return rec
 }
 

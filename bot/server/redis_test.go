@@ -121,7 +121,7 @@ func TestRedisDrainingReplicaKeepsAccepting(t *testing.T) {
 	if err := rs[0].Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if rec := rs[0].get("/readyz"); rec.Code != http.StatusServiceUnavailable {
+	if rec := rs[0].getOps("/readyz"); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz of a draining replica: %d", rec.Code)
 	}
 	rec := rs[0].deliver(t, "pull_request", "d-drain", prEvent(t, "opened", "acme/widgets", 4, "ccc"))

@@ -1,7 +1,8 @@
 // Package server is Countersign's webhook intake: it verifies and parses
 // GitHub deliveries, turns the events it handles into jobs for one pull
 // request each, and runs them on a bounded, keyed work queue against a
-// Backend, with health, readiness and Prometheus endpoints.
+// Backend, with health, readiness and Prometheus endpoints on a listener of
+// their own (never the webhook's).
 package server
 
 import (
@@ -91,7 +92,8 @@ type Server struct {
 	seen     deliveries
 	snaps    snapshotTable
 	handlers map[string]eventHandler
-	mux      *http.ServeMux
+	mux      *http.ServeMux // the webhook listener's routes
+	ops      *http.ServeMux // the metrics listener's routes: probes and /metrics
 
 	ready    atomic.Bool
 	draining atomic.Bool
@@ -169,27 +171,32 @@ func New(o Options) (*Server, error) {
 		s.snaps = newSnapshots(o.DedupSize, o.Now())
 		s.q = newQueue(o.Workers, o.QueueSize, o.Retry, o.EvaluateTimeout, m, o.Logger)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /webhook", s.serveWebhook)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("POST /webhook", s.serveWebhook)
+	s.ops = http.NewServeMux()
+	s.ops.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusOK, "ok")
 	})
-	mux.HandleFunc("GET /readyz", s.serveReady)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
-	s.mux = mux
+	s.ops.HandleFunc("GET /readyz", s.serveReady)
+	s.ops.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
 	return s, nil
 }
 
 // Registry returns the Prometheus registry served on /metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
-// Handle serves another route on the server's listener, such as the details
+// Handle serves another route on the webhook listener, such as the details
 // page (GET /details/...). Call it before Serve; the pattern must not overlap
 // the server's own routes.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
-// ServeHTTP serves POST /webhook, GET /healthz, GET /readyz and GET /metrics.
+// ServeHTTP serves the webhook listener: POST /webhook and the routes added
+// with Handle. The probes and /metrics are not among them (OpsHandler).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// OpsHandler serves the metrics listener (--metrics-listen): GET /healthz,
+// GET /readyz and GET /metrics, for the platform's probes and Prometheus.
+func (s *Server) OpsHandler() http.Handler { return s.ops }
 
 // SetReady marks the server ready (listener up) or not; /readyz answers 200
 // only while it is ready and not draining.
@@ -236,21 +243,37 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return nil
 }
 
-// Serve serves on ln until ctx is done, then drains (Shutdown) for at most
-// drainTimeout while still answering health checks, and closes the listener.
-func (s *Server) Serve(ctx context.Context, ln net.Listener, drainTimeout time.Duration) error {
-	hs := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       2 * time.Minute,
-		WriteTimeout:      2 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+// Serve serves the webhook listener on ln and, when ops is not nil, the
+// probes and metrics (OpsHandler) on ops, until ctx is done; then it drains
+// (Shutdown) for at most drainTimeout while still answering the probes,
+// and closes both listeners. The server is ready once both serve.
+func (s *Server) Serve(ctx context.Context, ln, ops net.Listener, drainTimeout time.Duration) error {
+	newHTTP := func(h http.Handler) *http.Server {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       2 * time.Minute,
+			WriteTimeout:      2 * time.Minute,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		}
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	servers := []*http.Server{newHTTP(s)}
+	listeners := []net.Listener{ln}
+	if ops != nil {
+		servers = append(servers, newHTTP(s.ops))
+		listeners = append(listeners, ops)
+	}
+	errc := make(chan error, len(servers))
+	for i, hs := range servers {
+		go func() { errc <- hs.Serve(listeners[i]) }()
+	}
 	s.SetReady(true)
-	s.log.Info("serving", slog.String("addr", ln.Addr().String()))
+	attrs := []any{slog.String("addr", ln.Addr().String())}
+	if ops != nil {
+		attrs = append(attrs, slog.String("metrics_addr", ops.Addr().String()))
+	}
+	s.log.Info("serving", attrs...)
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -262,8 +285,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drainTimeout time.D
 	cancel()
 	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer hcancel()
-	if err := hs.Shutdown(hctx); err != nil && serveErr == nil {
-		serveErr = err
+	for _, hs := range servers {
+		if err := hs.Shutdown(hctx); err != nil && serveErr == nil {
+			serveErr = err
+		}
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil

@@ -509,20 +509,20 @@ func TestHealthReadinessMetrics(t *testing.T) {
 	fb := newFakeBackend()
 	ts := newTestServer(t, fb, Options{})
 	ts.SetReady(false)
-	if rec := ts.get("/healthz"); rec.Code != http.StatusOK {
+	if rec := ts.getOps("/healthz"); rec.Code != http.StatusOK {
 		t.Fatalf("healthz: %d", rec.Code)
 	}
-	if rec := ts.get("/readyz"); rec.Code != http.StatusServiceUnavailable {
+	if rec := ts.getOps("/readyz"); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz before the listener is up: %d", rec.Code)
 	}
 	ts.SetReady(true)
-	if rec := ts.get("/readyz"); rec.Code != http.StatusOK {
+	if rec := ts.getOps("/readyz"); rec.Code != http.StatusOK {
 		t.Fatalf("readyz: %d", rec.Code)
 	}
 	ts.deliver(t, "pull_request", "m-1", prEvent(t, "opened", "acme/widgets", 1, "x"))
 	ts.deliver(t, "pull_request", "m-2", []byte("{"))
 	ts.waitIdle(t)
-	rec := ts.get("/metrics")
+	rec := ts.getOps("/metrics")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("metrics: %d", rec.Code)
 	}
@@ -554,7 +554,7 @@ func TestShutdownDrainsQueuedWork(t *testing.T) {
 	waitFor(t, "the first evaluation", func() bool { return fb.running() == 1 })
 	done := make(chan error, 1)
 	go func() { done <- ts.Shutdown(context.Background()) }()
-	waitFor(t, "readyz to fail while draining", func() bool { return ts.get("/readyz").Code == http.StatusServiceUnavailable })
+	waitFor(t, "readyz to fail while draining", func() bool { return ts.getOps("/readyz").Code == http.StatusServiceUnavailable })
 	if rec := ts.deliver(t, "pull_request", "dr-late", prEvent(t, "opened", "acme/widgets", 4, "x")); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("delivery while draining: %d, want 503", rec.Code)
 	}
@@ -599,18 +599,41 @@ func TestServeAndStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ops, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ts.Serve(ctx, ln, 5*time.Second) }()
-	url := "http://" + ln.Addr().String()
+	go func() { done <- ts.Serve(ctx, ln, ops, 5*time.Second) }()
+	url, opsURL := "http://"+ln.Addr().String(), "http://"+ops.Addr().String()
 	waitFor(t, "readyz", func() bool {
-		resp, err := http.Get(url + "/readyz")
+		resp, err := http.Get(opsURL + "/readyz")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
+	status := func(u string) int {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
+		if got := status(url + path); got != http.StatusNotFound {
+			t.Errorf("GET %s on the webhook listener: %d, want 404", path, got)
+		}
+		if got := status(opsURL + path); got != http.StatusOK {
+			t.Errorf("GET %s on the metrics listener: %d, want 200", path, got)
+		}
+	}
+	if got := status(opsURL + "/webhook"); got != http.StatusNotFound && got != http.StatusMethodNotAllowed {
+		t.Errorf("GET /webhook on the metrics listener: %d, want no webhook there", got)
+	}
 	body := prEvent(t, "opened", "acme/widgets", 3, "x")
 	req, _ := http.NewRequest(http.MethodPost, url+"/webhook", bytes.NewReader(body))
 	req.Header.Set(webhook.EventHeader, "pull_request")
@@ -736,5 +759,18 @@ func TestDedupTTLAndBound(t *testing.T) {
 	d.release("d")
 	if !d.reserve("d") {
 		t.Fatal("a released id is still remembered")
+	}
+}
+
+// TestProbesAndMetricsAreNotOnTheWebhookListener: docs/security.md says to
+// expose only POST /webhook, so the webhook listener answers 404 for the
+// metrics and the probes; they are served on their own listener.
+func TestProbesAndMetricsAreNotOnTheWebhookListener(t *testing.T) {
+	fb := newFakeBackend()
+	ts := newTestServer(t, fb, Options{})
+	for _, path := range []string{"/metrics", "/healthz", "/readyz"} {
+		if rec := ts.get(path); rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s on the webhook listener: %d, want 404", path, rec.Code)
+		}
 	}
 }

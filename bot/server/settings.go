@@ -24,6 +24,11 @@ const DefaultGitHubURL = "https://api.github.com/"
 // DefaultListen is the address served when none is set.
 const DefaultListen = ":8080"
 
+// DefaultMetricsListen is where the probes (/healthz, /readyz) and
+// Prometheus (/metrics) are served when no address is set: the loopback
+// interface only. Containers set ":9090" so the platform can reach it.
+const DefaultMetricsListen = "127.0.0.1:9090"
+
 // Settings are the validated settings of 'countersign serve'.
 type Settings struct {
 	// AppID is the GitHub App's id.
@@ -35,8 +40,11 @@ type Settings struct {
 	WebhookSecret []byte
 	// GitHubURL is the REST API base URL, ending in "/".
 	GitHubURL string
-	// Listen is the address to serve on.
+	// Listen is the address the webhook (and the details pages) are served on.
 	Listen string
+	// MetricsListen is the address /healthz, /readyz and /metrics are
+	// served on; never the webhook's.
+	MetricsListen string
 	// PublicURL is the server's public base URL, used for links; may be empty.
 	PublicURL string
 	// Workers is how many evaluations run at once.
@@ -69,6 +77,7 @@ func (s *Settings) LogValue() slog.Value {
 		slog.String("webhook_secret", "[redacted]"),
 		slog.String("github_url", s.GitHubURL),
 		slog.String("listen", s.Listen),
+		slog.String("metrics_listen", s.MetricsListen),
 		slog.String("public_url", s.PublicURL),
 		slog.Int("workers", s.Workers),
 		slog.Int("queue_size", s.QueueSize),
@@ -102,7 +111,8 @@ var settingsTable = []setting{
 	{"webhook-secret", "COUNTERSIGN_WEBHOOK_SECRET", "", "webhook secret (prefer --webhook-secret-file: flags show in ps)"},
 	{"webhook-secret-file", "COUNTERSIGN_WEBHOOK_SECRET_FILE", "", "file holding the webhook secret"},
 	{"github-url", "COUNTERSIGN_GITHUB_URL", DefaultGitHubURL, "GitHub REST API base; GitHub Enterprise Server: https://HOST/api/v3/"},
-	{"listen", "COUNTERSIGN_LISTEN", DefaultListen, "address to serve webhooks, health and metrics on"},
+	{"listen", "COUNTERSIGN_LISTEN", DefaultListen, "address to serve the webhook (and details pages) on"},
+	{"metrics-listen", "COUNTERSIGN_METRICS_LISTEN", DefaultMetricsListen, "address to serve /healthz, /readyz and /metrics on; must differ from --listen (containers: :9090)"},
 	{"public-url", "COUNTERSIGN_PUBLIC_URL", "", "the server's public base URL, for links (optional)"},
 	{"workers", "COUNTERSIGN_WORKERS", strconv.Itoa(DefaultWorkers), "evaluations run at once"},
 	{"queue-size", "COUNTERSIGN_QUEUE_SIZE", strconv.Itoa(DefaultQueueSize), "pull requests pending before deliveries are answered 503"},
@@ -209,13 +219,21 @@ func LoadSettings(args []string, getenv func(string) string) (*Settings, error) 
 		s.GitHubURL = u
 	}
 
-	listen, _ := get("listen")
-	if _, port, err := net.SplitHostPort(listen); err != nil {
-		errs = append(errs, settingError(by["listen"], "%q is not host:port (such as :8080)", listen))
-	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		errs = append(errs, settingError(by["listen"], "%q has no valid port", listen))
-	} else {
-		s.Listen = listen
+	for _, n := range []struct {
+		name, example string
+		dst           *string
+	}{{"listen", ":8080", &s.Listen}, {"metrics-listen", "127.0.0.1:9090", &s.MetricsListen}} {
+		addr, _ := get(n.name)
+		if _, port, err := net.SplitHostPort(addr); err != nil {
+			errs = append(errs, settingError(by[n.name], "%q is not host:port (such as %s)", addr, n.example))
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			errs = append(errs, settingError(by[n.name], "%q has no valid port", addr))
+		} else {
+			*n.dst = addr
+		}
+	}
+	if s.Listen != "" && s.MetricsListen != "" && sameListener(s.Listen, s.MetricsListen) {
+		errs = append(errs, settingError(by["metrics-listen"], "%q overlaps --listen / COUNTERSIGN_LISTEN %q: the probes and /metrics need a separate address (only POST /webhook is to be exposed)", s.MetricsListen, s.Listen))
 	}
 
 	if v, ok := get("public-url"); ok && v != "" {
@@ -386,6 +404,19 @@ func loadWebhookSecret(s *Settings, get func(string) (string, bool), st, stFile 
 		return fmt.Errorf("%s: required: the webhook secret set on the GitHub App", both)
 	}
 	return nil
+}
+
+// sameListener reports whether two valid host:port addresses would listen on
+// the same port of the same interface: the same non-zero port, and the same
+// host or either on every interface.
+func sameListener(a, b string) bool {
+	ha, pa, _ := net.SplitHostPort(a)
+	hb, pb, _ := net.SplitHostPort(b)
+	if pa != pb || pa == "0" {
+		return false
+	}
+	any := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return any(ha) || any(hb) || strings.EqualFold(ha, hb)
 }
 
 // normalizeURL checks that v is an absolute http(s) URL and gives it a

@@ -77,20 +77,21 @@ func TestLoadSettingsDefaultsAndPrecedence(t *testing.T) {
 		t.Error("private key not loaded")
 	}
 	if s.Listen != ":8080" || s.Workers != 4 || s.QueueSize != 1000 || s.LogLevel != slog.LevelInfo ||
-		s.LogFormat != "json" || s.DrainTimeout != 30*time.Second || s.PublicURL != "" {
+		s.LogFormat != "json" || s.DrainTimeout != 30*time.Second || s.PublicURL != "" || s.MetricsListen != "127.0.0.1:9090" {
 		t.Errorf("defaults: %+v", s)
 	}
 
 	s, err = LoadSettings(nil, mapEnv(map[string]string{
 		"COUNTERSIGN_APP_ID": "7", "COUNTERSIGN_PRIVATE_KEY": strings.ReplaceAll(string(key), "\n", `\n`),
 		"COUNTERSIGN_WEBHOOK_SECRET": "env-secret", "COUNTERSIGN_LISTEN": "127.0.0.1:9000",
-		"COUNTERSIGN_PUBLIC_URL": "https://countersign.example.com", "COUNTERSIGN_WORKERS": "16",
+		"COUNTERSIGN_METRICS_LISTEN": ":9100",
+		"COUNTERSIGN_PUBLIC_URL":     "https://countersign.example.com", "COUNTERSIGN_WORKERS": "16",
 		"COUNTERSIGN_LOG_LEVEL": "DEBUG", "COUNTERSIGN_LOG_FORMAT": "text", "COUNTERSIGN_DRAIN_TIMEOUT": "2m",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.AppID != 7 || s.PrivateKey == nil || string(s.WebhookSecret) != "env-secret" || s.Listen != "127.0.0.1:9000" ||
+	if s.AppID != 7 || s.PrivateKey == nil || string(s.WebhookSecret) != "env-secret" || s.Listen != "127.0.0.1:9000" || s.MetricsListen != ":9100" ||
 		s.PublicURL != "https://countersign.example.com/" || s.Workers != 16 || s.LogLevel != slog.LevelDebug ||
 		s.LogFormat != "text" || s.DrainTimeout != 2*time.Minute || s.GitHubURL != DefaultGitHubURL {
 		t.Errorf("from the environment: %+v", s)
@@ -148,6 +149,10 @@ func TestLoadSettingsErrors(t *testing.T) {
 		{"github url with query", nil, with("COUNTERSIGN_GITHUB_URL", "https://ghe/api/v3/?x=1"), []string{"--github-url", "query"}},
 		{"listen without port", []string{"--listen", "localhost"}, good, []string{"--listen", "COUNTERSIGN_LISTEN", "host:port"}},
 		{"listen bad port", nil, with("COUNTERSIGN_LISTEN", ":http-ish"), []string{"--listen", "port"}},
+		{"metrics listen without port", []string{"--metrics-listen", "localhost"}, good, []string{"--metrics-listen", "COUNTERSIGN_METRICS_LISTEN", "host:port"}},
+		{"metrics listen is the webhook listener", []string{"--listen", "127.0.0.1:8080", "--metrics-listen", "127.0.0.1:8080"}, good, []string{"--metrics-listen", "COUNTERSIGN_METRICS_LISTEN", "--listen", "separate"}},
+		{"metrics listen overlaps the webhook listener", nil, with("COUNTERSIGN_LISTEN", ":9090"), []string{"--metrics-listen", "127.0.0.1:9090", "--listen", `":9090"`}},
+		{"metrics listen on every interface and the webhook port", []string{"--metrics-listen", "0.0.0.0:8080"}, good, []string{"--metrics-listen", "--listen"}},
 		{"public url relative", nil, with("COUNTERSIGN_PUBLIC_URL", "/countersign"), []string{"--public-url", "COUNTERSIGN_PUBLIC_URL"}},
 		{"workers zero", []string{"--workers", "0"}, good, []string{"--workers", "COUNTERSIGN_WORKERS"}},
 		{"workers not a number", nil, with("COUNTERSIGN_WORKERS", "many"), []string{"--workers", `"many"`}},

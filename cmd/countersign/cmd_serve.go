@@ -22,8 +22,8 @@ func runServe(ctx context.Context, args []string, s streams) int {
 }
 
 // serve is runServe with the environment and, for tests, a hook told the
-// listening address once the server is ready.
-func serve(ctx context.Context, args []string, getenv func(string) string, s streams, listening func(addr string)) int {
+// webhook and metrics listeners' addresses once both listen.
+func serve(ctx context.Context, args []string, getenv func(string) string, s streams, listening func(addr, metricsAddr string)) int {
 	if sandboxRequested(args) {
 		return serveSandbox(ctx, args, getenv, s, listening)
 	}
@@ -66,8 +66,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 		_ = srv.Shutdown(context.Background())
 		return exitError
 	}
+	// The probes and /metrics on their own listener, never the webhook's.
+	ops, err := net.Listen("tcp", set.MetricsListen)
+	if err != nil {
+		log.Error("cannot listen for the probes and metrics (--metrics-listen / COUNTERSIGN_METRICS_LISTEN)", slog.String("metrics_listen", set.MetricsListen), slog.Any("error", err))
+		ln.Close()
+		_ = srv.Shutdown(context.Background())
+		return exitError
+	}
 	if listening != nil {
-		listening(ln.Addr().String())
+		listening(ln.Addr().String(), ops.Addr().String())
 	}
 	if set.RedeliverWindow > 0 {
 		go srv.RunRedelivery(ctx, set.RedeliverInterval, set.RedeliverWindow)
@@ -75,7 +83,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, s str
 	if set.SweepInterval > 0 {
 		go srv.RunSweeps(ctx, server.SweepOptions{Interval: set.SweepInterval})
 	}
-	if err := srv.Serve(ctx, ln, set.DrainTimeout); err != nil {
+	if err := srv.Serve(ctx, ln, ops, set.DrainTimeout); err != nil {
 		log.Error("server stopped with an error", slog.Any("error", err))
 		return exitError
 	}

@@ -29,21 +29,22 @@ func sandboxRequested(args []string) bool {
 // serveSandbox runs 'countersign serve --sandbox': the bot and a seeded,
 // embedded GitHub simulator in one process, with pages to act as its users.
 // It needs no GitHub credentials and reads none.
-func serveSandbox(ctx context.Context, args []string, getenv func(string) string, s streams, listening func(addr string)) int {
+func serveSandbox(ctx context.Context, args []string, getenv func(string) string, s streams, listening func(addr, metricsAddr string)) int {
 	fs := flag.NewFlagSet("countersign serve --sandbox", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Bool("sandbox", true, "run the sandbox")
 	listen := fs.String("listen", "", "address to serve on (default "+sandbox.DefaultListen+"; COUNTERSIGN_LISTEN)")
+	metrics := fs.String("metrics-listen", "", "address to serve /healthz, /readyz and /metrics on (default none; COUNTERSIGN_METRICS_LISTEN)")
 	level := fs.String("log-level", "", "debug|info|warn|error (default warn; COUNTERSIGN_LOG_LEVEL)")
 	format := fs.String("log-format", "", "json|text (default text; COUNTERSIGN_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(s.out, "Usage: countersign serve --sandbox [--listen ADDR] [--log-level LEVEL] [--log-format json|text]")
+			fmt.Fprintln(s.out, "Usage: countersign serve --sandbox [--listen ADDR] [--metrics-listen ADDR] [--log-level LEVEL] [--log-format json|text]")
 			fmt.Fprintln(s.out)
 			fmt.Fprintln(s.out, "Runs the bot against a simulated GitHub, seeded with an organization, a repository and pull requests.")
 			return exitOK
 		}
-		fmt.Fprintf(s.err, "countersign serve --sandbox: %v (the sandbox takes --listen, --log-level and --log-format only)\n", err)
+		fmt.Fprintf(s.err, "countersign serve --sandbox: %v (the sandbox takes --listen, --metrics-listen, --log-level and --log-format only)\n", err)
 		return exitError
 	}
 	if fs.NArg() > 0 {
@@ -75,15 +76,19 @@ func serveSandbox(ctx context.Context, args []string, getenv func(string) string
 		fmt.Fprintf(s.err, "countersign serve --sandbox: --log-format / COUNTERSIGN_LOG_FORMAT: %q is not json or text\n", f)
 		return exitError
 	}
-	sb, err := sandbox.Start(ctx, sandbox.Options{Listen: pick(*listen, "COUNTERSIGN_LISTEN", sandbox.DefaultListen), Logger: log})
+	sb, err := sandbox.Start(ctx, sandbox.Options{Listen: pick(*listen, "COUNTERSIGN_LISTEN", sandbox.DefaultListen),
+		MetricsListen: pick(*metrics, "COUNTERSIGN_METRICS_LISTEN", ""), Logger: log})
 	if err != nil {
 		fmt.Fprintf(s.err, "countersign serve --sandbox: %v\n", err)
 		return exitError
 	}
 	fmt.Fprintf(s.out, "Countersign sandbox: open %s\n", sb.URL())
 	fmt.Fprintln(s.out, "  the bot and a simulated GitHub (organization acme, repository acme/platform); Ctrl-C stops it")
+	if m := sb.MetricsAddr(); m != "" {
+		fmt.Fprintf(s.out, "  probes and metrics on http://%s/metrics\n", m)
+	}
 	if listening != nil {
-		listening(strings.TrimSuffix(strings.TrimPrefix(sb.URL(), "http://"), "/"))
+		listening(strings.TrimSuffix(strings.TrimPrefix(sb.URL(), "http://"), "/"), sb.MetricsAddr())
 	}
 	<-ctx.Done()
 	if err := sb.Close(); err != nil {

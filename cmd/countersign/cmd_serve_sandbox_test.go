@@ -14,22 +14,24 @@ import (
 	"github.com/countersign/countersign/bot/details"
 )
 
-// startServe runs serve in the background and returns its base URL and a stop func giving the exit code.
-func startServe(t *testing.T, args []string, env map[string]string, logs *syncWriter) (string, func() int) {
+// startServe runs serve in the background and returns its base URL, the
+// metrics listener's address ("" when there is none) and a stop func giving
+// the exit code.
+func startServe(t *testing.T, args []string, env map[string]string, logs *syncWriter) (string, string, func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan string, 1)
+	addr := make(chan [2]string, 1)
 	done := make(chan int, 1)
 	go func() {
-		done <- serve(ctx, args, func(k string) string { return env[k] }, streams{out: logs, err: logs}, func(a string) { addr <- a })
+		done <- serve(ctx, args, func(k string) string { return env[k] }, streams{out: logs, err: logs}, func(a, m string) { addr <- [2]string{a, m} })
 	}()
 	select {
 	case a := <-addr:
-		return "http://" + a, func() int { cancel(); return <-done }
+		return "http://" + a[0], a[1], func() int { cancel(); return <-done }
 	case code := <-done:
 		cancel()
 		t.Fatalf("serve exited %d before listening:\n%s", code, logs.String())
-		return "", nil
+		return "", "", nil
 	}
 }
 
@@ -47,7 +49,7 @@ func get(t *testing.T, u string) (int, string) {
 func TestServeSandboxNeedsNoCredentials(t *testing.T) {
 	var logs syncWriter
 	// Even with an app id in the environment, --sandbox reads no credentials.
-	base, stop := startServe(t, []string{"--sandbox", "--listen", "127.0.0.1:0"}, map[string]string{"COUNTERSIGN_APP_ID": "12345"}, &logs)
+	base, metrics, stop := startServe(t, []string{"--sandbox", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"}, map[string]string{"COUNTERSIGN_APP_ID": "12345"}, &logs)
 	if !strings.Contains(logs.String(), "Countersign sandbox: open "+base+"/") {
 		t.Errorf("the sandbox does not print its URL:\n%s", logs.String())
 	}
@@ -60,8 +62,11 @@ func TestServeSandboxNeedsNoCredentials(t *testing.T) {
 			t.Errorf("the sandbox page lacks %q", want)
 		}
 	}
-	if code, _ := get(t, base+"/readyz"); code != http.StatusOK {
-		t.Errorf("/readyz: %d", code)
+	if code, _ := get(t, "http://"+metrics+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz on --metrics-listen: %d", code)
+	}
+	if code, _ := get(t, base+"/readyz"); code != http.StatusNotFound {
+		t.Errorf("/readyz on the sandbox's page listener: %d, want 404", code)
 	}
 	if code := stop(); code != exitOK {
 		t.Fatalf("exit %d:\n%s", code, logs.String())
@@ -87,11 +92,12 @@ func TestServeServesTheDetailsPage(t *testing.T) {
 		"COUNTERSIGN_PRIVATE_KEY":    string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})),
 		"COUNTERSIGN_WEBHOOK_SECRET": secret,
 		"COUNTERSIGN_LISTEN":         "127.0.0.1:0",
+		"COUNTERSIGN_METRICS_LISTEN": "127.0.0.1:0",
 		"COUNTERSIGN_GITHUB_URL":     "https://ghe.example.com/api/v3/",
 		"COUNTERSIGN_PUBLIC_URL":     "https://countersign.example.com/",
 	}
 	var logs syncWriter
-	base, stop := startServe(t, nil, env, &logs)
+	base, _, stop := startServe(t, nil, env, &logs)
 	defer stop()
 	const head = "5d6e7f8a9b0c1d2e3f405162738495a6b7c8d9e0"
 	path := base + "/details/acme/platform/7/" + head + "?token="

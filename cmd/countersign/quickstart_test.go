@@ -30,7 +30,7 @@ func TestReadmeQuickstartAgainstTheSandbox(t *testing.T) {
 	}
 
 	var logs syncWriter
-	base, stop := startServe(t, []string{"--sandbox", "--listen", "127.0.0.1:0"}, nil, &logs)
+	base, _, stop := startServe(t, []string{"--sandbox", "--listen", "127.0.0.1:0"}, nil, &logs)
 	defer stop()
 	code, envText := get(t, base+"/sandbox/countersign.env")
 	if code != http.StatusOK {
