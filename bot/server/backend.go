@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -49,4 +50,16 @@ type Backend interface {
 	OpenPullRequests(ctx context.Context, installation int64, owner, repo string) ([]Job, error)
 	// InstallationRepos lists the "owner/name" repositories an installation covers.
 	InstallationRepos(ctx context.Context, installation int64) ([]string, error)
+}
+
+// MoveRecorder is implemented by a Backend that binds comment commands to
+// the head they were written for. The intake calls RecordMove, before
+// answering 202, for every accepted delivery that moves a pull request to a
+// head (pull_request opened, synchronize, reopened), with the later of the
+// delivery's receipt and the pull request's updated_at it carries; an error
+// refuses the delivery with 503, so GitHub records it as failed.
+type MoveRecorder interface {
+	// RecordMove records that repo ("owner/name")'s pull request number
+	// moved to head no later than at.
+	RecordMove(ctx context.Context, repo string, number int, head string, at time.Time) error
 }

@@ -43,6 +43,27 @@ type fakeBackend struct {
 	repos     map[int64][]string
 	prListing []string
 	ctxErrs   int
+	// moves are the RecordMove calls; moveErr fails them.
+	moves   []recordedMove
+	moveErr error
+}
+
+// recordedMove is one RecordMove call.
+type recordedMove struct {
+	repo   string
+	number int
+	head   string
+	at     time.Time
+}
+
+func (f *fakeBackend) RecordMove(ctx context.Context, repo string, number int, head string, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.moveErr != nil {
+		return f.moveErr
+	}
+	f.moves = append(f.moves, recordedMove{repo, number, head, at})
+	return nil
 }
 
 func newFakeBackend() *fakeBackend {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/countersign/countersign/bot/policyfile"
 	"github.com/countersign/countersign/checks"
@@ -65,6 +66,8 @@ type delivery struct {
 	ctx               context.Context
 	id, event, action string
 	log               *slog.Logger
+	// at is when the delivery was received.
+	at time.Time
 }
 
 func (d *delivery) reason() string {
@@ -81,6 +84,10 @@ var errPayload = errors.New("payload")
 // sent (it names no installation): there is no token to act with, so it is
 // acknowledged and ignored rather than refused.
 var errNotForApp = errors.New("delivery names no installation; not from a GitHub App installation")
+
+// errUnavailable marks a delivery whose handling needs shared state that
+// could not be written (Redis): it is refused with 503 and redelivered.
+var errUnavailable = errors.New("shared state unavailable")
 
 func payloadError(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errPayload}, a...)...)
@@ -131,6 +138,9 @@ func (s *Server) prJob(d *delivery, inst *github.Installation, repo *github.Repo
 		HeadSHA: head, Reason: d.reason(), DeliveryID: d.id, Snapshot: snap})}, nil
 }
 
+// headMoves are the pull_request actions that move a pull request to the head they carry.
+var headMoves = []string{"opened", "synchronize", "reopened"}
+
 func handlePullRequest(s *Server, d *delivery, ev any) ([]task, error) {
 	e := ev.(*github.PullRequestEvent)
 	pr := e.GetPullRequest()
@@ -138,7 +148,21 @@ func handlePullRequest(s *Server, d *delivery, ev any) ([]task, error) {
 	if number == 0 {
 		number = e.GetNumber()
 	}
-	return s.prJob(d, e.GetInstallation(), e.GetRepo(), number, pr.GetHead().GetSHA(), pr)
+	tasks, err := s.prJob(d, e.GetInstallation(), e.GetRepo(), number, pr.GetHead().GetSHA(), pr)
+	if err != nil || !slices.Contains(headMoves, d.action) || pr.GetHead().GetSHA() == "" {
+		return tasks, err
+	}
+	if mr, ok := s.backend.(MoveRecorder); ok {
+		j := tasks[0].job
+		at := d.at
+		if u := pr.GetUpdatedAt().Time; u.After(at) {
+			at = u // a clock behind GitHub's must not let an older comment count
+		}
+		if err := mr.RecordMove(d.ctx, j.Owner+"/"+j.Repo, number, pr.GetHead().GetSHA(), at); err != nil {
+			return nil, fmt.Errorf("%w: recording the move to %s: %v", errUnavailable, pr.GetHead().GetSHA(), err)
+		}
+	}
+	return tasks, nil
 }
 
 func handlePullRequestReview(s *Server, d *delivery, ev any) ([]task, error) {

@@ -306,7 +306,7 @@ func (s *Server) metricEvent(event string) string {
 
 func (s *Server) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	event := r.Header.Get(webhook.EventHeader)
-	d := &delivery{ctx: r.Context(), id: r.Header.Get(webhook.DeliveryHeader), event: event}
+	d := &delivery{ctx: r.Context(), id: r.Header.Get(webhook.DeliveryHeader), event: event, at: s.opt.Now()}
 	d.log = s.log.With(slog.String("delivery", d.id), slog.String("event", event))
 	answer := func(status int, outcome, msg string) {
 		s.m.deliveries.WithLabelValues(s.metricEvent(event), outcome).Inc()
@@ -402,6 +402,12 @@ func (s *Server) accept(d *delivery, h eventHandler, ev any, answer func(int, st
 	if errors.Is(err, errNotForApp) {
 		d.log.Info("delivery ignored", slog.Any("reason", err))
 		answer(http.StatusAccepted, outcomeIgnored, err.Error())
+		return
+	}
+	if errors.Is(err, errUnavailable) {
+		s.seen.releaseDelivery(d.ctx, d.id)
+		d.log.Error("delivery refused", slog.Any("error", err))
+		answer(http.StatusServiceUnavailable, outcomeUnavailable, "shared state unavailable; redeliver later")
 		return
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -772,5 +773,50 @@ func TestProbesAndMetricsAreNotOnTheWebhookListener(t *testing.T) {
 		if rec := ts.get(path); rec.Code != http.StatusNotFound {
 			t.Errorf("GET %s on the webhook listener: %d, want 404", path, rec.Code)
 		}
+	}
+}
+
+// TestIntakeRecordsHeadMoves: a delivery that moves a pull request to a head
+// (opened, synchronize, reopened) is recorded with its receipt before it is
+// answered 202, so the evaluator binds comment commands to the move however
+// the work is coalesced; other actions record nothing; a record that cannot
+// be written refuses the delivery with 503 (GitHub marks it failed, and
+// redelivery repairs it) and leaves no work queued.
+func TestIntakeRecordsHeadMoves(t *testing.T) {
+	fb := newFakeBackend()
+	now := time.Date(2026, 12, 2, 12, 0, 3, 250e6, time.UTC)
+	ts := newTestServer(t, fb, Options{Now: func() time.Time { return now }})
+	for i, action := range []string{"opened", "synchronize", "labeled", "reopened", "edited"} {
+		if rec := ts.deliver(t, "pull_request", fmt.Sprint("m-", i), prEvent(t, action, "acme/widgets", 17, "sha-"+action)); rec.Code != http.StatusAccepted {
+			t.Fatalf("%s: status %d", action, rec.Code)
+		}
+	}
+	fb.mu.Lock()
+	got := append([]recordedMove(nil), fb.moves...)
+	fb.mu.Unlock()
+	want := []recordedMove{{"acme/widgets", 17, "sha-opened", now}, {"acme/widgets", 17, "sha-synchronize", now}, {"acme/widgets", 17, "sha-reopened", now}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("moves recorded %v, want %v", got, want)
+	}
+	ts.waitIdle(t)
+
+	fb.mu.Lock()
+	fb.moveErr = errors.New("redis: connection refused")
+	before := len(fb.evaluated)
+	fb.mu.Unlock()
+	if rec := ts.deliver(t, "pull_request", "m-fail", prEvent(t, "synchronize", "acme/widgets", 17, "sha-lost")); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("a move that cannot be recorded: status %d, want 503", rec.Code)
+	}
+	ts.waitIdle(t)
+	fb.mu.Lock()
+	fb.moveErr = nil
+	after := len(fb.evaluated)
+	fb.mu.Unlock()
+	if after != before {
+		t.Errorf("a refused delivery was evaluated")
+	}
+	// GitHub's redelivery (same delivery id) is accepted once the record can be written.
+	if rec := ts.deliver(t, "pull_request", "m-fail", prEvent(t, "synchronize", "acme/widgets", 17, "sha-lost")); rec.Code != http.StatusAccepted {
+		t.Fatalf("the redelivery: status %d, want 202", rec.Code)
 	}
 }
