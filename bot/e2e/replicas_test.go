@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/countersign/countersign/bot/fence"
 	"github.com/countersign/countersign/bot/fence/fencetest"
 	"github.com/countersign/countersign/bot/githubsim"
 )
@@ -95,6 +97,7 @@ type cluster struct {
 	bin     string
 	args    []string
 	sim     *githubsim.Sim
+	redis   string
 	lbURL   string
 	inst    int64
 	mu      sync.Mutex
@@ -107,6 +110,8 @@ type cluster struct {
 	// right after it answered 202.
 	killAfterAck func(event string, body []byte) bool
 	killed       []int
+	// pinned, when >= 0, sends every delivery to that replica only.
+	pinned int
 }
 
 func freeAddr(t *testing.T) string {
@@ -134,7 +139,7 @@ func newCluster(t *testing.T, n int, extra ...string) *cluster {
 	if err := os.WriteFile(secretFile, []byte(secret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, bin: bin, sim: sim}
+	c := &cluster{t: t, bin: bin, sim: sim, redis: redisURL, pinned: -1}
 	lb := httptest.NewServer(c)
 	t.Cleanup(lb.Close)
 	c.lbURL = lb.URL
@@ -227,6 +232,9 @@ func (c *cluster) revive(i int) {
 func (c *cluster) pick(k int) []int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.pinned >= 0 && c.procs[c.pinned] != nil {
+		return []int{c.pinned}
+	}
 	var out []int
 	for tries := 0; tries < 2*len(c.procs) && len(out) < k; tries++ {
 		i := c.next % len(c.procs)
@@ -429,6 +437,84 @@ func (c *cluster) humanDocsPR(branch string) (int, string) {
 	return n, sha
 }
 
+// pin sends every delivery to replica i (-1: round-robin again).
+func (c *cluster) pin(i int) {
+	c.mu.Lock()
+	c.pinned = i
+	c.mu.Unlock()
+}
+
+// nextSecond waits until the clock is in a later second than now: GitHub's
+// timestamps have one second of precision, so a comment is known to follow
+// an event only when written in a later second.
+func nextSecond() {
+	now := time.Now()
+	time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now) + 10*time.Millisecond)
+}
+
+// holdPR takes pull request n's evaluation lock in Redis, as a replica
+// does, so no replica evaluates it until release is called.
+func (c *cluster) holdPR(n int) (release func()) {
+	c.t.Helper()
+	f, err := fence.Dial(context.Background(), c.redis)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	_, rel, err := f.Hold(context.Background(), fmt.Sprintf("%s#%d", repo, n))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return func() { rel(); f.Close() }
+}
+
+// acknowledged waits until a pull_request delivery of action carrying head was answered 202.
+func (c *cluster) acknowledged(action, head string) {
+	c.t.Helper()
+	c.eventually(30*time.Second, "pull_request."+action+" of "+head[:7]+" acknowledged", func() bool {
+		for _, d := range c.sim.Deliveries() {
+			if d.Event == "pull_request" && d.Action == action && d.Status == http.StatusAccepted && bytes.Contains(d.Body, []byte(head)) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// evaluatedAfter reports whether any replica logged an evaluation of pr
+// with reason at head after t.
+func (c *cluster) evaluatedAfter(pr int, reason, head string, t time.Time) bool {
+	c.mu.Lock()
+	bufs := append([]*lockedBuf(nil), c.allLogs...)
+	c.mu.Unlock()
+	for _, b := range bufs {
+		sc := bufio.NewScanner(strings.NewReader(b.String()))
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var l struct {
+				Time   time.Time `json:"time"`
+				Msg    string    `json:"msg"`
+				PR     int       `json:"pr"`
+				Reason string    `json:"reason"`
+				Head   string    `json:"head_sha"`
+			}
+			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "evaluated" && l.PR == pr && l.Reason == reason && l.Head == head && l.Time.After(t) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// passedAfter reports whether a pass was written on head after the k-th write.
+func (c *cluster) passedAfter(head string, k int) bool {
+	for _, w := range c.sim.CheckRunWrites()[k:] {
+		if w.HeadSHA == head && w.Name == "countersign" && w.Conclusion == "success" {
+			return true
+		}
+	}
+	return false
+}
+
 // appComments are the comments the app wrote on a pull request.
 func (c *cluster) appComments(n int) int {
 	k := 0
@@ -537,6 +623,59 @@ func TestReplicas(t *testing.T) {
 			c.settle(h, "success")
 			c.noDuplicateRuns(h)
 		}
+	})
+
+	t.Run("a comment approval never counts for another head, on any replica, across restarts", func(t *testing.T) {
+		c.t = t
+		defer c.pin(-1)
+		n, _ := c.agentPR("claude/return")
+		// bob approves right after a push, before any replica has evaluated
+		// it (the PR's lock is held meanwhile): the approval binds to when
+		// the push was received, not to the later start of the head's check.
+		release := c.holdPR(n)
+		c.pin(0)
+		headA := c.sim.Push(repo, "claude/return", githubsim.CommitSpec{Author: alice, Message: "Second try" + agentTrailer,
+			Files: map[string]string{"infra/main.tf": "second\n"}})
+		c.acknowledged("synchronize", headA)
+		nextSecond()
+		c.sim.Comment(repo, n, "bob", "/countersign approve")
+		nextSecond()
+		release()
+		c.settle(headA, "success")
+
+		c.pin(1)
+		headB := c.sim.Push(repo, "claude/return", githubsim.CommitSpec{Author: alice, Message: "Another try" + agentTrailer,
+			Files: map[string]string{"infra/main.tf": "other\n"}})
+		c.settle(headB, "action_required")
+		c.pin(2)
+		back := len(c.sim.CheckRunWrites())
+		c.sim.ForcePush(repo, "claude/return", headA, "alice")
+		c.settle(headA, "action_required")
+
+		c.pin(-1)
+		restarted := time.Now()
+		for i := range 3 {
+			c.restart(i)
+		}
+		// Evaluated again on a restarted replica (a label): the old approval still does not count.
+		c.sim.AddLabel(repo, n, "after-restart", "alice")
+		c.eventually(60*time.Second, "an evaluation after every replica restarted", func() bool {
+			return c.evaluatedAfter(n, "pull_request.labeled", headA, restarted)
+		})
+		c.neverPassed(headB)
+		if c.passedAfter(headA, back) {
+			t.Errorf("A passed after the force-push back on the approval written before the move away%s", c.writesText())
+		}
+		if got := c.latest(headA); got != "action_required" {
+			t.Errorf("A shows %q after the restarts, want action_required", got)
+		}
+
+		// A fresh approval after the return counts.
+		nextSecond()
+		c.sim.Comment(repo, n, "bob", "/countersign approve")
+		c.settle(headA, "success")
+		c.noDuplicateRuns(headA)
+		c.noDuplicateRuns(headB)
 	})
 
 	t.Run("the details link works on every replica and after all restarted", func(t *testing.T) {
