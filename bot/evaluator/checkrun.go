@@ -54,7 +54,8 @@ func (e *Evaluator) lockHead(ctx context.Context, repo, head string) (context.Co
 // new in_progress run replaces it before the head is judged again: a
 // re-evaluation that dies half-way never leaves a stale pass behind. Every
 // run of a head carries the started_at of the first, when Countersign first
-// saw the head, to which commands are bound.
+// saw the head, to which commands are bound when no move to the head is
+// recorded (commandsSince).
 func (e *Evaluator) run(ctx context.Context, client *github.Client, owner, repo, head string, newHead bool, log *slog.Logger) (state.CheckRun, error) {
 	full := owner + "/" + repo
 	ctx, unlock, err := e.lockHead(ctx, full, head)

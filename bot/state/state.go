@@ -40,7 +40,9 @@ type CheckRuns interface {
 	PutCheckRun(ctx context.Context, repo, head string, r CheckRun) error
 }
 
-// HeadMove is when a pull request last moved to a head, as Countersign observed it.
+// HeadMove is when a pull request last moved to a head, as Countersign
+// observed it: the receipt of the delivery that moved it there, or, when no
+// such delivery was seen, the pull request's updated_at at its first evaluation there.
 type HeadMove struct {
 	// Head is the head commit's SHA.
 	Head string `json:"head"`
