@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -178,6 +179,9 @@ type eval struct {
 	approvedBy  loginSet
 	dismissSt   bool
 	agentAuthor bool
+	// commitAgents is the agent id of each commit (f.Commits' order), "" for
+	// a commit no agent wrote.
+	commitAgents []string
 }
 
 type exclItem struct {
@@ -224,6 +228,7 @@ func (e *eval) detect(det classifier) {
 
 	v.Commits = make([]CommitVerdict, len(f.Commits))
 	agentIDs := make([]string, len(f.Commits))
+	e.commitAgents = make([]string, len(f.Commits))
 	for i := range f.Commits {
 		c := &f.Commits[i]
 		d := det.Commit(*c)
@@ -235,6 +240,7 @@ func (e *eval) detect(det classifier) {
 			e.addAgent(d)
 			agentIDs[i] = d.Agent
 			cv.Agent = &agentIDs[i]
+			e.commitAgents[i] = cmp.Or(d.Agent, "unknown-agent")
 			addOp(d.Operator)
 			// A human recorded as author or committer of an agent's commit
 			// (a Co-authored-by trailer, a local agent session) ran the agent.
@@ -592,9 +598,13 @@ func (e *eval) pathRequirement(r *Rule, hits []hit) {
 	var paths [][2]string
 	for i, h := range hits {
 		fl := &f.Files[h.file]
-		v.ProtectedFiles = append(v.ProtectedFiles, ProtectedFile{
-			Path: fl.Path, PreviousPath: fl.PreviousPath, Status: fl.Status, Rule: r.Name, Deleted: h.deleted,
-		})
+		pf := ProtectedFile{Path: fl.Path, PreviousPath: fl.PreviousPath, Status: fl.Status, Rule: r.Name, Deleted: h.deleted}
+		if ids, known := e.blame(fl); known && len(ids) > 0 {
+			for _, id := range ids {
+				pf.Agents = append(pf.Agents, e.agentNamesOf([]string{id}))
+			}
+		}
+		v.ProtectedFiles = append(v.ProtectedFiles, pf)
 		files[i] = fl.Path
 		anyDeleted = anyDeleted || h.deleted
 		if r.Approvers.CodeOwners {
@@ -612,22 +622,7 @@ func (e *eval) pathRequirement(r *Rule, hits []hit) {
 	if needed <= 0 {
 		return
 	}
-	first := &f.Files[hits[0].file]
-	reason := first.Path
-	if n := len(hits) - 1; n > 0 {
-		reason += fmt.Sprintf(" and %d more %s", n, plural(n, "file", "files"))
-	}
-	switch {
-	case hits[0].deleted && first.Status == StatusRemoved:
-		reason += " deleted"
-	case hits[0].deleted:
-		reason += " renamed out of " + r.Name
-	default:
-		reason += " changed"
-	}
-	if e.agentAuthor {
-		reason += " by " + e.agentPhrase()
-	}
+	reason := e.pathReason(r, hits)
 	if anyDeleted && r.ExtraDeletionApprovals() > 0 {
 		reason += fmt.Sprintf(" (deletion needs %d more)", r.ExtraDeletionApprovals())
 	}

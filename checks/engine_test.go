@@ -777,7 +777,7 @@ commands:
 	}
 	f.Reviews = f.Reviews[:1]
 	v = Evaluate(p, f)
-	if want := "Needs 1 more approval from @acme/maintainers: agent-authored by GitHub Copilot; needs 1 approval from @acme/sre: infra/main.tf changed by GitHub Copilot"; v.Title != want {
+	if want := "Needs 1 more approval from @acme/maintainers: agent-authored by GitHub Copilot; needs 1 approval from @acme/sre: infra/main.tf changed, in a change agent-authored by GitHub Copilot"; v.Title != want {
 		t.Errorf("title = %q, want %q", v.Title, want)
 	}
 }

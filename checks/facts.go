@@ -56,6 +56,10 @@ type Facts struct {
 	Overrides []Override `json:"overrides,omitempty"`
 	// CodeOwners is the base branch's CODEOWNERS, parsed; nil when there is none.
 	CodeOwners codeowners.Ruleset `json:"-"`
+	// CommitFiles holds, for the commits Compiled.CommitFilesNeeded asked
+	// for, the paths each changed against its first parent (both paths of a
+	// rename), keyed by SHA; nil when none were gathered.
+	CommitFiles map[string][]string `json:"commit_files,omitempty"`
 	// Incomplete, when not empty, says why the facts could not all be gathered;
 	// the engine then fails closed.
 	Incomplete string `json:"incomplete,omitempty"`

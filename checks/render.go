@@ -194,6 +194,9 @@ func (v *Verdict) mdProtected(b *strings.Builder, lim listLimits) {
 					line += " (moved out of the rule's paths)"
 				}
 			}
+			if len(pf.Agents) > 0 {
+				line += " — changed by " + md(joinAnd(pf.Agents))
+			}
 			fmt.Fprintf(b, "- %s\n", line)
 		}
 		if rest := n - shown; rest > 0 {

@@ -117,6 +117,9 @@ type ProtectedFile struct {
 	Rule string `json:"rule"`
 	// Deleted is true when the file was deleted or renamed out of the rule's paths.
 	Deleted bool `json:"deleted,omitempty"`
+	// Agents names the agents whose commits changed the file, when known;
+	// empty when only commits no agent wrote changed it.
+	Agents []string `json:"agents,omitempty"`
 }
 
 // Requirement is one approval requirement with its state.

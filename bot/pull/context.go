@@ -82,6 +82,9 @@ type Context interface {
 	Files(ctx context.Context) ([]checks.File, error)
 	// Commits returns every commit, oldest first; an *IncompleteError when they cannot all be known.
 	Commits(ctx context.Context) ([]detect.Commit, error)
+	// CommitFiles returns the paths each of the given commits changed
+	// against its first parent, by SHA; a commit left out is unknown.
+	CommitFiles(ctx context.Context, shas []string) (map[string][]string, error)
 	// Reviews returns the pull request's reviews in submission order.
 	Reviews(ctx context.Context) ([]checks.Review, error)
 	// Comments returns the pull request's issue comments, oldest first.

@@ -15,16 +15,18 @@ import (
 // method; an entry in Errors (keyed by method name, such as "Files")
 // makes the method fail instead. Calls counts the calls per method.
 type Fake struct {
-	RepoName      string
-	PRData        *PR
-	FilesData     []checks.File
-	CommitsData   []detect.Commit
-	ReviewsData   []checks.Review
-	CommentsData  []Comment
-	Reviewers     map[string]checks.Reviewer // keyed by lower-case login
-	PolicyData    *config.Policy             // nil means config.Default()
-	CodeOwnersSet codeowners.Ruleset
-	Errors        map[string]error
+	RepoName    string
+	PRData      *PR
+	FilesData   []checks.File
+	CommitsData []detect.Commit
+	// CommitFilesData answers CommitFiles: the paths each commit changed, by SHA.
+	CommitFilesData map[string][]string
+	ReviewsData     []checks.Review
+	CommentsData    []Comment
+	Reviewers       map[string]checks.Reviewer // keyed by lower-case login
+	PolicyData      *config.Policy             // nil means config.Default()
+	CodeOwnersSet   codeowners.Ruleset
+	Errors          map[string]error
 
 	mu    sync.Mutex
 	calls map[string]int

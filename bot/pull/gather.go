@@ -104,6 +104,16 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 		return g, nil
 	}
 	f.Files, f.Commits = files, commits
+	// Which agent changed each protected file: only the commits whose files
+	// the facts cannot tell otherwise are read (none for a pull request of
+	// one commit, or whose commits are all one agent's or no agent's).
+	if need := policy.CommitFilesNeeded(f); len(need) > 0 {
+		cf, err := c.CommitFiles(ctx, need)
+		if err != nil {
+			return g, err
+		}
+		f.CommitFiles = cf
+	}
 
 	p = pool.New()
 	if policy.NeedsComments() {

@@ -84,8 +84,16 @@ func runCheck(ctx context.Context, args []string, s streams) int {
 	var v *checks.Verdict
 	if perr != nil {
 		v = checks.Invalid(perr, src, facts)
+	} else if c, err := checks.Compile(policy); err != nil {
+		v = checks.Evaluate(policy, facts) // fails closed, saying why
 	} else {
-		v = checks.Evaluate(policy, facts)
+		// Which agent changed each protected file, from the commits' trees.
+		if need := c.CommitFilesNeeded(facts); len(need) > 0 {
+			if facts.CommitFiles, err = repo.CommitFiles(ctx, need); err != nil {
+				return fail(err)
+			}
+		}
+		v = c.Evaluate(facts)
 	}
 	v.Local = true
 

@@ -54,3 +54,20 @@ func TestAuditDatesAreUTCInJSONAndCSV(t *testing.T) {
 		t.Errorf("CSV: exit %d, want date %s\n%s%s", code, want, out, errs)
 	}
 }
+
+// check names an agent for a protected file only when that agent's commit
+// changed it, reading the commits' trees (issue 14 item 10).
+func TestCheckBlamesProtectedFileOnItsCommits(t *testing.T) {
+	g := baseRepo(t, nil)
+	g.Commit("mixed", "main", gt.Commit{Author: gt.Alice, Message: gt.Msg("Add a feature", gt.ClaudeTrailer),
+		Change: gt.Change{Write: map[string]string{"src/feature.go": "package app\n"}}})
+	g.Commit("mixed", "", gt.Commit{Author: gt.Bob, Message: "Bump the instance\n", Change: gt.Change{Write: map[string]string{"infra/main.tf": "resource \"a\" \"c\" {}\n"}}})
+	g.Checkout("mixed")
+	code, out, errs := runCmd(t, "check", "--repo", g.Dir)
+	if code != exitRequired {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitRequired, out, errs)
+	}
+	if !strings.Contains(out, "infra/main.tf changed") || strings.Contains(out, "infra/main.tf changed by") || strings.Contains(out, "in a change agent-authored") {
+		t.Errorf("the Terraform file Bob changed is blamed on the agent, or its blame is unknown:\n%s", out)
+	}
+}

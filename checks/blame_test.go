@@ -1,0 +1,122 @@
+package checks
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/countersign/countersign/checks/detect"
+)
+
+func renamed(from, to string) File {
+	return File{Path: to, PreviousPath: from, Status: StatusRenamed}
+}
+
+// TestProtectedFileBlame: a path requirement names an agent only when that
+// agent's commits changed the protected file (issue 14 item 10), and says
+// what happened to each file (item 11).
+func TestProtectedFileBlame(t *testing.T) {
+	mixed := []detect.Commit{claudeCommit("c1"), humanCommit("c2", "carol")}
+	pr := humanPR("carol")
+	tests := []struct {
+		name   string
+		facts  Facts
+		reason string   // the infra requirement's reason
+		agents []string // ProtectedFiles[0].Agents
+		need   []string // CommitFilesNeeded
+	}{
+		{"only a human commit changed the protected file",
+			Facts{PR: pr, Commits: mixed, Files: files("infra/main.tf", "web/a.go"), CommitFiles: map[string][]string{"c1": {"web/a.go"}}},
+			"infra/main.tf changed", nil, nil},
+		{"the agent's commit changed it",
+			Facts{PR: pr, Commits: mixed, Files: files("infra/main.tf", "web/a.go"), CommitFiles: map[string][]string{"c1": {"infra/main.tf"}}},
+			"infra/main.tf changed by Claude Code", []string{"Claude Code"}, nil},
+		{"which commit changed it is not known",
+			Facts{PR: pr, Commits: mixed, Files: files("infra/main.tf", "web/a.go")},
+			"infra/main.tf changed, in a change agent-authored by Claude Code", nil, []string{"c1"}},
+		{"some files by the agent",
+			Facts{PR: pr, Commits: mixed, Files: files("infra/a.tf", "infra/b.tf", "web/a.go"), CommitFiles: map[string][]string{"c1": {"infra/b.tf"}}},
+			"infra/a.tf and 1 more file changed (1 of the 2 by Claude Code)", nil, nil},
+		{"a rename's old path counts",
+			Facts{PR: pr, Commits: mixed, Files: []File{renamed("infra/old.tf", "infra/new.tf")}, CommitFiles: map[string][]string{"c1": {"infra/old.tf", "infra/new.tf"}}},
+			"infra/new.tf changed by Claude Code", []string{"Claude Code"}, nil},
+		{"every commit the agent's: no commit files needed",
+			Facts{PR: pr, Commits: []detect.Commit{claudeCommit("c1"), claudeCommit("c2")}, Files: files("infra/main.tf")},
+			"infra/main.tf changed by Claude Code", []string{"Claude Code"}, nil},
+		{"a single commit: no commit files needed",
+			Facts{PR: pr, Commits: []detect.Commit{trailerCommit("c1", "carol")}, Files: files("infra/main.tf")},
+			"infra/main.tf changed by Claude Code", []string{"Claude Code"}, nil},
+		{"human change: no blame",
+			Facts{PR: pr, Commits: []detect.Commit{humanCommit("c1", "carol"), humanCommit("c2", "dan")}, Files: files("infra/main.tf")},
+			"infra/main.tf changed", nil, nil},
+		{"an agent's pull request of human commits",
+			Facts{PR: copilotPR(), Commits: []detect.Commit{humanCommit("c1", "carol")}, Files: files("infra/main.tf")},
+			"infra/main.tf changed, in a change agent-authored by GitHub Copilot", nil, nil},
+		{"renamed out of the rule and modified are told apart",
+			Facts{PR: humanPR("carol"), Commits: []detect.Commit{humanCommit("c1", "carol")},
+				Files: []File{renamed("infra/old.tf", "a/old.txt"), {Path: "infra/x.tf", Status: StatusModified}, {Path: "infra/y.tf", Status: StatusModified}}},
+			"a/old.txt renamed out of infra, and 2 more files changed", nil, nil},
+		{"all renamed out",
+			Facts{PR: humanPR("carol"), Commits: []detect.Commit{humanCommit("c1", "carol")},
+				Files: []File{renamed("infra/a.tf", "web/a.txt"), renamed("infra/b.tf", "web/b.txt")}},
+			"web/a.txt and 1 more file renamed out of infra", nil, nil},
+		{"deleted and changed",
+			Facts{PR: humanPR("carol"), Commits: []detect.Commit{humanCommit("c1", "carol")},
+				Files: []File{{Path: "infra/a.tf", Status: StatusModified}, {Path: "infra/b.tf", Status: StatusRemoved}, renamed("infra/c.tf", "web/c.txt")}},
+			"infra/a.tf changed, and 2 more files deleted or renamed out of infra", nil, nil},
+		{"no protected file: no commit files needed",
+			Facts{PR: pr, Commits: mixed, Files: files("web/a.go")}, "", nil, nil},
+	}
+	p := policy(sreRule())
+	c, err := Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tc.facts
+			f.Repo = "acme/web"
+			if got := c.CommitFilesNeeded(&f); !slices.Equal(got, tc.need) {
+				t.Errorf("CommitFilesNeeded = %v, want %v", got, tc.need)
+			}
+			v := c.Evaluate(&f)
+			r := reqByName(v, "path:infra")
+			if tc.reason == "" {
+				if r != nil {
+					t.Fatalf("unexpected requirement %+v", r)
+				}
+				return
+			}
+			if r == nil {
+				t.Fatalf("no infra requirement: %+v", v.Requirements)
+			}
+			if r.Reason != tc.reason {
+				t.Errorf("reason = %q, want %q", r.Reason, tc.reason)
+			}
+			if got := v.ProtectedFiles[0].Agents; !slices.Equal(got, tc.agents) {
+				t.Errorf("ProtectedFiles[0].Agents = %v, want %v", got, tc.agents)
+			}
+		})
+	}
+}
+
+// TestRenderBlame: the check run's summary and the local text say which
+// protected file an agent's commits changed, and name no agent for the
+// file only a human commit changed.
+func TestRenderBlame(t *testing.T) {
+	f := &Facts{Repo: "acme/web", PR: humanPR("carol"), Commits: []detect.Commit{claudeCommit("c1"), humanCommit("c2", "carol")},
+		Files: files("infra/a.tf", "infra/b.tf"), CommitFiles: map[string][]string{"c1": {"infra/b.tf"}}}
+	v := Evaluate(policy(sreRule()), f)
+	md := v.Markdown()
+	for _, want := range []string{"- `infra/a.tf`\n", "- `infra/b.tf` — changed by Claude Code\n", "infra/a.tf and 1 more file changed (1 of the 2 by Claude Code)"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(v.Title, "changed by Claude Code") {
+		t.Errorf("title blames Claude Code for both files: %q", v.Title)
+	}
+	if txt := v.Text(); !strings.Contains(txt, "infra/a.tf and 1 more file changed (1 of the 2 by Claude Code)") {
+		t.Errorf("text lacks the requirement's reason:\n%s", txt)
+	}
+}
