@@ -295,7 +295,7 @@ func appPermissions() map[string]string {
 }
 
 func appEvents() []string {
-	return []string{"check_run", "check_suite", "deployment_protection_rule", "issue_comment", "merge_group", "pull_request", "pull_request_review", "push"}
+	return []string{"check_run", "check_suite", "deployment_protection_rule", "issue_comment", "member", "membership", "merge_group", "organization", "pull_request", "pull_request_review", "push", "team"}
 }
 
 func (s *state) installationObj(in *installation) obj {
