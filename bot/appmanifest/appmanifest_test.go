@@ -37,6 +37,12 @@ var eventPermission = map[string][]string{
 	"deployment_protection_rule": {"deployments"},
 	"installation":               {""},
 	"installation_repositories":  {""},
+	// "Webhook events and payloads": member, membership, organization and
+	// team need the Members organization permission (read).
+	"member":       {"members"},
+	"membership":   {"members"},
+	"organization": {"members"},
+	"team":         {"members"},
 }
 
 // routePermission is the permission each REST route the bot calls needs,

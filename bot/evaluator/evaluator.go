@@ -100,6 +100,9 @@ func New(o Options) *Evaluator {
 	if o.Stores.EditedComments == nil {
 		o.Stores.EditedComments = mem.EditedComments
 	}
+	if o.Stores.Reliances == nil {
+		o.Stores.Reliances = mem.Reliances
+	}
 	e := &Evaluator{
 		opt:     o,
 		log:     log,
@@ -170,6 +173,11 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 		return fmt.Errorf("starting the check run on %s: %s", short(head), ghapp.Reason(err))
 	}
 
+	// Until this verdict is published, a change of anyone's standing
+	// evaluates the pull request again (ReadsStanding).
+	if err := e.stores.Reliances.PutReliance(ctx, job.Owner+"/"+job.Repo, job.Number, state.Reliance{Head: head, Pending: true}); err != nil {
+		return fmt.Errorf("evaluating %s at %s: writing the reliance record: %w", job.Key(), short(head), err)
+	}
 	since, err := e.commandsSince(ctx, job, pr, run.StartedAt)
 	if err != nil {
 		log.Warn("could not read when the pull request moved to its head", "err", err)
@@ -194,8 +202,10 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 	// The check run is the commit's, and every open pull request at this
 	// head reads it: a pass is published only when each of them passes.
 	var sharedErr error
+	relied := readStanding(g)
 	if v.Conclusion == checks.Success {
-		sv, err := e.sharedHead(ctx, client, job, head, v)
+		sv, others, err := e.sharedHead(ctx, client, job, head, v)
+		relied = append(relied, others...)
 		if err != nil {
 			sharedErr = err
 			sv = failed(job, head, err)
@@ -211,6 +221,10 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 		}
 		log.Warn("could not publish the verdict", "conclusion", v.Conclusion, "err", ghapp.Reason(perr))
 		return fmt.Errorf("publishing the verdict on %s: %s", short(head), ghapp.Reason(perr))
+	}
+	if err := e.stores.Reliances.PutReliance(ctx, job.Owner+"/"+job.Repo, job.Number, state.Reliance{Head: head, Logins: relied}); err != nil {
+		// The pending record stays: any change of standing evaluates it again.
+		log.Warn("could not write the reliance record", "err", err)
 	}
 	if e.opt.OnPublish != nil {
 		e.opt.OnPublish(job.Owner, job.Repo, job.Number, head, v)

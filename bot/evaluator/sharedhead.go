@@ -65,10 +65,11 @@ func headPulls(ctx context.Context, client *github.Client, owner, repo, sha stri
 // v: the check run attaches to the commit, so every pull request at that
 // head reads it. It is called only before a pass is published. An error
 // (the lookup or another pull request's facts) must not end in a pass.
-func (e *Evaluator) sharedHead(ctx context.Context, client *github.Client, job server.Job, head string, v *checks.Verdict) (*checks.Verdict, error) {
+// relied are the logins whose standing the other verdicts read.
+func (e *Evaluator) sharedHead(ctx context.Context, client *github.Client, job server.Job, head string, v *checks.Verdict) (_ *checks.Verdict, relied []string, _ error) {
 	numbers, err := headPulls(ctx, client, job.Owner, job.Repo, head, job.Number)
 	if err != nil {
-		return nil, fmt.Errorf("listing the pull requests at %s: %s", short(head), ghapp.Reason(err))
+		return nil, nil, fmt.Errorf("listing the pull requests at %s: %s", short(head), ghapp.Reason(err))
 	}
 	var others []checks.SharedPR
 	for _, n := range numbers {
@@ -78,12 +79,13 @@ func (e *Evaluator) sharedHead(ctx context.Context, client *github.Client, job s
 		j, err := e.judge(ctx, client, server.Job{Installation: job.Installation, Owner: job.Owner, Repo: job.Repo, Number: n,
 			HeadSHA: head, Reason: job.Reason, DeliveryID: job.DeliveryID})
 		if err != nil {
-			return nil, fmt.Errorf("evaluating #%d, which shares the head %s: %s", n, short(head), ghapp.Reason(err))
+			return nil, nil, fmt.Errorf("evaluating #%d, which shares the head %s: %s", n, short(head), ghapp.Reason(err))
 		}
+		relied = append(relied, readStanding(j.g)...)
 		if (j.pr.State != "" && j.pr.State != "open") || j.pr.HeadSHA != head {
 			continue
 		}
 		others = append(others, checks.SharedPR{Number: n, Verdict: j.v})
 	}
-	return checks.SharedHead(job.Number, v, others), nil
+	return checks.SharedHead(job.Number, v, others), relied, nil
 }

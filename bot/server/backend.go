@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
@@ -62,4 +64,41 @@ type MoveRecorder interface {
 	// RecordMove records that repo ("owner/name")'s pull request number
 	// moved to head no later than at.
 	RecordMove(ctx context.Context, repo string, number int, head string, at time.Time) error
+}
+
+// Standing is a change of people's standing on GitHub: a repository
+// permission, a team's members, an organization's members, or a team's
+// access or existence.
+type Standing struct {
+	// Logins are the (lower-case) logins whose permission or team membership changed.
+	Logins []string `json:"logins,omitempty"`
+	// Anyone means the standing of people the event does not name changed
+	// (a team's access to repositories, its name or parent, its deletion):
+	// every verdict that read anyone's standing may change.
+	Anyone bool `json:"anyone,omitempty"`
+}
+
+// key distinguishes the fan-outs of different changes in the work queue,
+// so that one change never coalesces another away; "" for nil.
+func (s *Standing) key() string {
+	switch {
+	case s == nil:
+		return ""
+	case s.Anyone:
+		return ":standing:*"
+	}
+	logins := slices.Clone(s.Logins)
+	slices.Sort(logins)
+	return ":standing:" + strings.Join(logins, ",")
+}
+
+// StandingFilter is a Backend that records whose standing each pull
+// request's verdict read, so that a change of standing re-evaluates only the
+// pull requests it may change. A backend without it has every open pull
+// request of the affected repositories evaluated again.
+type StandingFilter interface {
+	// ReadsStanding reports whether the job's pull request, at job.HeadSHA,
+	// must be evaluated again after change: true when its last verdict read
+	// the standing of someone change names, and whenever that is not known.
+	ReadsStanding(ctx context.Context, job Job, change Standing) (bool, error)
 }

@@ -42,6 +42,10 @@ func eventHandlers() []eventHandler {
 		{"issue_comment", []string{"created", "edited", "deleted"}, handleIssueComment},
 		{"merge_group", []string{"checks_requested"}, handleMergeGroup},
 		{"deployment_protection_rule", []string{"requested"}, handleDeploymentProtectionRule},
+		{"member", []string{"added", "removed", "edited"}, handleMember},
+		{"membership", []string{"added", "removed"}, handleMembership},
+		{"organization", []string{"member_added", "member_removed"}, handleOrganization},
+		{"team", []string{"deleted", "edited", "added_to_repository", "removed_from_repository"}, handleTeam},
 	}
 }
 
@@ -340,6 +344,114 @@ func (s *Server) pushBase(d *delivery, e *github.PushEvent) ([]task, error) {
 	}
 	d.log.Info("policy or CODEOWNERS may have changed on a branch", slog.String("branch", branch), slog.String("why", why))
 	return []task{s.repoTask(d.reason(), d.id, id, owner, name)}, nil
+}
+
+// A change of standing (a collaborator's permission, a team's members, an
+// organization's members, a team's access) re-evaluates the open pull
+// requests whose verdict read the standing of someone it may change; the
+// backend says which (StandingFilter), and a pull request it cannot say of
+// is evaluated again. Organization-wide changes cover the installation's
+// repositories of that organization: teams of another organization never
+// count (the installation cannot read them).
+
+// standingOf names the one login whose standing an event changed.
+func standingOf(u *github.User) (*Standing, error) {
+	login := strings.ToLower(u.GetLogin())
+	if login == "" {
+		return nil, payloadError("no member login")
+	}
+	return &Standing{Logins: []string{login}}, nil
+}
+
+// handleMember: a repository collaborator was added, removed, or had their
+// permission changed.
+func handleMember(s *Server, d *delivery, ev any) ([]task, error) {
+	e := ev.(*github.MemberEvent)
+	id, err := installationID(e.GetInstallation())
+	if err != nil {
+		return nil, err
+	}
+	owner, name, err := repoOf(e.GetRepo())
+	if err != nil {
+		return nil, err
+	}
+	st, err := standingOf(e.GetMember())
+	if err != nil {
+		return nil, err
+	}
+	return []task{s.repoTaskFor(d.reason(), d.id, id, owner, name, st)}, nil
+}
+
+// orgLogin is an organization event's organization.
+func orgLogin(o *github.Organization) (string, error) {
+	if l := o.GetLogin(); l != "" {
+		return l, nil
+	}
+	return "", payloadError("no organization login")
+}
+
+// handleMembership: someone joined or left a team, which may also change
+// their permission on every repository the team has access to.
+func handleMembership(s *Server, d *delivery, ev any) ([]task, error) {
+	e := ev.(*github.MembershipEvent)
+	id, err := installationID(e.GetInstallation())
+	if err != nil {
+		return nil, err
+	}
+	org, err := orgLogin(e.GetOrg())
+	if err != nil {
+		return nil, err
+	}
+	st, err := standingOf(e.GetMember())
+	if err != nil {
+		return nil, err
+	}
+	return []task{s.installationTaskFor(d.reason(), d.id, id, org, st)}, nil
+}
+
+// handleOrganization: someone joined or left the organization (leaving
+// ends their team memberships and their access through the organization).
+func handleOrganization(s *Server, d *delivery, ev any) ([]task, error) {
+	e := ev.(*github.OrganizationEvent)
+	id, err := installationID(e.GetInstallation())
+	if err != nil {
+		return nil, err
+	}
+	org, err := orgLogin(e.GetOrganization())
+	if err != nil {
+		return nil, err
+	}
+	st, err := standingOf(e.GetMembership().GetUser())
+	if err != nil {
+		return nil, err
+	}
+	return []task{s.installationTaskFor(d.reason(), d.id, id, org, st)}, nil
+}
+
+// handleTeam: a team was deleted or edited (name, parent, or its permission
+// on a repository), or gained or lost access to a repository. The payload
+// does not list the team's members, so every verdict that read anyone's
+// standing in the repository (or, with none named, in the organization's
+// repositories) is judged again.
+func handleTeam(s *Server, d *delivery, ev any) ([]task, error) {
+	e := ev.(*github.TeamEvent)
+	id, err := installationID(e.GetInstallation())
+	if err != nil {
+		return nil, err
+	}
+	st := &Standing{Anyone: true}
+	if e.GetRepo() != nil {
+		owner, name, err := repoOf(e.GetRepo())
+		if err != nil {
+			return nil, err
+		}
+		return []task{s.repoTaskFor(d.reason(), d.id, id, owner, name, st)}, nil
+	}
+	org, err := orgLogin(e.GetOrg())
+	if err != nil {
+		return nil, err
+	}
+	return []task{s.installationTaskFor(d.reason(), d.id, id, org, st)}, nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

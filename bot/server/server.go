@@ -464,8 +464,15 @@ func (s *Server) evalTaskAdmitted(j Job) task {
 
 // repoTask lists a repository's open pull requests and queues their evaluation.
 func (s *Server) repoTask(reason, deliveryID string, installation int64, owner, repo string) task {
+	return s.repoTaskFor(reason, deliveryID, installation, owner, repo, nil)
+}
+
+// repoTaskFor is repoTask for a change of standing: with standing set, only
+// the pull requests whose verdict may depend on it are queued (a
+// StandingFilter backend says which; any other backend queues every one).
+func (s *Server) repoTaskFor(reason, deliveryID string, installation int64, owner, repo string, standing *Standing) task {
 	j := Job{Installation: installation, Owner: owner, Repo: repo, Reason: reason, DeliveryID: deliveryID}
-	return task{key: "repo:" + owner + "/" + repo, kind: kindFanout, job: j, spec: taskSpec{Op: opRepo, Job: j}, run: func(ctx context.Context) error {
+	return task{key: "repo:" + owner + "/" + repo + standing.key(), kind: kindFanout, job: j, spec: taskSpec{Op: opRepo, Job: j, Standing: standing}, run: func(ctx context.Context) error {
 		jobs, err := s.backend.OpenPullRequests(ctx, installation, owner, repo)
 		if err != nil {
 			return fmt.Errorf("listing open pull requests of %s/%s: %w", owner, repo, err)
@@ -479,23 +486,53 @@ func (s *Server) repoTask(reason, deliveryID string, installation int64, owner, 
 				pj.Owner, pj.Repo = owner, repo
 			}
 			pj.Reason, pj.DeliveryID = j.Reason, j.DeliveryID
+			if !s.readsStanding(ctx, pj, standing) {
+				continue
+			}
 			tasks = append(tasks, s.evalTask(ctx, pj))
 		}
 		s.log.Info("fan-out: open pull requests queued", slog.String("delivery", j.DeliveryID),
-			slog.String("repo", owner+"/"+repo), slog.Int("pull_requests", len(tasks)))
+			slog.String("repo", owner+"/"+repo), slog.Int("pull_requests", len(tasks)), slog.Int("open", len(jobs)))
 		return s.q.submit(ctx, tasks, false)
 	}}
+}
+
+// readsStanding reports whether a pull request must be evaluated again
+// after a change of standing (nil: any fan-out). When the backend cannot
+// tell, or its record cannot be read, the answer is yes: an extra
+// evaluation costs calls, a missed one leaves a stale pass.
+func (s *Server) readsStanding(ctx context.Context, j Job, standing *Standing) bool {
+	if standing == nil {
+		return true
+	}
+	f, ok := s.backend.(StandingFilter)
+	if !ok {
+		return true
+	}
+	reads, err := f.ReadsStanding(ctx, j, *standing)
+	if err != nil {
+		s.log.Warn("cannot tell whose standing a verdict read; evaluating it again", slog.String("repo", j.Owner+"/"+j.Repo),
+			slog.Int("pr", j.Number), slog.Any("err", err))
+		return true
+	}
+	return reads
 }
 
 // installationTask lists an installation's repositories (those of owner
 // only, when owner is set) and queues the listing of their pull requests.
 func (s *Server) installationTask(reason, deliveryID string, installation int64, owner string) task {
+	return s.installationTaskFor(reason, deliveryID, installation, owner, nil)
+}
+
+// installationTaskFor is installationTask for a change of standing (see repoTaskFor).
+func (s *Server) installationTaskFor(reason, deliveryID string, installation int64, owner string, standing *Standing) task {
 	j := Job{Installation: installation, Reason: reason, DeliveryID: deliveryID}
 	key := "installation:" + itoa(installation)
 	if owner != "" {
 		key += ":" + strings.ToLower(owner)
 	}
-	return task{key: key, kind: kindFanout, job: j, spec: taskSpec{Op: opInstallation, Job: j, OwnerFilter: owner}, run: func(ctx context.Context) error {
+	key += standing.key()
+	return task{key: key, kind: kindFanout, job: j, spec: taskSpec{Op: opInstallation, Job: j, OwnerFilter: owner, Standing: standing}, run: func(ctx context.Context) error {
 		repos, err := s.backend.InstallationRepos(ctx, installation)
 		if err != nil {
 			return fmt.Errorf("listing the repositories of installation %d: %w", installation, err)
@@ -509,7 +546,7 @@ func (s *Server) installationTask(reason, deliveryID string, installation int64,
 			if owner != "" && !strings.EqualFold(o, owner) {
 				continue
 			}
-			tasks = append(tasks, s.repoTask(reason, deliveryID, installation, o, n))
+			tasks = append(tasks, s.repoTaskFor(reason, deliveryID, installation, o, n, standing))
 		}
 		s.log.Info("fan-out: repositories queued", slog.String("delivery", j.DeliveryID),
 			slog.Int64("installation", installation), slog.Int("repositories", len(tasks)))

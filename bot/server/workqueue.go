@@ -46,6 +46,9 @@ type taskSpec struct {
 	Job Job `json:"job"`
 	// OwnerFilter limits an installation fan-out to one account's repositories.
 	OwnerFilter string `json:"owner_filter,omitempty"`
+	// Standing limits a fan-out to the pull requests whose verdict may
+	// depend on a change of someone's standing; nil means every one.
+	Standing *Standing `json:"standing,omitempty"`
 	// Floor is a sweep's rate-limit floor.
 	Floor float64 `json:"floor,omitempty"`
 	// Command, Action and MergeGroup carry an interaction's details.
@@ -64,9 +67,9 @@ func (s *Server) fromSpec(sp taskSpec) (task, error) {
 	case opEvaluate:
 		return s.evalTaskAdmitted(sp.Job), nil
 	case opRepo:
-		return s.repoTask(sp.Job.Reason, sp.Job.DeliveryID, sp.Job.Installation, sp.Job.Owner, sp.Job.Repo), nil
+		return s.repoTaskFor(sp.Job.Reason, sp.Job.DeliveryID, sp.Job.Installation, sp.Job.Owner, sp.Job.Repo, sp.Standing), nil
 	case opInstallation:
-		return s.installationTask(sp.Job.Reason, sp.Job.DeliveryID, sp.Job.Installation, sp.OwnerFilter), nil
+		return s.installationTaskFor(sp.Job.Reason, sp.Job.DeliveryID, sp.Job.Installation, sp.OwnerFilter, sp.Standing), nil
 	case opSweepInstallation, opSweepRepo:
 		sw, ok := s.backend.(Sweeper)
 		if !ok {

@@ -133,7 +133,28 @@ func (s *MemoryEditedComments) EditedAt(_ context.Context, repo string, id int64
 	return at, ok, nil
 }
 
+// MemoryReliances is a Reliances in memory, bounded (least recently used out).
+type MemoryReliances struct{ m *lru[Reliance] }
+
+// NewMemoryReliances returns a Reliances of at most entries records (DefaultMemoryEntries when 0).
+func NewMemoryReliances(entries int) *MemoryReliances {
+	return &MemoryReliances{m: newLRU[Reliance](entries)}
+}
+
+// Reliance returns the record of repo's pull request number.
+func (s *MemoryReliances) Reliance(_ context.Context, repo string, number int) (Reliance, bool, error) {
+	r, ok := s.m.get(repoKey(repo, strconv.Itoa(number)))
+	return r, ok, nil
+}
+
+// PutReliance records whose standing repo's pull request number's verdict read.
+func (s *MemoryReliances) PutReliance(_ context.Context, repo string, number int, r Reliance) error {
+	s.m.put(repoKey(repo, strconv.Itoa(number)), r)
+	return nil
+}
+
 var (
+	_ Reliances      = (*MemoryReliances)(nil)
 	_ CheckRuns      = (*MemoryCheckRuns)(nil)
 	_ HeadMoves      = (*MemoryHeadMoves)(nil)
 	_ EditedComments = (*MemoryEditedComments)(nil)

@@ -21,6 +21,9 @@ const (
 	// RedisEditedTTL: an edit must be remembered while the pull request is
 	// open; a year covers all but the stalest.
 	RedisEditedTTL = 365 * 24 * time.Hour
+	// RedisRelianceTTL: a lost reliance re-evaluates its pull request on
+	// any change of standing.
+	RedisRelianceTTL = 30 * 24 * time.Hour
 	// redisPrefix begins every key.
 	redisPrefix = "countersign:state:"
 )
@@ -29,7 +32,7 @@ const (
 // uses the same Redis, each record with a TTL.
 func NewRedisStores(rdb redis.UniversalClient) Stores {
 	r := redisStores{rdb}
-	return Stores{CheckRuns: r, HeadMoves: r, EditedComments: r}
+	return Stores{CheckRuns: r, HeadMoves: r, EditedComments: r, Reliances: r}
 }
 
 type redisStores struct{ rdb redis.UniversalClient }
@@ -99,7 +102,20 @@ func (r redisStores) EditedAt(ctx context.Context, repo string, id int64) (time.
 	return at, err == nil, err
 }
 
+// Reliance returns the record of repo's pull request number.
+func (r redisStores) Reliance(ctx context.Context, repo string, number int) (Reliance, bool, error) {
+	var rl Reliance
+	ok, err := r.get(ctx, redisKey("reliance", repo, strconv.Itoa(number)), &rl)
+	return rl, ok, err
+}
+
+// PutReliance records whose standing repo's pull request number's verdict read.
+func (r redisStores) PutReliance(ctx context.Context, repo string, number int, rl Reliance) error {
+	return r.put(ctx, redisKey("reliance", repo, strconv.Itoa(number)), rl, RedisRelianceTTL)
+}
+
 var (
+	_ Reliances      = redisStores{}
 	_ CheckRuns      = redisStores{}
 	_ HeadMoves      = redisStores{}
 	_ EditedComments = redisStores{}

@@ -76,6 +76,33 @@ type EditedComments interface {
 	EditedAt(ctx context.Context, repo string, id int64) (time.Time, bool, error)
 }
 
+// Reliance is whose standing a pull request's last verdict read: the
+// logins whose repository permission and team membership it looked up (the
+// approvers it counted or refused, blocking reviewers, overriders). Team
+// membership is read only for those logins, so a change of anyone's
+// permission or teams matters to the verdict only if their login is here.
+type Reliance struct {
+	// Head is the head the verdict judged.
+	Head string `json:"head"`
+	// Pending is true from the start of an evaluation of Head until its
+	// verdict is published: what it reads is not known yet.
+	Pending bool `json:"pending,omitempty"`
+	// Logins are the lower-case logins whose standing was read.
+	Logins []string `json:"logins,omitempty"`
+}
+
+// Reliances records whose standing each pull request's last verdict read,
+// so that a change of someone's permission or team membership re-evaluates
+// only the pull requests it can change. A lost record is safe: a pull
+// request without one is re-evaluated on any such change. It matters while
+// the pull request stays at that head.
+type Reliances interface {
+	// Reliance returns the record of repo's pull request number, and false when there is none.
+	Reliance(ctx context.Context, repo string, number int) (Reliance, bool, error)
+	// PutReliance records whose standing repo's pull request number's verdict read, replacing any record.
+	PutReliance(ctx context.Context, repo string, number int, r Reliance) error
+}
+
 // Stores are the typed stores of one app; every field must be set.
 type Stores struct {
 	// CheckRuns holds what is known of the check run on each head.
@@ -84,9 +111,11 @@ type Stores struct {
 	HeadMoves HeadMoves
 	// EditedComments holds the comments an edit voided.
 	EditedComments EditedComments
+	// Reliances holds whose standing each pull request's verdict read.
+	Reliances Reliances
 }
 
 // NewMemoryStores returns Stores kept in this process's memory.
 func NewMemoryStores() Stores {
-	return Stores{CheckRuns: NewMemoryCheckRuns(0), HeadMoves: NewMemoryHeadMoves(0), EditedComments: NewMemoryEditedComments()}
+	return Stores{CheckRuns: NewMemoryCheckRuns(0), HeadMoves: NewMemoryHeadMoves(0), EditedComments: NewMemoryEditedComments(), Reliances: NewMemoryReliances(0)}
 }

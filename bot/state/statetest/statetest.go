@@ -84,4 +84,27 @@ func Run(t *testing.T, s state.Stores) {
 			t.Fatal("another repository shares the record")
 		}
 	})
+
+	t.Run("Reliances", func(t *testing.T) {
+		if _, ok, err := s.Reliances.Reliance(ctx, "acme/web", 1); ok || err != nil {
+			t.Fatalf("empty store: ok=%v err=%v", ok, err)
+		}
+		if err := s.Reliances.PutReliance(ctx, "acme/web", 1, state.Reliance{Head: "aaa", Pending: true}); err != nil {
+			t.Fatal(err)
+		}
+		want := state.Reliance{Head: "aaa", Logins: []string{"bob", "erin"}}
+		if err := s.Reliances.PutReliance(ctx, "acme/web", 1, want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := s.Reliances.Reliance(ctx, "ACME/web", 1)
+		if err != nil || !ok || got.Head != "aaa" || got.Pending || len(got.Logins) != 2 || got.Logins[0] != "bob" || got.Logins[1] != "erin" {
+			t.Fatalf("got %+v ok=%v err=%v, want the last record %+v", got, ok, err, want)
+		}
+		if _, ok, _ := s.Reliances.Reliance(ctx, "acme/web", 2); ok {
+			t.Fatal("another pull request shares the record")
+		}
+		if _, ok, _ := s.Reliances.Reliance(ctx, "acme/api", 1); ok {
+			t.Fatal("another repository shares the record")
+		}
+	})
 }
