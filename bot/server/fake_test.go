@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,9 @@ type fakeBackend struct {
 	// moves are the RecordMove calls; moveErr fails them.
 	moves   []recordedMove
 	moveErr error
+	// read lists, per job key, whose standing its verdict read; a key
+	// without an entry is not known (ReadsStanding says yes).
+	read map[string][]string
 }
 
 // recordedMove is one RecordMove call.
@@ -64,6 +68,25 @@ func (f *fakeBackend) RecordMove(ctx context.Context, repo string, number int, h
 	}
 	f.moves = append(f.moves, recordedMove{repo, number, head, at})
 	return nil
+}
+
+// ReadsStanding implements StandingFilter from read.
+func (f *fakeBackend) ReadsStanding(ctx context.Context, job Job, change Standing) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	logins, ok := f.read[job.Key()]
+	if !ok {
+		return true, nil
+	}
+	if change.Anyone {
+		return len(logins) > 0, nil
+	}
+	for _, l := range change.Logins {
+		if slices.Contains(logins, l) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func newFakeBackend() *fakeBackend {

@@ -670,6 +670,10 @@ func TestHandledEventsIsTheTable(t *testing.T) {
 		"issue_comment":              {"created", "edited", "deleted"},
 		"merge_group":                {"checks_requested"},
 		"deployment_protection_rule": {"requested"},
+		"member":                     {"added", "removed", "edited"},
+		"membership":                 {"added", "removed"},
+		"organization":               {"member_added", "member_removed"},
+		"team":                       {"deleted", "edited", "added_to_repository", "removed_from_repository"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("HandledEvents = %v", got)
