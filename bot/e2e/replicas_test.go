@@ -546,26 +546,6 @@ func TestReplicas(t *testing.T) {
 		c.noDuplicateRuns(head)
 	})
 
-	t.Run("every delivery to two replicas: one reply per command, no duplicated run", func(t *testing.T) {
-		c.t = t
-		c.mu.Lock()
-		c.duplicate = true
-		c.mu.Unlock()
-		defer func() { c.mu.Lock(); c.duplicate = false; c.mu.Unlock() }()
-		n, head := c.agentPR("claude/dup")
-		c.settle(head, "action_required")
-		// carol may not approve (read permission): the app answers her once.
-		c.sim.Comment(repo, n, "carol", "/countersign approve")
-		c.eventually(60*time.Second, "the reply to carol", func() bool { return c.appComments(n) >= 1 })
-		c.sim.SubmitReview(repo, n, "bob", "APPROVE", "ok")
-		c.settle(head, "success")
-		time.Sleep(time.Second) // a second processing would reply by now
-		if k := c.appComments(n); k != 1 {
-			t.Errorf("%d replies to one command delivered to two replicas, want 1", k)
-		}
-		c.noDuplicateRuns(head)
-	})
-
 	t.Run("policy-tightening push handled by a replica killed right after its 202", func(t *testing.T) {
 		c.t = t
 		var heads []string
@@ -726,4 +706,73 @@ func TestReplicas(t *testing.T) {
 			}
 		}
 	})
+}
+
+// commandScenario is one pull request's life: opened, a refused command
+// (carol has read permission: the app answers her once), an approving
+// review, then quiet. It returns the pull request and its head.
+func (c *cluster) commandScenario(branch string) (int, string) {
+	c.t.Helper()
+	n, head := c.agentPR(branch)
+	c.settle(head, "action_required")
+	c.sim.Comment(repo, n, "carol", "/countersign approve")
+	c.eventually(60*time.Second, "the reply to carol", func() bool { return c.appComments(n) >= 1 })
+	c.sim.SubmitReview(repo, n, "bob", "APPROVE", "ok")
+	c.settle(head, "success")
+	c.quiet()
+	return n, head
+}
+
+// quiet waits until the simulator has served no call for a second and a half
+// (a second processing of a delivery would have called by then).
+func (c *cluster) quiet() {
+	last, since := len(c.sim.Calls()), time.Now()
+	for time.Since(since) < 1500*time.Millisecond {
+		time.Sleep(100 * time.Millisecond)
+		if k := len(c.sim.Calls()); k != last {
+			last, since = k, time.Now()
+		}
+	}
+}
+
+// TestReplicasDuplicatedDeliveries: every delivery sent to two replicas is
+// processed once: one reply per command, no duplicated check run, none left
+// in progress, and the API calls of a pull request's life at most 1.1 times
+// those of the same life delivered once. Its cluster neither sweeps nor
+// redelivers periodically, so every call counted is a delivery's.
+func TestReplicasDuplicatedDeliveries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two countersign processes and redis-server")
+	}
+	c := newCluster(t, 2, "--sweep-interval", "0", "--redeliver-interval", "0", "--workers", "2")
+	c.setupRepo()
+	c.commandScenario("claude/warm") // fills both replicas' caches and tokens
+
+	from := len(c.sim.Calls())
+	c.commandScenario("claude/once")
+	once := c.sim.Calls()[from:]
+
+	c.mu.Lock()
+	c.duplicate = true
+	c.mu.Unlock()
+	from = len(c.sim.Calls())
+	n, head := c.commandScenario("claude/dup")
+	twice := c.sim.Calls()[from:]
+
+	if k := c.appComments(n); k != 1 {
+		t.Errorf("%d replies to one command delivered to two replicas, want 1", k)
+	}
+	c.noDuplicateRuns(head)
+	routes := func(calls []githubsim.Call) map[string]int {
+		m := map[string]int{}
+		for _, cl := range calls {
+			m[cl.Method+" "+cl.Route]++
+		}
+		return m
+	}
+	t.Logf("API calls of one pull request's life: %d delivered once, %d with every delivery sent to two replicas", len(once), len(twice))
+	if float64(len(twice)) > 1.1*float64(len(once)) {
+		t.Errorf("every delivery sent to two replicas cost %d API calls, over 1.1x the %d of one delivery each\nonce:  %v\ntwice: %v",
+			len(twice), len(once), routes(once), routes(twice))
+	}
 }
