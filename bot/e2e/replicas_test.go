@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -452,6 +453,51 @@ func nextSecond() {
 	time.Sleep(now.Truncate(time.Second).Add(time.Second).Sub(now) + 10*time.Millisecond)
 }
 
+// procOfConn returns the replica whose process owns the TCP connection
+// whose local end is addr ("127.0.0.1:port"), or -1 (Linux: /proc).
+func (c *cluster) procOfConn(addr string) int {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return -1
+	}
+	var inode string
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) < 10 {
+				continue
+			}
+			if _, hexPort, ok := strings.Cut(fs[1], ":"); ok {
+				if p, err := strconv.ParseInt(hexPort, 16, 32); err == nil && strconv.Itoa(int(p)) == port {
+					inode = fs[9]
+				}
+			}
+		}
+	}
+	if inode == "" {
+		return -1
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, p := range c.procs {
+		if p == nil {
+			continue
+		}
+		dir := fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid)
+		fds, _ := os.ReadDir(dir)
+		for _, fd := range fds {
+			if l, err := os.Readlink(filepath.Join(dir, fd.Name())); err == nil && l == "socket:["+inode+"]" {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 // holdPR takes pull request n's evaluation lock in Redis, as a replica
 // does, so no replica evaluates it until release is called.
 func (c *cluster) holdPR(n int) (release func()) {
@@ -582,6 +628,76 @@ func TestReplicas(t *testing.T) {
 		}
 		t.Logf("every open PR under the new policy %v after the kill", time.Since(start).Round(time.Second))
 		c.revive(killed)
+	})
+
+	t.Run("policy-tightening push handled by a replica killed mid fan-out", func(t *testing.T) {
+		c.t = t
+		var heads []string
+		for i := range 3 {
+			sha := c.sim.Push(repo, fmt.Sprintf("web/%d", i), githubsim.CommitSpec{Author: dave, Message: "Web",
+				Files: map[string]string{"web/index.html": fmt.Sprint(i)}})
+			c.sim.OpenPR(repo, githubsim.PRSpec{Author: "dave", Head: fmt.Sprintf("web/%d", i), Base: "main", Title: "Web"})
+			heads = append(heads, sha)
+		}
+		for _, h := range heads {
+			c.settle(h, "success")
+		}
+		// The first verdict written after the push is held at the
+		// simulator: its replica has started a run and judged the pull
+		// request, and is SIGKILLed before the verdict is written.
+		held := make(chan string, 1)
+		release := make(chan struct{})
+		var once sync.Once
+		remove := c.sim.Inject(githubsim.Fault{Method: http.MethodPatch, Route: "/repos/{owner}/{repo}/check-runs/{check_run_id}",
+			Hold: func(r *http.Request, body []byte) {
+				if !bytes.Contains(body, []byte(`"name":"countersign"`)) || !bytes.Contains(body, []byte(`"status":"completed"`)) {
+					return
+				}
+				first := false
+				once.Do(func() { first = true })
+				if first {
+					held <- r.RemoteAddr + " " + r.URL.Path
+					<-release
+					select { // the connection closes with the killed replica
+					case <-r.Context().Done():
+					case <-time.After(5 * time.Second):
+					}
+				}
+			}})
+		defer remove()
+		tighter := policy + `    - name: docs
+      paths: ["docs/**"]
+      approvers:
+        teams: [acme/infra]
+    - name: web
+      paths: ["web/**"]
+      approvers:
+        teams: [acme/infra]
+` + commandsOn
+		c.sim.Push(repo, "main", githubsim.CommitSpec{Author: dave, Message: "Protect web",
+			Files: map[string]string{".github/countersign.yml": tighter}})
+		var caller string
+		select {
+		case caller = <-held:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("no verdict was written within 60s of the policy push%s", c.writesText())
+		}
+		caller, heldPath, _ := strings.Cut(caller, " ")
+		t.Logf("held %s from %s", heldPath, caller)
+		victim := c.procOfConn(caller)
+		if victim < 0 {
+			close(release)
+			t.Fatalf("no replica owns the connection %s", caller)
+		}
+		killed := time.Now()
+		c.kill(victim)
+		close(release)
+		for _, h := range heads {
+			c.settle(h, "action_required")
+			c.noDuplicateRuns(h)
+		}
+		t.Logf("replica %d killed mid fan-out; every open PR under the new policy %v later", victim, time.Since(killed).Round(time.Second))
+		c.revive(victim)
 	})
 
 	t.Run("rolling restart of every replica while reviews arrive: no approval lost", func(t *testing.T) {

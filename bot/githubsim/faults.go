@@ -65,6 +65,19 @@ func (s *state) faultLatency(method, route string) time.Duration {
 	return d
 }
 
+// faultHolds returns the Hold functions of the faults that fire for a call.
+func (s *state) faultHolds(method, route string) []func(*http.Request, []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []func(*http.Request, []byte)
+	for _, e := range s.faults {
+		if e.f.Hold != nil && e.matches(method, route) && s.firesLocked(e) {
+			out = append(out, e.f.Hold)
+		}
+	}
+	return out
+}
+
 // applyFault answers the call with the first failing fault that fires.
 func (s *state) applyFault(c *reqCtx, method, route string) {
 	for _, e := range s.faults {

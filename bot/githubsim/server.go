@@ -153,7 +153,15 @@ func (s *state) serve(w http.ResponseWriter, r *http.Request, rt *route, params 
 		tmpl = rt.tmpl
 	}
 
-	// Latency faults apply before anything else, outside the lock.
+	// Holds and latency faults apply before anything else, outside the lock.
+	if holds := s.faultHolds(r.Method, tmpl); len(holds) > 0 {
+		for _, hold := range holds {
+			hold(r, body)
+		}
+		if r.Context().Err() != nil {
+			return // the caller went away while held: as if it died before sending the call
+		}
+	}
 	if d := s.faultLatency(r.Method, tmpl); d > 0 {
 		t := time.NewTimer(d)
 		select {

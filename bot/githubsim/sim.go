@@ -8,6 +8,7 @@ package githubsim
 
 import (
 	"crypto/rsa"
+	"net/http"
 	"time"
 )
 
@@ -89,6 +90,12 @@ type Fault struct {
 	Latency            time.Duration
 	Times              int     // 0 = until removed
 	Probability        float64 // 0 = always
+	// Hold, when set, is called with each matching call and its body
+	// before the call is served, outside the simulator's lock; the call
+	// waits for as long as Hold blocks, so a test can stop the caller in
+	// the middle of its work (and kill it) at a chosen call. A call whose
+	// caller went away while it was held is not served.
+	Hold func(r *http.Request, body []byte)
 }
 
 // Sim is a stateful GitHub simulator. All methods are safe for concurrent use.
