@@ -187,3 +187,17 @@ func joinWith(items []string, conj string) string {
 	}
 	return out + " " + conj + " " + items[len(items)-1]
 }
+
+// staleDetail says why an approval or override (what: "approved",
+// "override made") made at commit at does not count for head. A comment
+// command made before the head moved carries no commit: it is then said to
+// be from before the head moved, not from a blank commit.
+func staleDetail(what, at, head string) string {
+	if at == "" {
+		return fmt.Sprintf("%s before the head moved to %s", what, shortSHA(head))
+	}
+	if what == "override made" {
+		what += " at"
+	}
+	return fmt.Sprintf("%s %s, head is %s", what, shortSHA(at), shortSHA(head))
+}

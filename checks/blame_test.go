@@ -120,3 +120,35 @@ func TestRenderBlame(t *testing.T) {
 		t.Errorf("text lacks the requirement's reason:\n%s", txt)
 	}
 }
+
+// TestStaleCommandDetail: a comment approval or override made before the
+// head moved carries no commit; the exclusion says so instead of leaving a
+// blank ("approved , head is 5d6e7f8") (issue 14 item 11).
+func TestStaleCommandDetail(t *testing.T) {
+	p := policy()
+	p.Commands.Approve = ptr(true)
+	p.Overrides.Users = []string{"lead"}
+	stale := commentApproval(1, "alice", "")
+	old := review(2, "bob", ReviewApproved, oldHead)
+	f := &Facts{Repo: "acme/web", PR: copilotPR(), Commits: []detect.Commit{claudeCommit("c1")}, Files: files("web/a.go"),
+		Reviews:   []Review{stale, old},
+		Overrides: []Override{{ID: 3, Login: "lead", UserType: "User", Reason: "hotfix", CommitSHA: "", At: stale.SubmittedAt}},
+		Reviewers: reviewers(writer("alice"), writer("bob"), writer("lead"))}
+	v := Evaluate(p, f)
+	want := map[string]string{
+		"alice": "approved before the head moved to 5d6e7f8",
+		"bob":   "approved 1a2b3c4, head is 5d6e7f8",
+		"lead":  "override made before the head moved to 5d6e7f8",
+	}
+	for _, x := range v.Excluded {
+		if w, ok := want[x.Login]; ok {
+			if x.Reason != ExcludedStale || x.Detail != w {
+				t.Errorf("@%s: %s %q, want stale %q", x.Login, x.Reason, x.Detail, w)
+			}
+			delete(want, x.Login)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not excluded as stale: %v (excluded: %v)", want, excl(v))
+	}
+}

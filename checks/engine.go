@@ -796,7 +796,7 @@ func (e *eval) reviews() {
 		rv, _ := e.reviewerFor(r.Login)
 		rv.Login = r.Login
 		if state == ReviewApproved && e.dismissSt && r.CommitSHA != head {
-			e.exclude(i, r, ExcludedStale, fmt.Sprintf("approved %s, head is %s", shortSHA(r.CommitSHA), shortSHA(head)))
+			e.exclude(i, r, ExcludedStale, staleDetail("approved", r.CommitSHA, head))
 			continue
 		}
 		if len(e.reqs) == 0 {
@@ -947,7 +947,7 @@ func (e *eval) overrideProblem(o *Override) (reason, detail string) {
 		return ExcludedNoReason, "an override needs a reason, in visible letters or digits: /countersign override <reason>"
 	}
 	if o.CommitSHA != e.f.PR.HeadSHA {
-		return ExcludedStale, fmt.Sprintf("override made at %s, head is %s", shortSHA(o.CommitSHA), shortSHA(e.f.PR.HeadSHA))
+		return ExcludedStale, staleDetail("override made", o.CommitSHA, e.f.PR.HeadSHA)
 	}
 	return "", ""
 }
