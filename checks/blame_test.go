@@ -152,3 +152,47 @@ func TestStaleCommandDetail(t *testing.T) {
 		t.Errorf("not excluded as stale: %v (excluded: %v)", want, excl(v))
 	}
 }
+
+// TestOperatorListedOnce: the same person known once by login and address
+// and once by the address alone is one operator, unless the address is
+// several logins' (issue 14 item 12).
+func TestOperatorListedOnce(t *testing.T) {
+	alice := detect.Identity{Login: "alice", Name: "Alice Example", Email: "alice@acme.example"}
+	tests := []struct {
+		name    string
+		ids     []detect.Identity
+		commits []detect.Commit
+		want    []string
+	}{
+		{"login and address, then the address", []detect.Identity{alice, {Name: "Alice", Email: "Alice@acme.example"}}, nil,
+			[]string{"@alice"}},
+		{"the address, then login and address", []detect.Identity{{Email: "alice@acme.example"}, alice}, nil, []string{"@alice"}},
+		{"login, then a noreply address", []detect.Identity{{Login: "alice"}, {Email: "1234+alice@users.noreply.github.com"}}, nil, []string{"@alice"}},
+		{"an address two logins share stays unresolved", []detect.Identity{alice, {Login: "bob", Email: "alice@acme.example"}, {Email: "alice@acme.example"}}, nil,
+			[]string{"@alice", "@bob", "<alice@acme.example>"}},
+		{"an address the commits give two logins stays unresolved", []detect.Identity{alice, {Email: "alice@acme.example"}},
+			[]detect.Commit{{SHA: "c1", AuthorEmail: "alice@acme.example", AuthorLogin: "alice"}, {SHA: "c2", AuthorEmail: "alice@acme.example", AuthorLogin: "mallory"}},
+			[]string{"@alice", "<alice@acme.example>"}},
+		{"a login without address and an address without login are kept apart", []detect.Identity{{Login: "alice"}, {Email: "alice@acme.example"}}, nil,
+			[]string{"@alice", "<alice@acme.example>"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ids []detect.Identity
+			for _, id := range tc.ids {
+				ids = addIdentity(ids, id)
+			}
+			got := []string{}
+			for _, id := range resolveOperators(ids, tc.commits) {
+				if l := identityLogin(id); l != "" {
+					got = append(got, "@"+l)
+				} else {
+					got = append(got, "<"+id.Email+">")
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("operators %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

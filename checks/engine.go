@@ -356,6 +356,29 @@ func resolveOperators(ops []detect.Identity, commits []detect.Commit) []detect.I
 		}
 		out = addIdentity(out, op)
 	}
+	return mergeByAddress(out, conflict)
+}
+
+// mergeByAddress folds a person known only by an address into the one
+// record that knows that address with a login (the same person recorded
+// once by login and address, once by the address alone), unless the
+// address belongs to several logins, here or in the commits (conflict).
+func mergeByAddress(ids []detect.Identity, conflict map[string]bool) []detect.Identity {
+	loginsAt := map[string][]string{}
+	for _, id := range ids {
+		addr := strings.ToLower(strings.TrimSpace(id.Email))
+		if l := identityLogin(id); l != "" && addr != "" && !slices.ContainsFunc(loginsAt[addr], func(x string) bool { return config.SameLogin(x, l) }) {
+			loginsAt[addr] = append(loginsAt[addr], l)
+		}
+	}
+	out := ids[:0:0]
+	for _, id := range ids {
+		addr := strings.ToLower(strings.TrimSpace(id.Email))
+		if identityLogin(id) == "" && addr != "" && !conflict[addr] && len(loginsAt[addr]) == 1 {
+			continue // the record with the login stands for this person
+		}
+		out = append(out, id)
+	}
 	return out
 }
 
