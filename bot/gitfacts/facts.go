@@ -401,9 +401,9 @@ func (r *Repo) changedFiles(ctx context.Context, from, to *object.Commit) ([]che
 		f.Additions, f.Deletions, err = lineCounts(ctx, ch)
 		if err != nil {
 			if errors.Is(err, plumbing.ErrObjectNotFound) {
-				// A partial clone (--filter=blob:none) lacks blobs git
-				// fetches on demand; go-git cannot, so name the cause.
-				return nil, fmt.Errorf("counting lines of %s: its content is not in this partial clone (--filter=blob:none), and countersign cannot fetch it: let git fetch the changed files (git diff --stat BASE...HEAD does) or use a full clone, then retry: %w", f.Path, err)
+				// A partial clone (--filter=blob:none) lacks blobs; git
+				// fetched them (promisorStorage) unless it could not.
+				return nil, fmt.Errorf("counting lines of %s: its content is not in this partial clone (--filter=blob:none), and git could not fetch it from the promisor remote: check that the remote is reachable (git diff --stat BASE...HEAD fetches the changed files) or use a full clone, then retry: %w", f.Path, err)
 			}
 			return nil, fmt.Errorf("counting lines of %s: %w", f.Path, err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -81,13 +82,19 @@ func Open(dir string) (*Repo, error) {
 	// object it reads, which dominates the cost of walking history.
 	fast := filesystem.NewStorageWithOptions(st.Filesystem(), cache.NewObjectLRU(objectCacheSize),
 		filesystem.Options{KeepDescriptors: true})
-	r2, err := git.Open(fast, wt)
+	var store storage.Storer = fast
+	closer := fast.Close
+	if cfg, err := st.Config(); err == nil && isPartialClone(cfg) {
+		ps := &promisorStorage{Storage: fast, gitDir: st.Filesystem().Root()}
+		store, closer = ps, ps.Close
+	}
+	r2, err := git.Open(store, wt)
 	if err != nil {
 		return out, nil
 	}
 	out.repo = r2
 	out.gitDir = st.Filesystem().Root()
-	out.closer = fast.Close
+	out.closer = closer
 	return out, nil
 }
 

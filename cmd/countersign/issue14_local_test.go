@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +71,25 @@ func TestCheckBlamesProtectedFileOnItsCommits(t *testing.T) {
 	}
 	if !strings.Contains(out, "infra/main.tf changed") || strings.Contains(out, "infra/main.tf changed by") || strings.Contains(out, "in a change agent-authored") {
 		t.Errorf("the Terraform file Bob changed is blamed on the agent, or its blame is unknown:\n%s", out)
+	}
+}
+
+// check on a partial clone (git clone --filter=blob:none) works where git
+// does: missing blobs are fetched from the promisor remote, not exit 2.
+func TestCheckOnPartialClone(t *testing.T) {
+	g := baseRepo(t, nil)
+	g.Commit("fix", "main", gt.Commit{Author: gt.Bob, Message: "Fix the app\n", Change: gt.Change{Write: map[string]string{"src/app.go": "package app\n\n// fixed\n"}}})
+	dst := filepath.Join(t.TempDir(), "partial")
+	for _, args := range [][]string{
+		{"-C", g.Dir, "config", "uploadpack.allowFilter", "true"},
+		{"clone", "-q", "--no-checkout", "--filter=blob:none", "file://" + g.Dir, dst},
+	} {
+		if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	code, out, errs := runCmd(t, "check", "--repo", dst, "--base", "origin/main", "--head", "origin/fix")
+	if code != exitOK || !strings.Contains(out, "1 commit, 1 changed file") {
+		t.Fatalf("check on a partial clone: exit %d, want 0\n%s%s", code, out, errs)
 	}
 }
