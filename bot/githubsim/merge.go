@@ -84,26 +84,7 @@ func (s *Sim) MergePR(fullName string, number int, by, method string) string {
 			}
 		}
 	case MergeMethodRebase:
-		after = before
-		for _, c := range prCommits {
-			if err != nil {
-				break
-			}
-			mustf(len(c.ParentHashes) <= 1, "#%d: a merge commit cannot be rebased", number)
-			var parent plumbing.Hash
-			if len(c.ParentHashes) == 1 {
-				parent = c.ParentHashes[0]
-			}
-			var tree plumbing.Hash
-			tree, err = r.applyOnto(after, parent, c.Hash)
-			if err == nil {
-				after, err = r.storeCommit(&object.Commit{
-					Author: c.Author, Committer: committer, TreeHash: tree,
-					ParentHashes: []plumbing.Hash{after}, Message: c.Message,
-				})
-				rebased = append(rebased, after.String())
-			}
-		}
+		after, rebased, err = r.rebase(before, prCommits, committer, number)
 	}
 	if err == nil {
 		err = r.storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(p.baseRef), after))
@@ -128,6 +109,35 @@ func (s *Sim) MergePR(fullName string, number int, by, method string) string {
 	})
 	s.prEventLocked(r, p, "closed", merger, nil)
 	return after.String()
+}
+
+// rebase copies commits onto onto, in order, the way GitHub rebases: each
+// copy keeps its author and message, has committer as committer, and the
+// previous copy as its one parent. It returns the last copy and every
+// copy's SHA.
+func (r *repo) rebase(onto plumbing.Hash, commits []*object.Commit, committer object.Signature, number int) (plumbing.Hash, []string, error) {
+	after := onto
+	var copies []string
+	for _, c := range commits {
+		mustf(len(c.ParentHashes) <= 1, "#%d: a merge commit cannot be rebased", number)
+		var parent plumbing.Hash
+		if len(c.ParentHashes) == 1 {
+			parent = c.ParentHashes[0]
+		}
+		tree, err := r.applyOnto(after, parent, c.Hash)
+		if err != nil {
+			return after, copies, err
+		}
+		after, err = r.storeCommit(&object.Commit{
+			Author: c.Author, Committer: committer, TreeHash: tree,
+			ParentHashes: []plumbing.Hash{after}, Message: c.Message,
+		})
+		if err != nil {
+			return after, copies, err
+		}
+		copies = append(copies, after.String())
+	}
+	return after, copies, nil
 }
 
 // storeCommit writes a commit object and returns its hash.

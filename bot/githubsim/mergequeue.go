@@ -110,25 +110,7 @@ func (s *Sim) QueueMergeGroup(fullName string, number int, by, method string) st
 			after, err = r.storeCommit(cm)
 		}
 	case MergeMethodRebase:
-		after = onto
-		for _, c := range prCommits {
-			if err != nil {
-				break
-			}
-			mustf(len(c.ParentHashes) <= 1, "#%d: a merge commit cannot be rebased", number)
-			var parent plumbing.Hash
-			if len(c.ParentHashes) == 1 {
-				parent = c.ParentHashes[0]
-			}
-			var tree plumbing.Hash
-			tree, err = r.applyOnto(after, parent, c.Hash)
-			if err == nil {
-				after, err = r.storeCommit(&object.Commit{
-					Author: c.Author, Committer: committer, TreeHash: tree,
-					ParentHashes: []plumbing.Hash{after}, Message: c.Message,
-				})
-			}
-		}
+		after, _, err = r.rebase(onto, prCommits, committer, number)
 	}
 	ref := fmt.Sprintf("gh-readonly-queue/%s/pr-%d-%s", p.baseRef, p.number, onto)
 	if err == nil {
