@@ -183,7 +183,7 @@ func TestOperatorListedOnce(t *testing.T) {
 				ids = addIdentity(ids, id)
 			}
 			got := []string{}
-			for _, id := range resolveOperators(ids, tc.commits) {
+			for _, id := range newResolver(tc.commits, nil).resolve(ids) {
 				if l := identityLogin(id); l != "" {
 					got = append(got, "@"+l)
 				} else {

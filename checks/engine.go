@@ -172,8 +172,10 @@ type eval struct {
 	ex []exclItem
 
 	agentNames  map[string]string
+	res         *resolver
 	operators   loginSet
 	authors     loginSet
+	strangers   []detect.Identity // commit authors known only by an address no account matched
 	in          Involved // author, operators and authors: who is not independent
 	reqs        []*reqState
 	approvedBy  loginSet
@@ -211,6 +213,7 @@ func evaluate(p *config.Policy, f *Facts, det classifier, rules []*Rule, matchRu
 func (e *eval) detect(det classifier) {
 	f, v := e.f, e.v
 	e.agentNames = map[string]string{}
+	e.res = newResolver(f.Commits, f.Addresses)
 	prDet := det.PullRequest(f.PR.PullRequest)
 	v.PR = &prDet
 	if prDet.IsAgent() {
@@ -265,7 +268,7 @@ func (e *eval) detect(det classifier) {
 	if e.agentAuthor && f.PR.AuthorLogin != "" && !IsBot(f.PR.AuthorLogin, f.PR.AuthorType) && !openedByAgent(prDet) {
 		ops = addIdentity(ops, detect.Identity{Login: f.PR.AuthorLogin})
 	}
-	ops = resolveOperators(ops, f.Commits)
+	ops = e.res.resolve(ops)
 	if len(ops) > 0 {
 		sortIdentities(ops)
 		v.Operators = ops
@@ -274,6 +277,17 @@ func (e *eval) detect(det classifier) {
 		if op.Login == "" {
 			v.UnresolvedOperators = append(v.UnresolvedOperators, op)
 		}
+	}
+	// A commit author no account matches is counted once, and not at all
+	// when she is an unresolved operator already; a local clone knows no
+	// accounts and counts no approvals, so it asks nothing more for them.
+	if !f.Local {
+		for _, a := range e.strangers {
+			if !slices.ContainsFunc(v.UnresolvedOperators, func(o detect.Identity) bool { return sameIdentity(o, a) }) {
+				v.UnresolvedAuthors = append(v.UnresolvedAuthors, a)
+			}
+		}
+		sortIdentities(v.UnresolvedAuthors)
 	}
 	for _, op := range v.Operators {
 		e.operators.add(op.Login)
@@ -322,41 +336,70 @@ func appendHuman(ops []detect.Identity, login, name, email string) []detect.Iden
 	return addIdentity(ops, detect.Identity{Login: login, Name: name, Email: email})
 }
 
-// resolveOperators gives each operator known only by address the GitHub
-// login the address belongs to, where the facts say: a noreply address
-// names its login, and a commit of the change whose author or committer
-// address GitHub tied to an account (the REST commit object's user) names
-// that account. An address tied to two different logins stays unresolved.
-// Operators that become the same person are merged.
-func resolveOperators(ops []detect.Identity, commits []detect.Commit) []detect.Identity {
-	byAddr := map[string]string{}
-	conflict := map[string]bool{}
+// resolver matches addresses to the GitHub logins the facts tie them to:
+// a noreply address names its login; a commit of the change whose author or
+// committer address GitHub tied to an account (the REST commit object's
+// user) names that account; and Facts.Addresses holds what GitHub said of
+// the rest (GraphQL Commit.authors). An address the commits tie to two
+// different logins stays unmatched.
+type resolver struct {
+	byAddr   map[string]string
+	conflict map[string]bool
+	github   map[string]string
+}
+
+func newResolver(commits []detect.Commit, github map[string]string) *resolver {
+	r := &resolver{byAddr: map[string]string{}, conflict: map[string]bool{}, github: github}
 	note := func(email, login string) {
 		email = strings.ToLower(strings.TrimSpace(email))
 		if email == "" || login == "" {
 			return
 		}
-		if l, ok := byAddr[email]; ok && !config.SameLogin(l, login) {
-			conflict[email] = true
+		if l, ok := r.byAddr[email]; ok && !config.SameLogin(l, login) {
+			r.conflict[email] = true
 		}
-		byAddr[email] = login
+		r.byAddr[email] = login
 	}
 	for i := range commits {
 		c := &commits[i]
 		note(c.AuthorEmail, c.AuthorLogin)
 		note(c.CommitterEmail, c.CommitterLogin)
 	}
+	return r
+}
+
+// login returns the login an address belongs to, or "".
+func (r *resolver) login(email string) string {
+	if l := LoginFromEmail(email); l != "" {
+		return l
+	}
+	addr := strings.ToLower(strings.TrimSpace(email))
+	if addr == "" || r.conflict[addr] {
+		return ""
+	}
+	if l := r.byAddr[addr]; l != "" {
+		return l
+	}
+	for a, l := range r.github {
+		if strings.EqualFold(strings.TrimSpace(a), addr) && l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+// resolve gives each operator known only by address the login the address
+// belongs to, where the facts say; operators that become the same person
+// are merged.
+func (r *resolver) resolve(ops []detect.Identity) []detect.Identity {
 	var out []detect.Identity
 	for _, op := range ops {
 		if op.Login == "" {
-			op.Login = LoginFromEmail(op.Email)
-		}
-		if addr := strings.ToLower(strings.TrimSpace(op.Email)); op.Login == "" && addr != "" && !conflict[addr] {
-			op.Login = byAddr[addr]
+			op.Login = r.login(op.Email)
 		}
 		out = addIdentity(out, op)
 	}
-	return mergeByAddress(out, conflict)
+	return mergeByAddress(out, r.conflict)
 }
 
 // mergeByAddress folds a person known only by an address into the one
@@ -470,6 +513,15 @@ func (e *eval) agentPhrase() string {
 	return joinAnd(names)
 }
 
+// atAnd names logins: "@alice and @lead".
+func atAnd(logins []string) string {
+	at := make([]string, len(logins))
+	for i, l := range logins {
+		at[i] = "@" + l
+	}
+	return joinAnd(at)
+}
+
 func joinAnd(items []string) string {
 	switch len(items) {
 	case 0:
@@ -514,10 +566,6 @@ func (e *eval) requirements(rules []*Rule, matchRules matchFunc) {
 	p, f, v := e.p, e.f, e.v
 	if e.agentAuthor {
 		if n := p.Review.AgentApprovals(); n > 0 {
-			// An operator no account could be matched to may be any
-			// approver: one more approval per such operator keeps the
-			// configured number from people who cannot be her.
-			n += len(v.UnresolvedOperators)
 			e.reqs = append(e.reqs, newReq(ReqAgentReview, "agent-authored by "+e.agentPhrase(), n, p.Review.Agent.Approvers))
 		}
 	} else if n := p.Review.HumanApprovals(); n > 0 {
@@ -529,6 +577,14 @@ func (e *eval) requirements(rules []*Rule, matchRules matchFunc) {
 			e.addOwners(r, allPaths(f.Files))
 		}
 	}
+	// Someone who took part but whom no account could be matched to may be
+	// any approver: one more approval per such person, on every
+	// requirement, keeps the configured number from people who cannot be her.
+	defer func() {
+		for _, r := range e.reqs {
+			r.Needed += e.unresolved()
+		}
+	}()
 
 	// Which rules apply to this change: slot[i] is rule i's place among them, or -1.
 	slot := make([]int32, len(rules))
@@ -583,6 +639,12 @@ func (e *eval) requirements(rules []*Rule, matchRules matchFunc) {
 		e.pathRequirement(applies[hits[start].rule], group)
 		start = end
 	}
+}
+
+// unresolved counts the people who took part that no account could be
+// matched to.
+func (e *eval) unresolved() int {
+	return len(e.v.UnresolvedOperators) + len(e.v.UnresolvedAuthors)
 }
 
 // groupByRule orders hits by rule, keeping the files' order within a rule
@@ -892,11 +954,20 @@ func (e *eval) exclude(order int, r *Review, reason, detail string) {
 	e.ex = append(e.ex, exclItem{order: order, e: Exclusion{Login: r.Login, ID: r.ID, Source: src, Reason: reason, Detail: detail}})
 }
 
-// overrides picks the latest valid override.
+// overrides picks the override in force: the latest valid one. While
+// someone who took part is unresolved (no account matched), she may be any
+// overrider, so an override is in force only once one more person than
+// there are unresolved people has overridden (each valid on their own).
 func (e *eval) overrides() {
 	f := e.f
-	valid := -1
 	base := len(f.Reviews)
+	need := 1 + e.unresolved()
+	supersede := func(old, by int) {
+		o := &f.Overrides[old]
+		e.ex = append(e.ex, exclItem{order: base + old, e: Exclusion{Login: o.Login, ID: o.ID, Source: SourceOverride, Reason: ExcludedSuperseded, Detail: "replaced by a later override " + idText(f.Overrides[by].ID)}})
+	}
+	latest := map[string]int{} // lower-case login -> its latest valid override
+	last := -1
 	for i := range f.Overrides {
 		o := &f.Overrides[i]
 		reason, detail := e.overrideProblem(o)
@@ -904,17 +975,51 @@ func (e *eval) overrides() {
 			e.ex = append(e.ex, exclItem{order: base + i, e: Exclusion{Login: o.Login, ID: o.ID, Source: SourceOverride, Reason: reason, Detail: detail}})
 			continue
 		}
-		if valid >= 0 {
-			old := &f.Overrides[valid]
-			e.ex = append(e.ex, exclItem{order: base + valid, e: Exclusion{Login: old.Login, ID: old.ID, Source: SourceOverride, Reason: ExcludedSuperseded, Detail: "replaced by a later override " + idText(o.ID)}})
+		k := strings.ToLower(o.Login)
+		if prev, ok := latest[k]; ok {
+			supersede(prev, i)
+		} else if need == 1 && last >= 0 {
+			supersede(last, i)
+			delete(latest, strings.ToLower(f.Overrides[last].Login))
 		}
-		valid = i
+		latest[k] = i
+		last = i
 	}
-	if valid >= 0 {
-		o := f.Overrides[valid]
-		o.Reason = strings.TrimSpace(o.Reason)
-		e.v.Override = &o
+	if last < 0 {
+		return
 	}
+	if len(latest) < need {
+		for _, i := range latest {
+			o := &f.Overrides[i]
+			e.ex = append(e.ex, exclItem{order: base + i, e: Exclusion{Login: o.Login, ID: o.ID, Source: SourceOverride, Reason: ExcludedUnconfirmed,
+				Detail: fmt.Sprintf("%s could not be matched to a GitHub account and may be anyone, so an override needs %d different people who may override; %d so far",
+					e.unresolvedWho(), need, len(latest))}})
+		}
+		return
+	}
+	o := f.Overrides[last]
+	o.Reason = strings.TrimSpace(o.Reason)
+	e.v.Override = &o
+	for _, i := range latest {
+		e.v.OverriddenBy = append(e.v.OverriddenBy, f.Overrides[i].Login)
+	}
+	slices.SortFunc(e.v.OverriddenBy, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+}
+
+// unresolvedWho names the people no account was matched to: "alice@acme.example"
+// or "alice@acme.example and dave@corp.example".
+func (e *eval) unresolvedWho() string {
+	var names []string
+	for _, ids := range [][]detect.Identity{e.v.UnresolvedOperators, e.v.UnresolvedAuthors} {
+		for _, id := range ids {
+			if id.Email != "" {
+				names = append(names, id.Email)
+			} else {
+				names = append(names, id.Name)
+			}
+		}
+	}
+	return joinAnd(names)
 }
 
 // editedText explains why an edited command does not count.
@@ -1012,7 +1117,7 @@ func (e *eval) conclude() {
 	switch {
 	case v.Override != nil:
 		v.Conclusion = Success
-		v.Title = clipTitle(fmt.Sprintf("Overridden by @%s: %s", v.Override.Login, oneLine(v.Override.Reason)))
+		v.Title = clipTitle(fmt.Sprintf("Overridden by %s: %s", atAnd(v.OverriddenBy), oneLine(v.Override.Reason)))
 		return
 	}
 	var missing []string
@@ -1222,10 +1327,23 @@ func automationOnly(v *Verdict) string {
 // it (amended, rebased or cherry-picked it) put its content there too;
 // GitHub's web-flow committer of web edits and merges is nobody.
 func (e *eval) addCommitAuthors(c *detect.Commit) {
-	e.authors.add(c.AuthorLogin)
-	e.authors.add(LoginFromEmail(c.AuthorEmail))
+	e.addAuthor(c.AuthorLogin, c.AuthorName, c.AuthorEmail)
 	if !isWebFlow(c.CommitterLogin, c.CommitterEmail) {
-		e.authors.add(c.CommitterLogin)
-		e.authors.add(LoginFromEmail(c.CommitterEmail))
+		e.addAuthor(c.CommitterLogin, c.CommitterName, c.CommitterEmail)
 	}
+}
+
+// addAuthor records one commit identity; an address no account could be
+// matched to is kept as a stranger, who may be anyone.
+func (e *eval) addAuthor(login, name, email string) {
+	e.authors.add(login)
+	e.authors.add(LoginFromEmail(email))
+	if login != "" || strings.TrimSpace(email) == "" {
+		return
+	}
+	if l := e.res.login(email); l != "" {
+		e.authors.add(l)
+		return
+	}
+	e.strangers = addIdentity(e.strangers, detect.Identity{Name: name, Email: strings.TrimSpace(email)})
 }

@@ -65,6 +65,10 @@ type Facts struct {
 	Incomplete string `json:"incomplete,omitempty"`
 	// Local is true when the facts come from a local clone, which has no reviews.
 	Local bool `json:"local,omitempty"`
+	// Addresses maps lower-case e-mail addresses to the GitHub login GitHub
+	// ties each to (GraphQL Commit.authors' user), for the addresses the
+	// other facts left unmatched; nil when nobody asked GitHub.
+	Addresses map[string]string `json:"addresses,omitempty"`
 }
 
 // PullRequest is the pull request part of the facts.

@@ -1,6 +1,12 @@
 package checks
 
-import "github.com/countersign/countersign/config"
+import (
+	"slices"
+	"strings"
+
+	"github.com/countersign/countersign/checks/detect"
+	"github.com/countersign/countersign/config"
+)
 
 // Involved is who took part in a change and so cannot approve or override
 // it independently: the pull request's author, the operators who delegated
@@ -46,3 +52,26 @@ func (in Involved) Reason(login string) string {
 
 // Has reports whether login took part in the change.
 func (in Involved) Has(login string) bool { return in.Reason(normName(login)) != "" }
+
+// Unresolved returns the lower-case addresses, sorted, of the people who
+// took part in the change that the facts match to no GitHub account
+// (operators, and authors and committers of human and automation commits):
+// the addresses worth asking GitHub about (Facts.Addresses). It runs the
+// same detection as Evaluate and is pure.
+func (c *Compiled) Unresolved(f *Facts) []string {
+	if f == nil {
+		return nil
+	}
+	e := &eval{p: c.p, f: f, v: baseVerdict(c.p.Source, f)}
+	e.detect(c.det)
+	var out []string
+	for _, ids := range [][]detect.Identity{e.v.UnresolvedOperators, e.v.UnresolvedAuthors} {
+		for _, id := range ids {
+			if a := strings.ToLower(strings.TrimSpace(id.Email)); a != "" && !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}

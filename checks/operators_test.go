@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/countersign/countersign/checks/detect"
+	"github.com/countersign/countersign/config"
 )
 
 // devinPR is a pull request Devin opened; body is its description.
@@ -118,5 +119,197 @@ func TestOperatorKnownOnlyByEmail(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAddressesGitHubResolves: the accounts GitHub ties addresses to
+// (Facts.Addresses, from GraphQL Commit.authors) resolve operators and
+// commit authors known only by address; what stays unresolved fails closed
+// on every requirement, for built-in and custom agents and for human commits.
+func TestAddressesGitHubResolves(t *testing.T) {
+	coAuthor := "Co-Authored-By: Alice <alice@acme.example>"
+	aliceIsHers := map[string]string{"alice@acme.example": "alice"}
+	custom := policy(sreRule())
+	custom.Agents.Custom = []config.AgentDef{{ID: "acme-agent", Name: "Acme Agent", Emails: []string{"agent@acme.example"}}}
+	acmeCommit := detect.Commit{SHA: "c1", AuthorName: "Acme Agent", AuthorEmail: "agent@acme.example", CommitterName: "Acme Agent",
+		CommitterEmail: "agent@acme.example", Message: "Tune the cluster\n\nCo-authored-by: Dan <dan@acme.example>", Parents: 1}
+	// dave commits with an address no commit of the PR ties to his login.
+	daveCommit := detect.Commit{SHA: "c2", AuthorName: "Dave", AuthorEmail: "dave@corp.example", CommitterName: "Dave",
+		CommitterEmail: "dave@corp.example", Message: "Resize the cluster", Parents: 1}
+	team := reviewers(writer("alice", "acme/sre"), writer("bob", "acme/sre"), writer("carol", "acme/sre"), writer("dan", "acme/sre"), writer("dave", "acme/sre"))
+	cases := []struct {
+		name     string
+		policy   *config.Policy
+		facts    Facts
+		want     Conclusion
+		needed   map[string]int
+		excluded []string
+		warn     string // a sentence the check must carry; "" for none
+	}{
+		{name: "GitHub's account for the co-author's address: her approval is excluded", policy: policy(),
+			facts: Facts{PR: devinPR("Adds retries."), Commits: []detect.Commit{devinCommit("c1", coAuthor)}, Files: files("a.go"),
+				Reviews: []Review{review(1, "alice", ReviewApproved, head)}, Reviewers: team, Addresses: aliceIsHers},
+			want: ActionRequired, needed: map[string]int{ReqAgentReview: 1}, excluded: []string{"alice:operator"}},
+		{name: "GitHub's account resolved: one independent approval passes", policy: policy(),
+			facts: Facts{PR: devinPR("Adds retries."), Commits: []detect.Commit{devinCommit("c1", coAuthor)}, Files: files("a.go"),
+				Reviews: []Review{review(1, "alice", ReviewApproved, head), review(2, "bob", ReviewApproved, head)}, Reviewers: team,
+				Addresses: map[string]string{"alice@acme.example": "Alice"}},
+			want: Success, needed: map[string]int{ReqAgentReview: 1}, excluded: []string{"alice:operator"}},
+		{name: "an unresolved operator costs one more approval on a protected path too", policy: policy(sreRule()),
+			facts: Facts{PR: devinPR("Adds retries."), Commits: []detect.Commit{devinCommit("c1", coAuthor)}, Files: files("infra/main.tf"),
+				// bob is not in acme/sre: alice alone would be the infra approval.
+				Reviews:   []Review{review(1, "alice", ReviewApproved, head), review(2, "bob", ReviewApproved, head)},
+				Reviewers: reviewers(writer("alice", "acme/sre"), writer("bob"))},
+			want: ActionRequired, needed: map[string]int{ReqAgentReview: 2, "path:infra": 2},
+			warn: "operator alice@acme.example could not be matched to a GitHub account"},
+		{name: "custom agent's operator known only by address fails closed", policy: custom,
+			facts: Facts{PR: humanPR("erin"), Commits: []detect.Commit{acmeCommit}, Files: files("infra/main.tf"),
+				Reviews: []Review{review(1, "dan", ReviewApproved, head)}, Reviewers: team},
+			want: ActionRequired, needed: map[string]int{ReqAgentReview: 2, "path:infra": 2},
+			warn: "operator dan@acme.example could not be matched to a GitHub account"},
+		{name: "custom agent's operator resolved by GitHub is excluded", policy: custom,
+			facts: Facts{PR: humanPR("erin"), Commits: []detect.Commit{acmeCommit}, Files: files("infra/main.tf"),
+				Reviews: []Review{review(1, "dan", ReviewApproved, head), review(2, "bob", ReviewApproved, head)}, Reviewers: team,
+				Addresses: map[string]string{"dan@acme.example": "dan"}},
+			want: Success, needed: map[string]int{ReqAgentReview: 1, "path:infra": 1}, excluded: []string{"dan:operator"}},
+		{name: "a human commit author known only by address fails closed", policy: policy(sreRule()),
+			facts: Facts{PR: humanPR("erin"), Commits: []detect.Commit{daveCommit}, Files: files("infra/main.tf"),
+				Reviews: []Review{review(1, "dave", ReviewApproved, head)}, Reviewers: team},
+			want: ActionRequired, needed: map[string]int{"path:infra": 2},
+			warn: "commit author dave@corp.example could not be matched to a GitHub account"},
+		{name: "unresolved commit author: two independent approvals pass", policy: policy(sreRule()),
+			facts: Facts{PR: humanPR("erin"), Commits: []detect.Commit{daveCommit}, Files: files("infra/main.tf"),
+				Reviews: []Review{review(1, "dave", ReviewApproved, head), review(2, "bob", ReviewApproved, head)}, Reviewers: team},
+			want: Success, needed: map[string]int{"path:infra": 2},
+			warn: "commit author dave@corp.example could not be matched to a GitHub account"},
+		{name: "a human commit author resolved by GitHub is excluded", policy: policy(sreRule()),
+			facts: Facts{PR: humanPR("erin"), Commits: []detect.Commit{daveCommit}, Files: files("infra/main.tf"),
+				Reviews: []Review{review(1, "dave", ReviewApproved, head)}, Reviewers: team, Addresses: map[string]string{"dave@corp.example": "dave"}},
+			want: ActionRequired, needed: map[string]int{"path:infra": 1}, excluded: []string{"dave:commit_author"}},
+		{name: "a human commit author resolved by another commit's account is excluded", policy: policy(sreRule()),
+			facts: func() Facts {
+				c := humanCommit("c3", "dave")
+				c.AuthorEmail, c.CommitterEmail = "Dave@corp.example", "dave@corp.example"
+				return Facts{PR: humanPR("erin"), Commits: []detect.Commit{daveCommit, c}, Files: files("infra/main.tf"),
+					Reviews: []Review{review(1, "dave", ReviewApproved, head)}, Reviewers: team}
+			}(),
+			want: ActionRequired, needed: map[string]int{"path:infra": 1}, excluded: []string{"dave:commit_author"}},
+		{name: "a local check counts no approvals and asks no more for commit authors", policy: policy(sreRule()),
+			facts: Facts{PR: humanPR("erin"), Commits: []detect.Commit{daveCommit}, Files: files("infra/main.tf"), Local: true},
+			want:  ActionRequired, needed: map[string]int{"path:infra": 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tc.facts
+			f.Repo = "acme/web"
+			v := Evaluate(tc.policy, &f)
+			if v.Conclusion != tc.want {
+				t.Errorf("conclusion = %s (%q), want %s", v.Conclusion, v.Title, tc.want)
+			}
+			for name, n := range tc.needed {
+				r := reqByName(v, name)
+				if r == nil {
+					t.Errorf("no %s requirement: %+v", name, v.Requirements)
+				} else if r.Needed != n {
+					t.Errorf("%s needs %d approvals, want %d", name, r.Needed, n)
+				}
+			}
+			if len(v.Requirements) != len(tc.needed) {
+				t.Errorf("requirements = %+v, want %v", v.Requirements, tc.needed)
+			}
+			want := tc.excluded
+			if want == nil {
+				want = []string{}
+			}
+			if got := excl(v); strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("excluded = %v, want %v", got, want)
+			}
+			for _, out := range []string{v.Markdown(), v.Text()} {
+				if tc.warn != "" && !strings.Contains(out, tc.warn) {
+					t.Errorf("check text does not say %q:\n%s", tc.warn, out)
+				}
+				if tc.warn == "" && strings.Contains(out, "could not be matched") {
+					t.Errorf("check text warns of an unresolved identity:\n%s", out)
+				}
+			}
+		})
+	}
+}
+
+// TestOverrideWithUnresolvedOperator: while someone who took part is known
+// only by an address no account matches, anyone may be her, so one
+// override is not enough: it takes effect once one more person than there
+// are unresolved identities (each allowed and independent by login) has
+// overridden the head.
+func TestOverrideWithUnresolvedOperator(t *testing.T) {
+	p := policy()
+	p.Overrides = config.Overrides{Users: []string{"lead", "alice", "rel"}}
+	ov := func(id int64, login string) Override {
+		return Override{ID: id, Login: login, UserType: "User", Reason: "hotfix " + login, CommitSHA: head}
+	}
+	facts := func(addrs map[string]string, os ...Override) Facts {
+		return Facts{Repo: "acme/web", PR: devinPR("Adds retries."), Commits: []detect.Commit{devinCommit("c1", "Co-Authored-By: Alice <alice@acme.example>")},
+			Files: files("a.go"), Reviewers: reviewers(writer("alice"), writer("lead"), writer("rel")), Overrides: os, Addresses: addrs}
+	}
+	cases := []struct {
+		name     string
+		facts    Facts
+		want     Conclusion
+		title    string
+		excluded []string
+	}{
+		{"one override while the operator is unresolved is not in force",
+			facts(nil, ov(1, "alice")), ActionRequired, "", []string{"alice:override_unconfirmed"}},
+		{"the same person twice is still one",
+			facts(nil, ov(1, "lead"), ov(2, "lead")), ActionRequired, "", []string{"lead:superseded", "lead:override_unconfirmed"}},
+		{"two people override: in force",
+			facts(nil, ov(1, "alice"), ov(2, "lead")), Success, "Overridden by @alice and @lead: hotfix lead", nil},
+		{"resolved operator: one independent override is enough",
+			facts(map[string]string{"alice@acme.example": "alice"}, ov(1, "lead")), Success, "Overridden by @lead: hotfix lead", nil},
+		{"resolved operator: her own override is excluded",
+			facts(map[string]string{"alice@acme.example": "alice"}, ov(1, "alice")), ActionRequired, "", []string{"alice:operator"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := Evaluate(p, &tc.facts)
+			if v.Conclusion != tc.want {
+				t.Errorf("conclusion = %s (%q), want %s", v.Conclusion, v.Title, tc.want)
+			}
+			if tc.title != "" && v.Title != tc.title {
+				t.Errorf("title = %q, want %q", v.Title, tc.title)
+			}
+			want := tc.excluded
+			if want == nil {
+				want = []string{}
+			}
+			if got := excl(v); strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("excluded = %v, want %v", got, want)
+			}
+			for _, x := range v.Excluded {
+				if x.Reason == ExcludedUnconfirmed && !strings.Contains(x.Detail, "could not be matched to a GitHub account") {
+					t.Errorf("detail %q does not say why the override waits", x.Detail)
+				}
+			}
+		})
+	}
+}
+
+// TestUnresolvedAddresses: the engine names the addresses worth asking
+// GitHub about, and none once GitHub's answer is among the facts.
+func TestUnresolvedAddresses(t *testing.T) {
+	c, err := Compile(policy(sreRule()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dave := detect.Commit{SHA: "c2", AuthorName: "Dave", AuthorEmail: "Dave@Corp.example", CommitterName: "GitHub", CommitterEmail: "noreply@github.com",
+		CommitterLogin: "web-flow", Message: "Resize", Parents: 1}
+	f := &Facts{Repo: "acme/web", PR: devinPR("Requested by: Alice Example (alice@acme.example)"),
+		Commits: []detect.Commit{devinCommit("c1", "Co-Authored-By: Bo <bo@acme.example>"), dave, humanCommit("c3", "erin")}}
+	if got, want := strings.Join(c.Unresolved(f), ","), "alice@acme.example,bo@acme.example,dave@corp.example"; got != want {
+		t.Errorf("Unresolved = %s, want %s", got, want)
+	}
+	f.Addresses = map[string]string{"alice@acme.example": "alice", "bo@acme.example": "bo", "dave@corp.example": "dave"}
+	if got := c.Unresolved(f); len(got) != 0 {
+		t.Errorf("Unresolved with GitHub's answer = %v, want none", got)
 	}
 }

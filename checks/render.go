@@ -68,7 +68,7 @@ func (v *Verdict) markdown(lim listLimits) string {
 		b.WriteString("\n")
 	}
 	if o := v.Override; o != nil {
-		fmt.Fprintf(&b, "#### Override\n\n@%s overrode the check at %s: %s\n\n", md(o.Login), code(shortSHA(o.CommitSHA)), md(o.Reason))
+		fmt.Fprintf(&b, "#### Override\n\n%s overrode the check at %s: %s\n\n", md(v.overriders()), code(shortSHA(o.CommitSHA)), md(o.Reason))
 	}
 	if len(v.Requirements) > 0 {
 		b.WriteString("#### Requirements\n\n| | Requirement | Needed | Have | Satisfied by | Who can approve |\n|---|---|---|---|---|---|\n")
@@ -255,7 +255,7 @@ func (v *Verdict) Text() string {
 		fmt.Fprintf(&b, "not counted: @%s %s #%d — %s: %s\n", x.Login, x.Source, x.ID, x.Reason, oneLine(x.Detail))
 	}
 	if o := v.Override; o != nil {
-		fmt.Fprintf(&b, "overridden by @%s: %s\n", o.Login, oneLine(o.Reason))
+		fmt.Fprintf(&b, "overridden by %s: %s\n", v.overriders(), oneLine(o.Reason))
 	}
 	fmt.Fprintf(&b, "policy: %s\n", policyText(v))
 	return b.String()
@@ -369,25 +369,44 @@ func CouldNotEvaluate(repo string, number int, head, reason string) *Verdict {
 	}
 }
 
-// unresolvedText says, one sentence per operator, which operators no GitHub
-// account could be matched to and what that costs the agent review.
+// overriders names who overrode: the override's author, or everyone whose
+// override it took.
+func (v *Verdict) overriders() string {
+	if len(v.OverriddenBy) == 0 && v.Override != nil {
+		return "@" + v.Override.Login
+	}
+	return atAnd(v.OverriddenBy)
+}
+
+// unresolvedText says, one sentence per person, which operators and commit
+// authors no GitHub account could be matched to and what that costs.
 func (v *Verdict) unresolvedText() []string {
-	if len(v.UnresolvedOperators) == 0 {
+	if len(v.UnresolvedOperators)+len(v.UnresolvedAuthors) == 0 {
 		return nil
 	}
-	cost := ""
+	names := make([]string, 0, len(v.Requirements))
 	for _, r := range v.Requirements {
-		if r.Name == ReqAgentReview {
-			cost = ", so " + ReqAgentReview + " needs one more independent approval"
+		names = append(names, r.Name)
+	}
+	cost := ""
+	switch len(names) {
+	case 0:
+	case 1:
+		cost = ", so " + names[0] + " needs one more independent approval"
+	default:
+		cost = ", so " + joinAnd(names) + " each need one more independent approval"
+	}
+	var out []string
+	say := func(role string, ids []detect.Identity) {
+		for _, o := range ids {
+			who := o.Email
+			if who == "" {
+				who = o.Name
+			}
+			out = append(out, role+" "+who+" could not be matched to a GitHub account"+cost)
 		}
 	}
-	out := make([]string, len(v.UnresolvedOperators))
-	for i, o := range v.UnresolvedOperators {
-		who := o.Email
-		if who == "" {
-			who = o.Name
-		}
-		out[i] = "operator " + who + " could not be matched to a GitHub account" + cost
-	}
+	say("operator", v.UnresolvedOperators)
+	say("commit author", v.UnresolvedAuthors)
 	return out
 }

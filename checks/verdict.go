@@ -27,21 +27,22 @@ const (
 
 // Exclusion reasons: why a review did not count.
 const (
-	ExcludedBot        = "bot"                     // reviewer is a bot
-	ExcludedAIReview   = "ai_review"               // reviewer is an AI code reviewer (Copilot code review, CodeRabbit, …)
-	ExcludedAuthor     = "pr_author"               // reviewer opened the PR
-	ExcludedCommitter  = "commit_author"           // reviewer wrote commits in the PR
-	ExcludedOperator   = "operator"                // reviewer delegated the work to the agent
-	ExcludedStale      = "stale"                   // approval of an earlier head
-	ExcludedPermission = "insufficient_permission" // permission below the minimum
-	ExcludedNotMember  = "not_eligible"            // not in the named teams, users or code owners
-	ExcludedUnknown    = "unknown_reviewer"        // permission could not be established
-	ExcludedSuperseded = "superseded"              // a later review by the same reviewer replaced it
-	ExcludedCommentOff = "comment_approvals_off"   // `/countersign approve` is not enabled
-	ExcludedNoReason   = "override_without_reason" // override with no reason
-	ExcludedNotAllowed = "override_not_allowed"    // override by someone not allowed
-	ExcludedDismissed  = "dismissed"               // the review was dismissed
-	ExcludedEdited     = "edited"                  // the command's comment was edited after it was written
+	ExcludedBot         = "bot"                     // reviewer is a bot
+	ExcludedAIReview    = "ai_review"               // reviewer is an AI code reviewer (Copilot code review, CodeRabbit, …)
+	ExcludedAuthor      = "pr_author"               // reviewer opened the PR
+	ExcludedCommitter   = "commit_author"           // reviewer wrote commits in the PR
+	ExcludedOperator    = "operator"                // reviewer delegated the work to the agent
+	ExcludedStale       = "stale"                   // approval of an earlier head
+	ExcludedPermission  = "insufficient_permission" // permission below the minimum
+	ExcludedNotMember   = "not_eligible"            // not in the named teams, users or code owners
+	ExcludedUnknown     = "unknown_reviewer"        // permission could not be established
+	ExcludedSuperseded  = "superseded"              // a later review by the same reviewer replaced it
+	ExcludedCommentOff  = "comment_approvals_off"   // `/countersign approve` is not enabled
+	ExcludedNoReason    = "override_without_reason" // override with no reason
+	ExcludedNotAllowed  = "override_not_allowed"    // override by someone not allowed
+	ExcludedDismissed   = "dismissed"               // the review was dismissed
+	ExcludedEdited      = "edited"                  // the command's comment was edited after it was written
+	ExcludedUnconfirmed = "override_unconfirmed"    // an override waiting for more people while someone who took part is unresolved
 )
 
 // Verdict is the engine's answer for one pull request at one head.
@@ -65,9 +66,14 @@ type Verdict struct {
 	// Operators are the humans who delegated the work, who cannot approve it.
 	Operators []detect.Identity `json:"operators,omitempty"`
 	// UnresolvedOperators are the operators known only by address or name
-	// that no GitHub account could be matched to; each one asks the
-	// agent-review requirement for one more independent approval.
+	// that no GitHub account could be matched to; each one asks every
+	// requirement for one more independent approval.
 	UnresolvedOperators []detect.Identity `json:"unresolved_operators,omitempty"`
+	// UnresolvedAuthors are the authors and committers of human and
+	// automation commits known only by an address no GitHub account could
+	// be matched to (not judged on a local clone); each one asks every
+	// requirement for one more independent approval.
+	UnresolvedAuthors []detect.Identity `json:"unresolved_authors,omitempty"`
 	// ProtectedFiles are the changed files that matched a protected-path rule.
 	ProtectedFiles []ProtectedFile `json:"protected_files"`
 	// Requirements are the approvals the change needs, met or not.
@@ -78,6 +84,10 @@ type Verdict struct {
 	Excluded []Exclusion `json:"excluded,omitempty"`
 	// Override is the override in force, if any.
 	Override *Override `json:"override,omitempty"`
+	// OverriddenBy lists, sorted, everyone whose override is part of the
+	// one in force: one login, or more while someone who took part is
+	// unresolved (an override then needs one more person per unresolved one).
+	OverriddenBy []string `json:"overridden_by,omitempty"`
 	// Policy says which policy applied.
 	Policy config.Source `json:"policy"`
 	// Errors explains a failure: an invalid policy or incomplete facts.
