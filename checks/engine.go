@@ -176,7 +176,7 @@ type eval struct {
 	operators   loginSet
 	authors     loginSet
 	strangers   []detect.Identity // commit authors known only by an address no account matched
-	in          Involved // author, operators and authors: who is not independent
+	in          Involved          // author, operators and authors: who is not independent
 	reqs        []*reqState
 	approvedBy  loginSet
 	dismissSt   bool
