@@ -103,6 +103,12 @@ type Context interface {
 	Compiled(ctx context.Context) (*checks.Compiled, error)
 	// CodeOwners returns the base branch's CODEOWNERS at the same commit as the policy; nil when there is none.
 	CodeOwners(ctx context.Context) (codeowners.Ruleset, error)
+	// Addresses returns the login GitHub ties each address among the
+	// authors and co-authors (Co-authored-by trailers) of the given commits
+	// to, keyed by lower-case address (checks.Facts.Addresses). It is
+	// asked at most once per evaluation, and only about commits naming an
+	// address the other facts leave unmatched.
+	Addresses(ctx context.Context, shas []string) (map[string]string, error)
 }
 
 // IncompleteError says why the facts cannot all be gathered. The engine

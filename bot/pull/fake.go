@@ -26,7 +26,11 @@ type Fake struct {
 	Reviewers       map[string]checks.Reviewer // keyed by lower-case login
 	PolicyData      *config.Policy             // nil means config.Default()
 	CodeOwnersSet   codeowners.Ruleset
+	AddressesData   map[string]string // what GitHub ties addresses to (Addresses)
 	Errors          map[string]error
+
+	// AskedCommits are the commits Addresses was asked about.
+	AskedCommits []string
 
 	mu    sync.Mutex
 	calls map[string]int
@@ -143,4 +147,15 @@ func (f *Fake) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
 		return nil, err
 	}
 	return f.CodeOwnersSet, nil
+}
+
+// Addresses returns AddressesData and records the commits asked about.
+func (f *Fake) Addresses(ctx context.Context, shas []string) (map[string]string, error) {
+	f.mu.Lock()
+	f.AskedCommits = append(f.AskedCommits, shas...)
+	f.mu.Unlock()
+	if err := f.call("Addresses"); err != nil {
+		return nil, err
+	}
+	return f.AddressesData, nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/countersign/countersign/bot/ghfacts"
 	"github.com/countersign/countersign/checks"
 	"github.com/countersign/countersign/checks/detect"
 	"github.com/countersign/countersign/config"
@@ -115,7 +116,18 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 		f.CommitFiles = cf
 	}
 
+	var (
+		addrs   map[string]string
+		addrErr error
+	)
 	p = pool.New()
+	// Addresses no fact ties to an account are worth asking GitHub about
+	// only where a commit names them (a Co-authored-by trailer): GitHub's
+	// REST commit object already said what it knows of authors and
+	// committers. The common path, everyone matched, asks nothing.
+	if shas := commitsNaming(commits, policy.Unresolved(f)); len(shas) > 0 {
+		p.Go(func() { addrs, addrErr = c.Addresses(ctx, shas) })
+	}
 	if policy.NeedsComments() {
 		p.Go(func() { comments, commentErr = c.Comments(ctx) })
 	}
@@ -130,6 +142,9 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 		return g, err
 	}
 	f.CodeOwners = owners
+	if addrErr == nil && len(addrs) > 0 {
+		f.Addresses = addrs
+	}
 
 	f.Reviews, f.Overrides = merge(reviews, comments, pr.HeadSHA, o.HeadSeenAt)
 
@@ -155,6 +170,25 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 		}
 	}
 	return g, nil
+}
+
+// commitsNaming returns the commits, at most ghfacts.MaxAuthorCommits,
+// whose message names one of the addresses (lower case).
+func commitsNaming(commits []detect.Commit, addrs []string) []string {
+	if len(addrs) == 0 {
+		return nil
+	}
+	var out []string
+	for _, c := range commits {
+		msg := strings.ToLower(c.Message)
+		if slices.ContainsFunc(addrs, func(a string) bool { return strings.Contains(msg, a) }) {
+			out = append(out, c.SHA)
+			if len(out) == ghfacts.MaxAuthorCommits {
+				break
+			}
+		}
+	}
+	return out
 }
 
 // teamPrefetcher is a Context that can read the member lists of the teams a

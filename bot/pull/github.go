@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/countersign/countersign/bot/ghapp"
 	"github.com/countersign/countersign/bot/ghfacts"
@@ -73,6 +74,7 @@ type GitHub struct {
 	tip      memo[string]
 	owners   memo[codeowners.Ruleset]
 	teamSet  memo[[]string]
+	addrs    memo[map[string]string]
 
 	mu        sync.Mutex
 	reviewers map[string]*memo[checks.Reviewer]
@@ -769,6 +771,26 @@ func (g *GitHub) Reviewer(ctx context.Context, login string) (checks.Reviewer, e
 		}
 		rv.Teams = teams
 		return rv, nil
+	})
+}
+
+// addressTimeout bounds the GraphQL question: an address GitHub does not
+// answer for in time stays unmatched (fail closed), and the evaluation goes on.
+const addressTimeout = 10 * time.Second
+
+// Addresses asks GitHub's GraphQL API, in one query, which accounts the
+// authors and co-authors of the given commits are (ghfacts.CommitAuthors).
+// A failure is logged and returned; Gather then leaves the addresses
+// unmatched, which costs approvals and never passes anything.
+func (g *GitHub) Addresses(ctx context.Context, shas []string) (map[string]string, error) {
+	return g.addrs.get(func() (map[string]string, error) {
+		ctx, cancel := context.WithTimeout(ctx, addressTimeout)
+		defer cancel()
+		m, err := ghfacts.CommitAuthors(ctx, g.o.Client, g.o.Owner, g.o.Repo, shas)
+		if err != nil {
+			g.log.Warn("could not match co-author addresses to accounts; they stay unmatched", "repo", g.Repo(), "pr", g.o.Number, "err", err)
+		}
+		return m, err
 	})
 }
 

@@ -77,7 +77,7 @@ func baseRoutes() map[string]string {
 	return map[string]string{
 		"/repos/o/r/pulls/7":         prJSON(1, 1),
 		"/repos/o/r/pulls/7/files":   `[{"filename":"docs/a.md","status":"modified","additions":1}]`,
-		"/repos/o/r/pulls/7/commits": `[{"sha":"` + strings.Repeat("h", 40) + `","commit":{"message":"Fix","author":{"name":"Dave","email":"dave@x.test"},"committer":{"name":"Dave","email":"dave@x.test"}},"parents":[{}]}]`,
+		"/repos/o/r/pulls/7/commits": `[{"sha":"` + strings.Repeat("h", 40) + `","commit":{"message":"Fix","author":{"name":"Dave","email":"dave@x.test"},"committer":{"name":"Dave","email":"dave@x.test"}},"author":{"login":"dave","type":"User"},"committer":{"login":"dave","type":"User"},"parents":[{}]}]`,
 		"/repos/o/r/pulls/7/reviews": `[]`,
 		// The base branch's tip, where the policy is read.
 		"/repos/o/r/commits/heads/main": `{"sha":"` + tipSHA + `"}`,
