@@ -11,6 +11,7 @@ require (
 	github.com/go-git/go-git/v5 v5.19.3
 	github.com/golang-jwt/jwt/v4 v4.5.2
 	github.com/google/go-github/v62 v62.0.0
+	github.com/graph-gophers/graphql-go v1.11.1
 	github.com/hibiken/asynq v0.26.0
 	github.com/hmarr/codeowners v1.2.1
 	github.com/prometheus/client_golang v1.25.0

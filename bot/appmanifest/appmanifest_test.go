@@ -91,6 +91,8 @@ var routePermission = map[string][]string{
 	"GET /repos/{owner}/{repo}/compare/{basehead}":                       {"contents:read"},
 	"GET /repos/{owner}/{repo}/git/matching-refs/{ref}":                  {"contents:read"},
 	"GET /repos/{owner}/{repo}/commits/{ref}/check-runs":                 {"checks:read"},
+	// GraphQL: the bot only asks for commits' authors (Repository.object, Commit.authors).
+	"POST /graphql": {"contents:read"},
 	// "List pull requests associated with a commit": GitHub documents the
 	// Pull requests permission (read) for it; the shared-head check and
 	// merge groups call it.

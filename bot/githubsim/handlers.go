@@ -67,6 +67,7 @@ func (s *state) registerRoutes(add func(method, tmpl string, auth authKind, h fu
 	add(P, "/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule", authToken, hReviewDeploymentRule)
 	add(G, "/repos/{owner}/{repo}/environments", authToken, hListEnvironments)
 	add(G, "/repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules", authToken, hEnvProtectionRules)
+	add(P, "/graphql", authToken, hGraphQL)
 }
 
 func hGetApp(c *reqCtx) {
@@ -457,7 +458,7 @@ func hPullFiles(c *reqCtx) {
 }
 
 func (s *state) gitUser(r *repo, sig object.Signature) obj {
-	if l, ok := r.emails[strings.ToLower(sig.Email)]; ok {
+	if l := s.loginForAddress(r, sig.Email); l != "" {
 		return s.userObj(s.users[strings.ToLower(l)])
 	}
 	return nil
@@ -1316,7 +1317,7 @@ func hListCommits(c *reqCtx) {
 			continue
 		}
 		if author != "" {
-			if l := c.repo.emails[strings.ToLower(x.Author.Email)]; !strings.EqualFold(l, author) && !strings.EqualFold(x.Author.Email, author) {
+			if l := c.s.loginForAddress(c.repo, x.Author.Email); !strings.EqualFold(l, author) && !strings.EqualFold(x.Author.Email, author) {
 				continue
 			}
 		}

@@ -129,7 +129,7 @@ func (s *state) pushCommitObj(r *repo, c *object.Commit, prev plumbing.Hash) obj
 	}
 	person := func(sig object.Signature) obj {
 		m := obj{"name": sig.Name, "email": sig.Email, "date": sig.When.Format(time.RFC3339)}
-		if l, ok := r.emails[strings.ToLower(sig.Email)]; ok {
+		if l := s.loginForAddress(r, sig.Email); l != "" {
 			m["username"] = l
 		}
 		return m

@@ -136,6 +136,7 @@ type state struct {
 
 	seq           map[int64]int64
 	users         map[string]*user
+	verified      map[string]string // lower-case verified address -> login
 	repos         map[string]*repo
 	repoOrder     []*repo
 	teams         map[string]*team
@@ -213,6 +214,7 @@ func newSim(opt Options) *Sim {
 		base:          "http://githubsim.invalid/",
 		seq:           map[int64]int64{},
 		users:         map[string]*user{},
+		verified:      map[string]string{},
 		repos:         map[string]*repo{},
 		teams:         map[string]*team{},
 		insts:         map[int64]*installation{},
