@@ -68,6 +68,9 @@ func TestAPIBudget(t *testing.T) {
 		t.Errorf("pull_request.opened made %d calls, budget %d", len(opened), budgetOpened)
 	}
 	for _, c := range opened {
+		if c.Route == "/graphql" {
+			t.Errorf("pull_request.opened asked GraphQL although every operator is known by login")
+		}
 		switch c.Route {
 		case "/repos/{owner}/{repo}/pulls/{pull_number}", "/repos/{owner}/{repo}/pulls/{pull_number}/commits", "/repos/{owner}/{repo}/pulls/{pull_number}/files":
 			t.Errorf("pull_request.opened read %s: the delivery's snapshot and one compare should do", c.Route)
@@ -120,6 +123,65 @@ func charged(calls []githubsim.Call) int {
 	n := 0
 	for _, c := range calls {
 		if c.Status != 304 {
+			n++
+		}
+	}
+	return n
+}
+
+// budgetUnresolved is what an evaluation may cost beyond the common path
+// when an operator is named only by an address the REST facts do not tie to
+// an account: one GraphQL query (Commit.authors of the commits naming it).
+const budgetUnresolved = 1
+
+// TestAPIBudgetUnresolvedOperator measures a Devin pull request whose
+// operator is named only by address (a Co-Authored-By trailer and the
+// description): each evaluation asks GitHub's GraphQL API once, and costs
+// no more than the common path's budget plus budgetUnresolved.
+func TestAPIBudgetUnresolvedOperator(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.sim.AddVerifiedEmail("alice", "alice@acme.example")
+	started := time.Now()
+	e.eventually("the clock is past the server's first second", func() bool {
+		return time.Now().Truncate(time.Second).After(started)
+	})
+	e.sim.ResetCalls()
+	n, head := e.devinPR("devin/1733130002-retry", "alice@acme.example")
+	e.check(head, "action_required")
+	e.idle()
+	opened := e.callsOf(t, "pull_request.opened (operator by address)")
+	if got := graphQL(opened); got != budgetUnresolved {
+		t.Errorf("pull_request.opened made %d GraphQL calls, want %d", got, budgetUnresolved)
+	}
+	if len(opened) > budgetOpened+budgetUnresolved {
+		t.Errorf("pull_request.opened made %d calls, budget %d", len(opened), budgetOpened+budgetUnresolved)
+	}
+	for i, r := range []struct{ who, want string }{{"alice", "action_required"}, {"bob", "success"}} {
+		e.sim.ResetCalls()
+		e.sim.SubmitReview(repo, n, r.who, "APPROVE", "")
+		e.check(head, r.want)
+		e.idle()
+		calls := e.callsOf(t, fmt.Sprintf("pull_request_review.submitted #%d (%s, operator by address)", i+1, r.who))
+		budget, budgetCharged := budgetReview+budgetUnresolved, budgetReviewCharged+budgetUnresolved
+		if r.want == "success" {
+			budget, budgetCharged = budget+budgetPass, budgetCharged+budgetPass
+		}
+		if got := graphQL(calls); got != budgetUnresolved {
+			t.Errorf("review %d made %d GraphQL calls, want %d", i+1, got, budgetUnresolved)
+		}
+		if len(calls) > budget {
+			t.Errorf("review %d made %d calls, budget %d", i+1, len(calls), budget)
+		}
+		if c := charged(calls); c > budgetCharged {
+			t.Errorf("review %d made %d charged calls, budget %d", i+1, c, budgetCharged)
+		}
+	}
+}
+
+func graphQL(calls []githubsim.Call) int {
+	n := 0
+	for _, c := range calls {
+		if c.Route == "/graphql" {
 			n++
 		}
 	}
