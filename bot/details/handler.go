@@ -260,6 +260,8 @@ func reasonText(reason string) string {
 		return "not allowed to override"
 	case checks.ExcludedDismissed:
 		return "the review was dismissed"
+	case checks.ExcludedUnconfirmed:
+		return "waits for another overrider: someone who took part is unmatched"
 	}
 	return reason
 }
