@@ -794,7 +794,7 @@ func validateCalls(t *testing.T, sp *Spec, calls []githubsim.Call) {
 	routes := map[string]bool{}
 	n := 0
 	for _, c := range calls {
-		if gitPath.MatchString(c.Path) {
+		if gitPath.MatchString(c.Path) || c.Route == graphQLRoute {
 			continue
 		}
 		if c.Route == "" {
@@ -830,7 +830,7 @@ func validateRequests(t *testing.T, sp *Spec, calls []githubsim.Call) {
 	var probs []Problem
 	n := 0
 	for _, c := range calls {
-		if c.Route == "" || c.Method == "GET" || c.Method == "HEAD" || gitPath.MatchString(c.Path) {
+		if c.Route == "" || c.Route == graphQLRoute || c.Method == "GET" || c.Method == "HEAD" || gitPath.MatchString(c.Path) {
 			continue
 		}
 		ps := sp.ValidateRequest(c.Method, c.Route, c.RequestBody)
@@ -931,6 +931,11 @@ func checkDeliveryHeaders(subject string, d githubsim.Delivery, got receivedHook
 	return probs
 }
 
+// graphQLRoute is GitHub's GraphQL endpoint, which GitHub's REST
+// description does not describe; the simulator's answers there are held to
+// GitHub's GraphQL schema by its own tests.
+const graphQLRoute = "/graphql"
+
 // simRoutes reads the simulator's route table from its source: the
 // `add(METHOD, "/template", ...)` calls of registerRoutes. (The simulator
 // has no API listing its routes; a route added there without a step here
@@ -993,6 +998,10 @@ func checkRouteCoverage(t *testing.T, sp *Spec, calls []githubsim.Call) {
 	routes := simRoutes(t)
 	for _, rt := range routes {
 		method, route, _ := strings.Cut(rt, " ")
+		if route == graphQLRoute {
+			t.Logf("%s is GitHub's GraphQL endpoint, not in the REST description: githubsim.TestGraphQLCommitAuthors holds it to GitHub's schema and error shapes", rt)
+			continue
+		}
 		if _, err := sp.Operation(method, route); err != nil {
 			t.Errorf("the simulator serves %s: %v", rt, err)
 		}
