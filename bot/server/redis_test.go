@@ -105,7 +105,11 @@ func TestRedisBurstCoalescedAndSerialized(t *testing.T) {
 // 503 so GitHub records it as failed and redelivery repairs it.
 func TestRedisUnreachableRefuses503(t *testing.T) {
 	rs, f := redisReplicas(t, 1)
-	f.Client().Close()
+	// Redis goes away under the running replica. Stopping the server, not
+	// closing the replica's client: a client closed under a running asynq
+	// server closes asynq's cancellation channel, which asynq v0.26 reads as
+	// a nil message and panics on (a shutdown order serve never takes).
+	_ = f.Client().ShutdownNoSave(context.Background()).Err()
 	rec := rs[0].deliver(t, "pull_request", "d-down", prEvent(t, "opened", "acme/widgets", 3, "bbb"))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("Redis down: %d %s, want 503", rec.Code, rec.Body)
