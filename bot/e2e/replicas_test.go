@@ -11,18 +11,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/countersign/countersign/bot/fence"
 	"github.com/countersign/countersign/bot/fence/fencetest"
 	"github.com/countersign/countersign/bot/githubsim"
+	"github.com/countersign/countersign/bot/replicas"
 )
 
 // The multi-replica suite: three `countersign serve` processes (the real
@@ -52,11 +51,7 @@ func countersignBinary(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "countersign")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/countersign/countersign/cmd/countersign").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		binPath, buildErr = replicas.Build(dir)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -82,47 +77,24 @@ func (l *lockedBuf) String() string {
 	return l.b.String()
 }
 
-// proc is one `countersign serve` process.
-type proc struct {
-	addr string
-	// metrics is its metrics listener (probes and /metrics).
-	metrics string
-	cmd     *exec.Cmd
-	logs    *lockedBuf
-	done    chan struct{}
-}
-
-// cluster is the replicas, their Redis, the load balancer and the simulator.
+// cluster is the replicas (bot/replicas), their Redis, the load balancer
+// and the simulator.
 type cluster struct {
-	t       *testing.T
-	bin     string
-	args    []string
-	sim     *githubsim.Sim
-	redis   string
-	lbURL   string
-	inst    int64
+	t     *testing.T
+	bin   string
+	args  []string
+	sim   *githubsim.Sim
+	redis string
+	lb    *replicas.Balancer
+	lbURL string
+	inst  int64
+
 	mu      sync.Mutex
-	procs   []*proc
 	allLogs []*lockedBuf
-	next    int
-	// duplicate sends every delivery to two replicas.
-	duplicate bool
 	// killAfterAck, when set, picks deliveries whose replica is SIGKILLed
 	// right after it answered 202.
 	killAfterAck func(event string, body []byte) bool
 	killed       []int
-	// pinned, when >= 0, sends every delivery to that replica only.
-	pinned int
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func newCluster(t *testing.T, n int, extra ...string) *cluster {
@@ -140,22 +112,20 @@ func newCluster(t *testing.T, n int, extra ...string) *cluster {
 	if err := os.WriteFile(secretFile, []byte(secret), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, bin: bin, sim: sim, redis: redisURL, pinned: -1}
-	lb := httptest.NewServer(c)
+	c := &cluster{t: t, bin: bin, sim: sim, redis: redisURL, lb: replicas.NewBalancer(make([]*replicas.Process, n)...)}
+	c.lb.SetAfter(c.afterAck)
+	lb := httptest.NewServer(c.lb)
 	t.Cleanup(lb.Close)
 	c.lbURL = lb.URL
-	c.args = append([]string{"serve", "--app-id", fmt.Sprint(sim.AppID()), "--private-key-file", keyFile,
+	c.args = append([]string{"--app-id", fmt.Sprint(sim.AppID()), "--private-key-file", keyFile,
 		"--webhook-secret-file", secretFile, "--github-url", base, "--redis-url", redisURL,
 		"--public-url", lb.URL, "--log-format", "json", "--drain-timeout", "5s"}, extra...)
-	for range n {
-		c.procs = append(c.procs, c.start())
+	for i := range n {
+		c.lb.Set(i, c.start())
 	}
 	t.Cleanup(func() {
-		for _, p := range c.procs {
-			if p != nil {
-				p.cmd.Process.Kill()
-				<-p.done
-			}
+		for _, p := range c.lb.Live() {
+			p.Kill()
 		}
 	})
 	sim.SetWebhook(lb.URL+"/webhook", secret)
@@ -163,142 +133,50 @@ func newCluster(t *testing.T, n int, extra ...string) *cluster {
 }
 
 // start runs one replica and waits for its /readyz.
-func (c *cluster) start() *proc {
+func (c *cluster) start() *replicas.Process {
 	c.t.Helper()
-	addr, metrics := freeAddr(c.t), freeAddr(c.t)
-	cmd := exec.Command(c.bin, append(append([]string{}, c.args...), "--listen", addr, "--metrics-listen", metrics)...)
 	logs := &lockedBuf{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		c.t.Fatal(err)
-	}
-	p := &proc{addr: addr, metrics: metrics, cmd: cmd, logs: logs, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(p.done) }()
 	c.mu.Lock()
 	c.allLogs = append(c.allLogs, logs)
 	c.mu.Unlock()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + metrics + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("replica on %s not ready in 30s:\n%s", addr, logs)
-		}
-		time.Sleep(20 * time.Millisecond)
+	p, err := replicas.Start(context.Background(), replicas.Options{Binary: c.bin, Args: c.args, Log: logs})
+	if err != nil {
+		c.t.Fatalf("%v:\n%s", err, logs)
 	}
+	return p
+}
+
+// afterAck SIGKILLs the replica that answered 202 to a delivery killAfterAck picks.
+func (c *cluster) afterAck(f replicas.Forward) {
+	c.mu.Lock()
+	kill := c.killAfterAck
+	c.mu.Unlock()
+	if kill == nil || f.Status != http.StatusAccepted || !kill(f.Header.Get("X-GitHub-Event"), f.Body) {
+		return
+	}
+	c.kill(f.Slot)
+	c.mu.Lock()
+	c.killed = append(c.killed, f.Slot)
+	c.mu.Unlock()
 }
 
 // kill SIGKILLs replica i.
 func (c *cluster) kill(i int) {
-	c.mu.Lock()
-	p := c.procs[i]
-	c.procs[i] = nil
-	c.mu.Unlock()
-	if p != nil {
-		p.cmd.Process.Kill()
-		<-p.done
+	if p := c.lb.Set(i, nil); p != nil {
+		p.Kill()
 	}
 }
 
 // restart stops replica i gracefully (SIGTERM: it drains) and starts a new one in its place.
 func (c *cluster) restart(i int) {
-	c.mu.Lock()
-	p := c.procs[i]
-	c.procs[i] = nil
-	c.mu.Unlock()
-	if p != nil {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		<-p.done
+	if p := c.lb.Set(i, nil); p != nil {
+		p.Stop(time.Minute)
 	}
-	np := c.start()
-	c.mu.Lock()
-	c.procs[i] = np
-	c.mu.Unlock()
+	c.lb.Set(i, c.start())
 }
 
 // revive starts a replica in place of a killed one.
-func (c *cluster) revive(i int) {
-	np := c.start()
-	c.mu.Lock()
-	c.procs[i] = np
-	c.mu.Unlock()
-}
-
-// pick returns the next live replicas in round-robin order.
-func (c *cluster) pick(k int) []int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pinned >= 0 && c.procs[c.pinned] != nil {
-		return []int{c.pinned}
-	}
-	var out []int
-	for tries := 0; tries < 2*len(c.procs) && len(out) < k; tries++ {
-		i := c.next % len(c.procs)
-		c.next++
-		if c.procs[i] != nil {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
-// ServeHTTP is the load balancer.
-func (c *cluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	k := 1
-	c.mu.Lock()
-	if c.duplicate && r.Method == http.MethodPost {
-		k = 2
-	}
-	kill := c.killAfterAck
-	c.mu.Unlock()
-	targets := c.pick(k)
-	if len(targets) == 0 {
-		http.Error(w, "no replica", http.StatusBadGateway)
-		return
-	}
-	var first *http.Response
-	var firstBody []byte
-	for _, i := range targets {
-		c.mu.Lock()
-		p := c.procs[i]
-		c.mu.Unlock()
-		if p == nil {
-			continue
-		}
-		req, _ := http.NewRequest(r.Method, "http://"+p.addr+r.URL.RequestURI(), bytes.NewReader(body))
-		req.Header = r.Header.Clone()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			continue
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if first == nil {
-			first, firstBody = resp, b
-		}
-		if kill != nil && resp.StatusCode == http.StatusAccepted && kill(r.Header.Get("X-GitHub-Event"), body) {
-			c.kill(i)
-			c.mu.Lock()
-			c.killed = append(c.killed, i)
-			c.mu.Unlock()
-		}
-	}
-	if first == nil {
-		http.Error(w, "no replica answered", http.StatusBadGateway)
-		return
-	}
-	for k, v := range first.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(first.StatusCode)
-	w.Write(firstBody)
-}
+func (c *cluster) revive(i int) { c.lb.Set(i, c.start()) }
 
 // eventually polls cond for up to d.
 func (c *cluster) eventually(d time.Duration, what string, cond func() bool) {
@@ -439,11 +317,7 @@ func (c *cluster) humanDocsPR(branch string) (int, string) {
 }
 
 // pin sends every delivery to replica i (-1: round-robin again).
-func (c *cluster) pin(i int) {
-	c.mu.Lock()
-	c.pinned = i
-	c.mu.Unlock()
-}
+func (c *cluster) pin(i int) { c.lb.Pin(i) }
 
 // nextSecond waits until the clock is in a later second than now: GitHub's
 // timestamps have one second of precision, so a comment is known to follow
@@ -481,13 +355,12 @@ func (c *cluster) procOfConn(addr string) int {
 	if inode == "" {
 		return -1
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, p := range c.procs {
+	for i := range c.lb.Len() {
+		p := c.lb.Get(i)
 		if p == nil {
 			continue
 		}
-		dir := fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid)
+		dir := fmt.Sprintf("/proc/%d/fd", p.Pid())
 		fds, _ := os.ReadDir(dir)
 		for _, fd := range fds {
 			if l, err := os.Readlink(filepath.Join(dir, fd.Name())); err == nil && l == "socket:["+inode+"]" {
@@ -783,11 +656,8 @@ func TestReplicas(t *testing.T) {
 			t.Fatalf("details link %q is not under the public URL %s", link, c.lbURL)
 		}
 		check := func(when string) {
-			c.mu.Lock()
-			procs := append([]*proc(nil), c.procs...)
-			c.mu.Unlock()
-			for i, p := range procs {
-				resp, err := http.Get("http://" + p.addr + strings.TrimPrefix(link, c.lbURL))
+			for i, p := range c.lb.Live() {
+				resp, err := http.Get("http://" + p.Addr + strings.TrimPrefix(link, c.lbURL))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -807,6 +677,11 @@ func TestReplicas(t *testing.T) {
 
 	t.Run("one sweep and one redelivery per interval across the cluster", func(t *testing.T) {
 		c.t = t
+		// The scenarios above may take less than two intervals: the cluster
+		// must have lived through at least two clock-aligned ones.
+		if wait := 9*time.Second - time.Since(start); wait > 0 {
+			time.Sleep(wait)
+		}
 		for _, msg := range []string{"sweep: installations queued", "redelivery: done"} {
 			per := map[int64]int{}
 			for _, at := range c.logLines(msg) {
@@ -868,9 +743,7 @@ func TestReplicasDuplicatedDeliveries(t *testing.T) {
 	c.commandScenario("claude/once")
 	once := c.sim.Calls()[from:]
 
-	c.mu.Lock()
-	c.duplicate = true
-	c.mu.Unlock()
+	c.lb.SetCopies(2)
 	from = len(c.sim.Calls())
 	n, head := c.commandScenario("claude/dup")
 	twice := c.sim.Calls()[from:]
