@@ -157,6 +157,20 @@ func (r *recorder) countCall(ctx context.Context) {
 	r.mu.Unlock()
 }
 
+// add records an evaluation timed elsewhere (a server process's log),
+// keeping each pull request's evaluations in start order.
+func (r *recorder) add(key string, rec *evalRec) {
+	r.mu.Lock()
+	recs := r.evals[key]
+	i := sort.Search(len(recs), func(i int) bool { return recs[i].start.After(rec.start) })
+	recs = append(recs, nil)
+	copy(recs[i+1:], recs[i:])
+	recs[i] = rec
+	r.evals[key] = recs
+	r.mu.Unlock()
+	r.gen.Add(1)
+}
+
 // reset forgets the evaluations recorded so far.
 func (r *recorder) reset() {
 	r.mu.Lock()
@@ -374,17 +388,21 @@ func (f *front) serve(b *bot, w http.ResponseWriter, h http.Header, body []byte)
 	sw := &statusWriter{ResponseWriter: w}
 	start := time.Now()
 	b.srv.ServeHTTP(sw, req)
-	d := time.Since(start)
+	f.observe(sw.status, time.Since(start), start, body)
+	return sw.status
+}
+
+// observe records one delivery the server answered with status after took.
+func (f *front) observe(status int, took time.Duration, start time.Time, body []byte) {
 	f.received.Add(1)
 	f.mu.Lock()
-	f.acks = append(f.acks, d)
-	f.statuses[sw.status]++
+	f.acks = append(f.acks, took)
+	f.statuses[status]++
 	f.mu.Unlock()
 	select {
 	case f.arrivals <- arrival{at: start, body: body}:
 	default: // the breakdown is best effort; never slow the sender
 	}
-	return sw.status
 }
 
 // arrival is one delivery handed to the server, for the latency breakdown.

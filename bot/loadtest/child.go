@@ -1,37 +1,39 @@
 package loadtest
 
 import (
-	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
+	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
+	"sync"
 	"time"
 
+	"github.com/countersign/countersign/bot/replicas"
 	"github.com/countersign/countersign/bot/server"
 )
 
-// child is the bot run as its own process ('countersign serve'), so that its
-// memory is measured apart from the simulator's.
-type child struct {
-	cmd     *exec.Cmd
-	addr    string // host:port it serves the webhook on
-	opsAddr string // host:port it serves the probes and /metrics on
-	dir     string // holds the private key file
-	done    chan error
+// procs is the bot run as separate 'countersign serve' processes
+// (bot/replicas): one (Options.ServerBinary alone), so that its memory is
+// measured apart from the simulator's, or Options.Replicas of them sharing
+// a redis-server, behind a round-robin balancer the simulator posts to.
+type procs struct {
+	l     *run
+	dir   string // holds the private key file
+	env   []string
+	redis *replicas.Redis
+	lb    *replicas.Balancer
+	hook  *httptest.Server
 }
 
-// startChild starts 'bin serve' configured through COUNTERSIGN_* variables
-// to talk to the simulator, and waits until it is ready.
-func (l *run) startChild(ctx context.Context) (*child, error) {
+// startProcs starts the server processes, configured through COUNTERSIGN_*
+// variables to talk to the simulator, and waits until each is ready.
+func (l *run) startProcs(ctx context.Context) (*procs, error) {
 	dir, err := os.MkdirTemp("", "countersign-loadtest-")
 	if err != nil {
 		return nil, err
@@ -41,157 +43,161 @@ func (l *run) startChild(ctx context.Context) (*child, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	// Free loopback ports: taken and released, then given to the child.
-	var addrs []string
-	for range 2 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
-		addrs = append(addrs, ln.Addr().String())
-		ln.Close()
-	}
-	addr, metrics := addrs[0], addrs[1]
-	cmd := exec.Command(l.opt.ServerBinary, "serve")
-	cmd.Env = append(os.Environ(),
-		"COUNTERSIGN_APP_ID="+strconv.FormatInt(l.sim.AppID(), 10),
-		"COUNTERSIGN_PRIVATE_KEY_FILE="+keyFile,
-		"COUNTERSIGN_WEBHOOK_SECRET="+l.secret,
-		"COUNTERSIGN_GITHUB_URL="+l.base,
-		"COUNTERSIGN_LISTEN="+addr,
-		"COUNTERSIGN_METRICS_LISTEN="+metrics,
-		"COUNTERSIGN_WORKERS="+strconv.Itoa(l.opt.Workers),
-		"COUNTERSIGN_QUEUE_SIZE="+strconv.Itoa(l.opt.QueueSize),
-		"COUNTERSIGN_LOG_LEVEL=warn",
-		"COUNTERSIGN_LOG_FORMAT=text",
+	p := &procs{l: l, dir: dir}
+	p.env = []string{
+		"COUNTERSIGN_APP_ID=" + strconv.FormatInt(l.sim.AppID(), 10),
+		"COUNTERSIGN_PRIVATE_KEY_FILE=" + keyFile,
+		"COUNTERSIGN_WEBHOOK_SECRET=" + l.secret,
+		"COUNTERSIGN_GITHUB_URL=" + l.base,
+		"COUNTERSIGN_WORKERS=" + strconv.Itoa(l.opt.Workers),
+		"COUNTERSIGN_QUEUE_SIZE=" + strconv.Itoa(l.opt.QueueSize),
+		// Info, as JSON: each "evaluated" record times an evaluation
+		// (evalLog), as the in-process recorder does.
+		"COUNTERSIGN_LOG_LEVEL=info",
+		"COUNTERSIGN_LOG_FORMAT=json",
 		"COUNTERSIGN_SWEEP_INTERVAL=0",
 		"COUNTERSIGN_REDELIVER_WINDOW=0",
-	)
-	cmd.Stdout = io.Discard
-	cmd.Stderr = io.Discard
-	if l.opt.Log != nil {
-		cmd.Stderr = l.opt.Log
 	}
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("loadtest: starting %s serve: %w", l.opt.ServerBinary, err)
-	}
-	c := &child{cmd: cmd, addr: addr, opsAddr: metrics, dir: dir, done: make(chan error, 1)}
-	go func() { c.done <- cmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + metrics + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return c, nil
-			}
-		}
-		select {
-		case err := <-c.done:
+	n := max(l.opt.Replicas, 1)
+	if l.opt.Replicas > 0 {
+		if p.redis, err = replicas.StartRedis(ctx); err != nil {
 			os.RemoveAll(dir)
-			return nil, fmt.Errorf("loadtest: the server process exited before it was ready: %v", err)
-		case <-ctx.Done():
-			c.stop()
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+			return nil, fmt.Errorf("loadtest: --replicas: %w", err)
 		}
-		if time.Now().After(deadline) {
-			c.stop()
-			return nil, errors.New("loadtest: the server process was not ready within 30s")
-		}
+		p.env = append(p.env, "COUNTERSIGN_REDIS_URL="+p.redis.URL)
 	}
+	p.lb = replicas.NewBalancer(make([]*replicas.Process, n)...)
+	p.lb.SetAfter(func(f replicas.Forward) {
+		if f.Header.Get("X-GitHub-Event") != "" {
+			l.front.observe(f.Status, f.Took, f.Start, f.Body)
+		}
+	})
+	p.hook = httptest.NewServer(p.lb)
+	for i := range n {
+		rp, err := p.start(ctx)
+		if err != nil {
+			p.stop()
+			return nil, err
+		}
+		p.lb.Set(i, rp)
+	}
+	return p, nil
 }
 
-// url is where the simulator posts webhooks to the child.
-func (c *child) url() string { return "http://" + c.addr + "/webhook" }
-
-// stop terminates the child (SIGTERM, then SIGKILL after 10 s) and removes its key.
-func (c *child) stop() {
-	defer os.RemoveAll(c.dir)
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(10 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-	}
+// start runs one replica.
+func (p *procs) start(ctx context.Context) (*replicas.Process, error) {
+	return replicas.Start(ctx, replicas.Options{Binary: p.l.opt.ServerBinary, Env: p.env, Log: &evalLog{l: p.l}})
 }
 
-// status reads a field of /proc/<pid>/status in MB (VmHWM: the peak resident
-// set; VmRSS: the current one), or 0 where there is no /proc.
-func (c *child) status(field string) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			var kb float64
-			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
-			return kb / 1024
+// url is where the simulator posts webhooks: the balancer.
+func (p *procs) url() string { return p.hook.URL + "/webhook" }
+
+// stop terminates every replica (SIGTERM, then SIGKILL after 10 s), the
+// balancer and Redis, and removes the key.
+func (p *procs) stop() {
+	for i := range p.lb.Len() {
+		if rp := p.lb.Set(i, nil); rp != nil {
+			rp.Stop(10 * time.Second)
 		}
 	}
-	return 0
+	p.hook.Close()
+	if p.redis != nil {
+		p.redis.Close()
+	}
+	os.RemoveAll(p.dir)
 }
 
-// metrics sums each of the child's metrics named in want (over all labels).
-func (c *child) metrics(want ...string) (map[string]float64, error) {
-	resp, err := http.Get("http://" + c.opsAddr + "/metrics")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		for _, w := range want {
-			if rest, ok := strings.CutPrefix(line, w); ok && (strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "{")) {
-				f := strings.Fields(line)
-				if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
-					out[w] += v
-				}
+// metricInFlight is the server's gauge of evaluations running.
+const metricInFlight = "countersign_evaluations_in_flight"
+
+// killAndRestart SIGKILLs the replica in slot i, as a crash or an OOM kill
+// would, keeps it down for down, and starts a new one in its place. It
+// waits (up to 5 s) for the replica to be running an evaluation, so the kill leaves
+// a task its lease must recover, and returns how many it was running.
+func (p *procs) killAndRestart(i int, down time.Duration) (running int, err error) {
+	running = -1
+	if rp := p.lb.Get(i); rp != nil {
+		running = 0
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+			// Evaluations running, in memory and with Redis alike.
+			m, err := rp.Metrics(metricInFlight)
+			if err == nil && m[metricInFlight] > 0 {
+				running = int(m[metricInFlight])
+				break
 			}
 		}
+		p.lb.Set(i, nil)
+		rp.Kill()
 	}
-	return out, sc.Err()
-}
-
-// deliveries is how many webhooks the child has received.
-func (c *child) deliveries() int64 {
-	m, err := c.metrics("countersign_webhook_deliveries_total")
+	time.Sleep(down)
+	rp, err := p.start(context.Background())
 	if err != nil {
-		return 0
+		return running, err
 	}
-	return int64(m["countersign_webhook_deliveries_total"])
+	p.lb.Set(i, rp)
+	return running, nil
 }
 
-// settleChild waits until the simulator has sent every webhook and the child
-// has nothing queued or running, three polls in a row.
-func (l *run) settleChild(ctx context.Context, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	quiet := 0
-	last := int64(-1)
-	for {
-		if err := l.sim.WaitDeliveries(ctx); err != nil {
-			return fmt.Errorf("webhooks still queued in the simulator: %w", err)
+// status sums a /proc status field (VmHWM, VmRSS) in MB over the live replicas.
+func (p *procs) status(field string) float64 {
+	sum := 0.0
+	for _, rp := range p.lb.Live() {
+		sum += rp.Status(field)
+	}
+	return sum
+}
+
+// idle reports whether no replica has work queued or running (server.IdleIn
+// over each one's metrics) and, with Redis, the shared queue holds no task
+// (countersign_queue_tasks, every state: pending, scheduled, active and
+// retry, so a dead replica's task counts until it is recovered).
+func (p *procs) idle() (bool, error) {
+	live := p.lb.Live()
+	if len(live) == 0 {
+		return false, errors.New("no replica is running")
+	}
+	for _, rp := range live {
+		select {
+		case <-rp.Done():
+			return false, fmt.Errorf("a server process exited: %v", rp.Err())
+		default:
 		}
-		m, err := l.child.metrics(append([]string{"countersign_webhook_deliveries_total"}, server.IdleGauges...)...)
-		idle := err == nil && server.IdleIn(func(name string) (float64, error) {
+		m, err := rp.Metrics(append([]string{"countersign_queue_tasks"}, server.IdleGauges...)...)
+		if err != nil {
+			return false, nil
+		}
+		idle := server.IdleIn(func(name string) (float64, error) {
 			v, ok := m[name]
 			if !ok {
 				return 0, fmt.Errorf("the server process does not export %s", name)
 			}
 			return v, nil
 		})
-		if idle && int64(m["countersign_webhook_deliveries_total"]) == last {
+		if !idle || m["countersign_queue_tasks"] != 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// settleProcs waits until the simulator has sent every webhook and the
+// replicas are idle, three polls in a row with no delivery forwarded and
+// no evaluation recorded meanwhile.
+func (l *run) settleProcs(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	quiet := 0
+	last, lastGen := int64(-1), int64(-1)
+	for {
+		if err := l.sim.WaitDeliveries(ctx); err != nil {
+			return fmt.Errorf("webhooks still queued in the simulator: %w", err)
+		}
+		idle, err := l.procs.idle()
+		if err != nil {
+			return err
+		}
+		n, gen := l.procs.lb.Forwarded(), l.rec.gen.Load()
+		if idle && n == last && gen == lastGen {
 			quiet++
 			if quiet >= 3 {
 				return nil
@@ -199,25 +205,56 @@ func (l *run) settleChild(ctx context.Context, timeout time.Duration) error {
 		} else {
 			quiet = 0
 		}
-		if err == nil {
-			last = int64(m["countersign_webhook_deliveries_total"])
-		}
+		last, lastGen = n, gen
 		select {
 		case <-ctx.Done():
 			return errors.New("work still queued after " + timeout.String())
-		case err := <-l.child.done:
-			l.child.done <- err
-			return fmt.Errorf("the server process exited: %v", err)
-		case <-time.After(20 * time.Millisecond):
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
-// evaluations is how many evaluations the child has finished.
-func (c *child) evaluations() int64 {
-	m, err := c.metrics("countersign_evaluation_duration_seconds_count")
-	if err != nil {
-		return 0
-	}
-	return int64(m["countersign_evaluation_duration_seconds_count"])
+// evalLog reads one replica's JSON log: each "evaluated" record is an
+// evaluation (its end, and its start from its duration) for the recorder;
+// warnings and errors go on to Options.Log.
+type evalLog struct {
+	l    *run
+	mu   sync.Mutex
+	part []byte
 }
+
+func (e *evalLog) Write(b []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.part = append(e.part, b...)
+	for {
+		i := bytes.IndexByte(e.part, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		e.line(e.part[:i])
+		e.part = e.part[i+1:]
+	}
+}
+
+func (e *evalLog) line(b []byte) {
+	var r struct {
+		Time     time.Time     `json:"time"`
+		Level    string        `json:"level"`
+		Msg      string        `json:"msg"`
+		Repo     string        `json:"repo"`
+		PR       int           `json:"pr"`
+		Duration time.Duration `json:"duration"`
+	}
+	if json.Unmarshal(b, &r) != nil {
+		return
+	}
+	if r.Msg == "evaluated" && r.Repo != "" {
+		e.l.rec.add(r.Repo+"#"+strconv.Itoa(r.PR), &evalRec{start: r.Time.Add(-r.Duration), end: r.Time, ok: true})
+	}
+	if w := e.l.opt.Log; w != nil && (r.Level == "WARN" || r.Level == "ERROR") {
+		fmt.Fprintf(w, "%s\n", b)
+	}
+}
+
+var _ io.Writer = (*evalLog)(nil)

@@ -70,6 +70,12 @@ type Options struct {
 	// in-process hooks); correctness is checked as always. Fault profiles
 	// and Deliveries are not supported in this mode.
 	ServerBinary string
+	// Replicas, when above 0, runs that many 'ServerBinary serve' processes
+	// sharing one redis-server the load test starts (--redis-url), behind a
+	// round-robin load balancer the simulator posts to. Change to check is
+	// timed from their logs; the fault profile may be "replica-kill" (with
+	// 2 or more replicas) or none.
+	Replicas int
 }
 
 func (o *Options) defaults() {
@@ -182,18 +188,19 @@ type run struct {
 	insts     map[string]int64 // repo -> installation
 	nextPR    atomic.Int64
 
-	mu          sync.Mutex
-	prs         []*prState
-	heads       map[string]*headInfo // repo@sha
-	mutations   []mutation
-	kinds       map[string]int
-	progress    io.Writer
-	events      []string // restarts, for traces
-	restarts    atomic.Int64
-	base0       int64      // deliveries before the measured run
-	botMu       sync.Mutex // held while the bot is being restarted
-	child       *child     // the bot as a separate process (Options.ServerBinary)
-	childEvals0 int64      // the child's evaluations before the measured run
+	mu        sync.Mutex
+	prs       []*prState
+	heads     map[string]*headInfo // repo@sha
+	mutations []mutation
+	kinds     map[string]int
+	progress  io.Writer
+	events    []string // restarts, for traces
+	restarts  atomic.Int64
+	// killedRunning is how much work the killed replica was running (replica-kill).
+	killedRunning atomic.Int64
+	base0         int64      // deliveries before the measured run
+	botMu         sync.Mutex // held while the bot is being restarted
+	procs         *procs     // the bot as separate processes (Options.ServerBinary)
 }
 
 func (l *run) logf(format string, a ...any) {
@@ -231,17 +238,28 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	rep := &Report{Options: o, Profile: prof.Name, ProfileText: prof.Text, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	hookURL := l.hook.URL + "/webhook"
+	if prof.replicaKill && o.Replicas < 2 {
+		return nil, errors.New("loadtest: the replica-kill campaign needs 2 or more replicas")
+	}
+	if o.Replicas > 0 && o.ServerBinary == "" {
+		return nil, errors.New("loadtest: replicas need the server binary")
+	}
 	if o.ServerBinary != "" {
-		if prof.Name != "none" || o.Deliveries > 0 {
-			return nil, errors.New("loadtest: with the server as a separate process, no fault profile and no delivery count")
+		if (prof.Name != "none" && !prof.replicaKill) || o.Deliveries > 0 {
+			return nil, errors.New("loadtest: with the server as separate processes, no fault profile but replica-kill, and no delivery count")
 		}
-		c, err := l.startChild(ctx)
+		if prof.replicaKill {
+			// Work a killed replica was running waits for its lease to lapse.
+			o.SettleTimeout = max(o.SettleTimeout, 4*time.Minute)
+			l.opt.SettleTimeout = o.SettleTimeout
+		}
+		p, err := l.startProcs(ctx)
 		if err != nil {
 			return nil, err
 		}
-		l.child = c
-		defer c.stop()
-		hookURL = c.url()
+		l.procs = p
+		defer p.stop()
+		hookURL = p.url()
 	} else {
 		var err error
 		if l.bot, err = l.newBot(); err != nil {
@@ -270,8 +288,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Sync = l.syncStats(time.Since(start))
 	l.logf("initial sync: %d evaluations in %.1fs", rep.Sync.Evaluations, rep.Sync.Seconds)
 	rep.Memory.AfterSync = memNow()
-	if l.child != nil {
-		rep.Memory.ServerAfterSyncRSSMB = l.child.status("VmRSS")
+	if l.procs != nil {
+		rep.Memory.ServerAfterSyncRSSMB = l.procs.status("VmRSS")
 	}
 
 	// The measured run.
@@ -281,11 +299,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	_ = l.sim.CheckRunWrites() // (kept for the safety check over the whole history)
 	undo := prof.apply(l)
 	l.base0 = l.front.received.Load() + l.front.refused.Load()
-	var childBase int64
-	if l.child != nil {
-		childBase = l.child.deliveries()
-		l.childEvals0 = l.child.evaluations()
-	}
 	if o.CPUProfile != nil {
 		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
 			return nil, fmt.Errorf("loadtest: CPU profile: %w", err)
@@ -300,9 +313,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		pprof.StopCPUProfile()
 	}
 	received := l.front.received.Load() + l.front.refused.Load() - l.base0
-	if l.child != nil {
-		received = l.child.deliveries() - childBase
-	}
 	rep.Load.Seconds = mdur.Seconds()
 	l.logf("drove %d mutations in %.1fs", len(l.mutations), mdur.Seconds())
 
@@ -316,9 +326,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	l.logf("settled in %.1fs", rep.Load.SettleSeconds)
 	l.fillLoad(rep, received, mdur)
 	rep.Memory.fill()
-	if l.child != nil {
-		rep.Memory.ServerPeakRSSMB = l.child.status("VmHWM")
-		rep.Memory.ServerRSSMB = l.child.status("VmRSS")
+	if l.procs != nil {
+		rep.Memory.ServerPeakRSSMB = l.procs.status("VmHWM")
+		rep.Memory.ServerRSSMB = l.procs.status("VmRSS")
 	}
 
 	// Verdicts before any sweep: with no faults, nothing may be lost or stale.
@@ -330,7 +340,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.BeforeSweep = l.compare(exp)
 	l.logf("before sweep: %d of %d pull requests as expected", rep.BeforeSweep.Correct, rep.BeforeSweep.PullRequests)
 
-	if l.child == nil && (prof.Name != "none" || len(rep.BeforeSweep.Mismatches) > 0) {
+	if l.procs == nil && (prof.Name != "none" || len(rep.BeforeSweep.Mismatches) > 0) {
 		// One sweep, as --sweep-interval runs it: the open pull requests
 		// whose check is missing, unfinished, failed or older than their
 		// last change are evaluated again.
@@ -605,10 +615,22 @@ func (l *run) simIdle() bool {
 	return l.sim.WaitDeliveries(ctx) == nil
 }
 
-// restart kills the bot as a crash would, keeps it down, and starts a new one.
+// restart kills the bot as a crash would, keeps it down, and starts a new
+// one; with replicas, it SIGKILLs the first replica and starts another in
+// its place while the others take the deliveries.
 func (l *run) restart(down time.Duration) {
-	l.logf("killing the server")
 	l.restarts.Add(1)
+	if l.procs != nil {
+		l.logf("killing replica 0 (SIGKILL) once it runs work")
+		running, err := l.procs.killAndRestart(0, down)
+		if err != nil {
+			panic("loadtest: restarting the replica: " + err.Error())
+		}
+		l.killedRunning.Store(int64(running))
+		l.logf("replica 0 was killed running %d pieces of work; a new one started", running)
+		return
+	}
+	l.logf("killing the server")
 	l.botMu.Lock()
 	defer l.botMu.Unlock()
 	old := l.bot
@@ -630,8 +652,8 @@ func (l *run) restart(down time.Duration) {
 // front has passed on every delivery it held, and the server is idle
 // (server.IdleIn), three polls in a row with no evaluation started.
 func (l *run) settle(ctx context.Context, timeout time.Duration) error {
-	if l.child != nil {
-		return l.settleChild(ctx, timeout)
+	if l.procs != nil {
+		return l.settleProcs(ctx, timeout)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -202,9 +202,6 @@ func (l *run) syncStats(d time.Duration) SyncStats {
 	for _, recs := range l.rec.snapshot() {
 		n += len(recs)
 	}
-	if l.child != nil {
-		n = int(l.child.evaluations())
-	}
 	return SyncStats{Evaluations: n, Seconds: d.Seconds(), PerSecond: float64(n) / d.Seconds()}
 }
 
@@ -252,6 +249,9 @@ type LoadStats struct {
 	Refused         int64             `json:"refused_while_down"`
 	DroppedBySim    int               `json:"dropped_by_github"`
 	Restarts        int64             `json:"restarts"`
+	// KilledRunning is how much work the SIGKILLed replica was running
+	// (replica-kill): tasks that wait for their lease to lapse in Redis.
+	KilledRunning int64 `json:"killed_replica_running,omitempty"`
 	// CPUSeconds is the process's CPU time over the run (simulator included).
 	CPUSeconds float64 `json:"cpu_seconds"`
 	// SaturatedSeconds is how long the driver held back because the
@@ -279,6 +279,7 @@ func (l *run) fillLoad(rep *Report, received int64, d time.Duration) {
 	ld.Mutations = l.kinds
 	ld.Duplicated, ld.Reordered, ld.Refused = l.front.dups.Load(), l.front.reorders.Load(), l.front.refused.Load()
 	ld.Restarts = l.restarts.Load()
+	ld.KilledRunning = l.killedRunning.Load()
 	for _, dv := range l.sim.Deliveries() {
 		if dv.Dropped {
 			ld.DroppedBySim++
@@ -363,12 +364,6 @@ func (l *run) fillLoad(rep *Report, received int64, d time.Duration) {
 		ld.CallsByRoute[c.Method+" "+c.Route]++
 	}
 	ld.CallsOutside = l.rec.outside.Load()
-	if l.child != nil {
-		// Counted by the child's own metrics: deliveries received and
-		// evaluations finished during the run.
-		ld.Deliveries = received
-		ld.Evaluations = int(l.child.evaluations() - l.childEvals0)
-	}
 	if ld.Deliveries > 0 {
 		ld.CallsPerDeliv = float64(ld.Calls) / float64(ld.Deliveries)
 	}

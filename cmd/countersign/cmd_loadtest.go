@@ -41,6 +41,7 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run to this file")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	fs.BoolVar(&serverProcess, "server-process", false, "run the bot as a separate 'countersign serve' process and report its own peak RSS (no fault profile, no --deliveries; latencies are not measured)")
+	fs.IntVar(&o.Replicas, "replicas", 0, "run the bot as N 'countersign serve' processes sharing one redis-server (started here), behind a round-robin balancer (faults: none or replica-kill)")
 	fs.BoolVar(&serverLog, "server-log", false, "the server's warnings on stderr")
 	if code, ok := parseFlags(fs, args, s); !ok {
 		return code
@@ -57,11 +58,31 @@ func runLoadtest(ctx context.Context, args []string, s streams) int {
 		fmt.Fprintln(s.err, "countersign loadtest: --repos, --prs, --rate, --workers and --senders must be positive (--workers and --senders at most 1024)")
 		return exitError
 	}
-	if serverProcess {
+	if o.Replicas < 0 || o.Replicas > 16 {
+		fmt.Fprintln(s.err, "countersign loadtest: --replicas must be from 1 to 16")
+		return exitError
+	}
+	if o.Faults == "replica-kill" && o.Replicas < 2 {
+		fmt.Fprintln(s.err, "countersign loadtest: --faults replica-kill needs --replicas 2 or more")
+		return exitError
+	}
+	if o.Replicas > 0 {
+		if o.Faults != "none" && o.Faults != "replica-kill" {
+			fmt.Fprintln(s.err, "countersign loadtest: --replicas takes --faults none or replica-kill")
+			return exitError
+		}
+		if o.Deliveries > 0 {
+			fmt.Fprintln(s.err, "countersign loadtest: --replicas takes no --deliveries")
+			return exitError
+		}
+		serverProcess = true
+	} else if serverProcess {
 		if o.Faults != "none" || o.Deliveries > 0 {
 			fmt.Fprintln(s.err, "countersign loadtest: --server-process takes no --faults and no --deliveries")
 			return exitError
 		}
+	}
+	if serverProcess {
 		exe, err := os.Executable()
 		if err != nil {
 			fmt.Fprintf(s.err, "countersign loadtest: --server-process: %v\n", err)
