@@ -100,6 +100,13 @@ func New(o Options) (*App, error) {
 	gh := o.GitHub
 	gh.AppID, gh.PrivateKeyPEM, gh.BaseURL = set.AppID, set.PrivateKeyPEM, set.GitHubURL
 	gh.Registerer, gh.Logger = reg, log
+	if gh.RateLimits == nil {
+		gh.RateLimits = o.Stores.RateLimits
+	}
+	if gh.RateLimits == nil && o.Shared != nil {
+		// Every replica spends against the one budget of an installation.
+		gh.RateLimits = state.NewRedisStores(o.Shared.Client()).RateLimits
+	}
 	client, err := ghapp.New(gh)
 	if err != nil {
 		return nil, fmt.Errorf("app: the GitHub App client: %w", err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
+	"github.com/countersign/countersign/bot/state"
 	"github.com/golang-jwt/jwt/v4"
 	"github.com/google/go-github/v62/github"
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,6 +55,11 @@ type Options struct {
 	MaxRateLimitWait time.Duration
 	// AttemptTimeout bounds one HTTP attempt, reading the body included; default 30s.
 	AttemptTimeout time.Duration
+	// RateLimits keeps each installation's rate-limit state where every
+	// replica reads it (bot/state, in Redis for replicas), so RateLimit
+	// answers with the lowest count any of them saw; nil means this
+	// process's view only.
+	RateLimits state.RateLimits
 	// CacheEntries bounds the conditional-request cache; default 4096, negative disables it.
 	CacheEntries int
 	// CacheMaxBody is the largest response body cached; default 1 MiB.

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/countersign/countersign/bot/state"
 )
 
 // RateLimitError is returned (wrapped in a *url.Error by net/http) when GitHub
@@ -171,7 +173,7 @@ func (t *transport) retry(req *http.Request, route string) (*http.Response, erro
 			}
 			continue
 		}
-		t.a.noteRemaining(t.inst, resp.Header)
+		t.a.noteRemaining(ctx, t.inst, resp.Header)
 		if resp.Header.Get("X-RateLimit-Remaining") == "0" {
 			// The last call of the hour succeeded; the next would not.
 			if reset := parseReset(resp.Header); !reset.IsZero() && isCore(resp.Header) {
@@ -368,14 +370,35 @@ type RateLimit struct {
 
 // RateLimit returns what the latest response said of an installation's
 // (0: the app's own) core rate limit; ok is false before any response.
+// With Options.RateLimits it is the lowest count any replica saw in the
+// latest window (state.Merge), read with a short timeout; when the shared
+// record cannot be read, this process's own view.
 func (a *App) RateLimit(installationID int64) (RateLimit, bool) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	rl, ok := a.remaining[installationID]
-	return rl, ok
+	a.mu.Unlock()
+	if a.opt.RateLimits == nil {
+		return rl, ok
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	shared, known, err := a.opt.RateLimits.RateLimit(ctx, installationID)
+	if err != nil {
+		a.log.Warn("the shared rate-limit state could not be read; using this replica's", "installation", installationID, "err", err)
+		return rl, ok
+	}
+	m := state.Merge(toState(rl), ok, shared)
+	if !known {
+		m = toState(rl)
+	}
+	return RateLimit{Remaining: m.Remaining, Limit: m.Limit, Reset: m.Reset, At: m.At}, ok || known
 }
 
-func (a *App) noteRemaining(inst int64, h http.Header) {
+func toState(rl RateLimit) state.RateLimit {
+	return state.RateLimit{Remaining: rl.Remaining, Limit: rl.Limit, Reset: rl.Reset, At: rl.At}
+}
+
+func (a *App) noteRemaining(ctx context.Context, inst int64, h http.Header) {
 	if !isCore(h) || h.Get("X-From-Cache") != "" {
 		return
 	}
@@ -384,7 +407,13 @@ func (a *App) noteRemaining(inst int64, h http.Header) {
 	if err1 != nil || err2 != nil || lim <= 0 {
 		return
 	}
+	rl := RateLimit{Remaining: rem, Limit: lim, Reset: parseReset(h), At: a.opt.Now()}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.remaining[inst] = RateLimit{Remaining: rem, Limit: lim, Reset: parseReset(h), At: a.opt.Now()}
+	a.remaining[inst] = rl
+	a.mu.Unlock()
+	if a.opt.RateLimits != nil {
+		if err := a.opt.RateLimits.NoteRateLimit(context.WithoutCancel(ctx), inst, toState(rl)); err != nil {
+			a.log.Debug("the rate-limit state could not be shared", "installation", inst, "err", err)
+		}
+	}
 }

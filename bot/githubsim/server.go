@@ -330,12 +330,20 @@ func (s *state) authenticate(c *reqCtx) (string, int) {
 			r := s.repos[strings.ToLower(owner+"/"+name)]
 			if r == nil || !t.inst.covers(r) || (t.repos != nil && !t.repos[r]) {
 				c.notFound()
-				return bucket, 5000
+				return bucket, s.installationLimit()
 			}
 			c.repo = r
 		}
 	}
-	return bucket, 5000
+	return bucket, s.installationLimit()
+}
+
+// installationLimit is an installation token's hourly core rate limit.
+func (s *state) installationLimit() int {
+	if s.opt.InstallationRateLimit > 0 {
+		return s.opt.InstallationRateLimit
+	}
+	return 5000
 }
 
 // verifyJWT checks an app JWT as GitHub does and returns GitHub's message on failure.

@@ -21,6 +21,9 @@ type Options struct {
 	WebhookSecret string          // HMAC key for X-Hub-Signature(-256)
 	TokenTTL      time.Duration   // installation token lifetime, default 1h
 	Now           func() time.Time
+	// InstallationRateLimit is an installation token's hourly core rate
+	// limit (X-RateLimit-Limit); 0 means GitHub's 5,000.
+	InstallationRateLimit int
 	// Seed seeds the fault and delivery-drop RNG; 0 means 1.
 	Seed int64
 	// DeliveryWorkers is how many webhook deliveries are POSTed at once.

@@ -153,7 +153,36 @@ func (s *MemoryReliances) PutReliance(_ context.Context, repo string, number int
 	return nil
 }
 
+// MemoryRateLimits is a RateLimits in memory (one record per installation).
+type MemoryRateLimits struct {
+	mu sync.Mutex
+	m  map[int64]RateLimit
+}
+
+// NewMemoryRateLimits returns an empty RateLimits.
+func NewMemoryRateLimits() *MemoryRateLimits {
+	return &MemoryRateLimits{m: map[int64]RateLimit{}}
+}
+
+// RateLimit returns the record of installation.
+func (s *MemoryRateLimits) RateLimit(_ context.Context, installation int64) (RateLimit, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.m[installation]
+	return r, ok, nil
+}
+
+// NoteRateLimit merges an observation into installation's record (Merge).
+func (s *MemoryRateLimits) NoteRateLimit(_ context.Context, installation int64, r RateLimit) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.m[installation]
+	s.m[installation] = Merge(old, ok, r)
+	return nil
+}
+
 var (
+	_ RateLimits     = (*MemoryRateLimits)(nil)
 	_ Reliances      = (*MemoryReliances)(nil)
 	_ CheckRuns      = (*MemoryCheckRuns)(nil)
 	_ HeadMoves      = (*MemoryHeadMoves)(nil)

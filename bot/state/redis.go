@@ -32,7 +32,7 @@ const (
 // uses the same Redis, each record with a TTL.
 func NewRedisStores(rdb redis.UniversalClient) Stores {
 	r := redisStores{rdb}
-	return Stores{CheckRuns: r, HeadMoves: r, EditedComments: r, Reliances: r}
+	return Stores{CheckRuns: r, HeadMoves: r, EditedComments: r, Reliances: r, RateLimits: r}
 }
 
 type redisStores struct{ rdb redis.UniversalClient }
@@ -114,7 +114,57 @@ func (r redisStores) PutReliance(ctx context.Context, repo string, number int, r
 	return r.put(ctx, redisKey("reliance", repo, strconv.Itoa(number)), rl, RedisRelianceTTL)
 }
 
+// RedisRateLimitTTL bounds a rate-limit record past its window's reset
+// (and one whose reset is unknown): it matters only until then.
+const RedisRateLimitTTL = time.Hour
+
+func rateLimitKey(installation int64) string {
+	return redisPrefix + "ratelimit:" + strconv.FormatInt(installation, 10)
+}
+
+// noteRateLimit is Merge in Redis: KEYS[1] the record; ARGV[1] the
+// observation (JSON), ARGV[2] its reset and ARGV[3] its remaining, ARGV[4]
+// the TTL in milliseconds. The record's own reset and remaining are kept
+// beside the JSON in a hash, so the script compares numbers only.
+var noteRateLimit = redis.NewScript(`
+local reset = redis.call("HGET", KEYS[1], "reset")
+local remaining = redis.call("HGET", KEYS[1], "remaining")
+local r, n = tonumber(ARGV[2]), tonumber(ARGV[3])
+if not reset or not remaining or r > tonumber(reset) or (r == tonumber(reset) and n < tonumber(remaining)) then
+  redis.call("HSET", KEYS[1], "json", ARGV[1], "reset", ARGV[2], "remaining", ARGV[3])
+  redis.call("PEXPIRE", KEYS[1], ARGV[4])
+  return 1
+end
+return 0`)
+
+// RateLimit returns the record of installation.
+func (r redisStores) RateLimit(ctx context.Context, installation int64) (RateLimit, bool, error) {
+	var rl RateLimit
+	b, err := r.rdb.HGet(ctx, rateLimitKey(installation), "json").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return rl, false, nil
+	}
+	if err != nil {
+		return rl, false, err
+	}
+	return rl, true, json.Unmarshal(b, &rl)
+}
+
+// NoteRateLimit merges an observation into installation's record (Merge), atomically.
+func (r redisStores) NoteRateLimit(ctx context.Context, installation int64, rl RateLimit) error {
+	b, err := json.Marshal(rl)
+	if err != nil {
+		return err
+	}
+	ttl := RedisRateLimitTTL
+	if d := time.Until(rl.Reset); d > 0 {
+		ttl += d
+	}
+	return noteRateLimit.Run(ctx, r.rdb, []string{rateLimitKey(installation)}, b, rl.Reset.Unix(), rl.Remaining, ttl.Milliseconds()).Err()
+}
+
 var (
+	_ RateLimits     = redisStores{}
 	_ Reliances      = redisStores{}
 	_ CheckRuns      = redisStores{}
 	_ HeadMoves      = redisStores{}

@@ -103,6 +103,44 @@ type Reliances interface {
 	PutReliance(ctx context.Context, repo string, number int, r Reliance) error
 }
 
+// RateLimit is what GitHub last said of an installation's primary (core)
+// rate limit, as any replica observed it.
+type RateLimit struct {
+	// Remaining and Limit are X-RateLimit-Remaining and X-RateLimit-Limit.
+	Remaining int `json:"remaining"`
+	Limit     int `json:"limit"`
+	// Reset is when the window resets (X-RateLimit-Reset, whole seconds).
+	Reset time.Time `json:"reset"`
+	// At is when the response came.
+	At time.Time `json:"at"`
+}
+
+// RateLimits records the rate-limit state of each installation, so that
+// every replica spends against the one budget GitHub keeps per
+// installation. A record matters until its window resets; a lost record
+// reads as unknown, as before any call.
+type RateLimits interface {
+	// RateLimit returns the record of installation, and false when there is none.
+	RateLimit(ctx context.Context, installation int64) (RateLimit, bool, error)
+	// NoteRateLimit merges an observation into installation's record: one
+	// of a later window replaces it, one of the same window is kept only
+	// when fewer calls remain (GitHub only counts down within a window, so
+	// the lowest count seen is the newest), an older window's is ignored.
+	NoteRateLimit(ctx context.Context, installation int64, r RateLimit) error
+}
+
+// Merge returns the record that NoteRateLimit keeps when r is observed
+// while old is recorded (known false: none).
+func Merge(old RateLimit, known bool, r RateLimit) RateLimit {
+	switch {
+	case !known, r.Reset.Unix() > old.Reset.Unix():
+		return r
+	case r.Reset.Unix() == old.Reset.Unix() && r.Remaining < old.Remaining:
+		return r
+	}
+	return old
+}
+
 // Stores are the typed stores of one app; every field must be set.
 type Stores struct {
 	// CheckRuns holds what is known of the check run on each head.
@@ -113,9 +151,13 @@ type Stores struct {
 	EditedComments EditedComments
 	// Reliances holds whose standing each pull request's verdict read.
 	Reliances Reliances
+	// RateLimits holds each installation's rate-limit state (read by the
+	// GitHub client, bot/ghapp).
+	RateLimits RateLimits
 }
 
 // NewMemoryStores returns Stores kept in this process's memory.
 func NewMemoryStores() Stores {
-	return Stores{CheckRuns: NewMemoryCheckRuns(0), HeadMoves: NewMemoryHeadMoves(0), EditedComments: NewMemoryEditedComments(), Reliances: NewMemoryReliances(0)}
+	return Stores{CheckRuns: NewMemoryCheckRuns(0), HeadMoves: NewMemoryHeadMoves(0), EditedComments: NewMemoryEditedComments(), Reliances: NewMemoryReliances(0),
+		RateLimits: NewMemoryRateLimits()}
 }

@@ -107,4 +107,38 @@ func Run(t *testing.T, s state.Stores) {
 			t.Fatal("another repository shares the record")
 		}
 	})
+
+	t.Run("RateLimits", func(t *testing.T) {
+		if _, ok, err := s.RateLimits.RateLimit(ctx, 7); ok || err != nil {
+			t.Fatalf("empty store: ok=%v err=%v", ok, err)
+		}
+		reset := at.Add(time.Hour)
+		note := func(inst int64, remaining int, reset time.Time) {
+			t.Helper()
+			if err := s.RateLimits.NoteRateLimit(ctx, inst, state.RateLimit{Remaining: remaining, Limit: 5000, Reset: reset, At: at}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := func(remaining int, reset time.Time, why string) {
+			t.Helper()
+			got, ok, err := s.RateLimits.RateLimit(ctx, 7)
+			if err != nil || !ok || got.Remaining != remaining || got.Limit != 5000 || !got.Reset.Equal(reset) || !got.At.Equal(at) {
+				t.Fatalf("%s: got %+v ok=%v err=%v, want %d remaining until %v", why, got, ok, err, remaining, reset)
+			}
+		}
+		note(7, 4000, reset)
+		want(4000, reset, "the first observation")
+		note(7, 3000, reset) // another replica's later call
+		want(3000, reset, "fewer remaining in the same window")
+		note(7, 3500, reset) // a replica's earlier call, noted late
+		want(3000, reset, "more remaining in the same window (an older observation)")
+		note(7, 100, at) // a window that has already reset
+		want(3000, reset, "an older window")
+		next := reset.Add(time.Hour)
+		note(7, 4999, next)
+		want(4999, next, "a later window")
+		if _, ok, _ := s.RateLimits.RateLimit(ctx, 8); ok {
+			t.Fatal("another installation shares the record")
+		}
+	})
 }
