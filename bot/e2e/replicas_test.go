@@ -263,23 +263,40 @@ func (c *cluster) neverPassed(head string) {
 	}
 }
 
-// logLines returns every replica's (past and present) JSON log lines with msg.
-func (c *cluster) logLines(msg string) []time.Time {
+// logRecord is the part of a replica's JSON log line the tests read.
+type logRecord struct {
+	Time   time.Time `json:"time"`
+	Msg    string    `json:"msg"`
+	PR     int       `json:"pr"`
+	Reason string    `json:"reason"`
+	Head   string    `json:"head_sha"`
+}
+
+// logRecords returns every replica's (past and present) JSON log lines.
+func (c *cluster) logRecords() []logRecord {
 	c.mu.Lock()
 	bufs := append([]*lockedBuf(nil), c.allLogs...)
 	c.mu.Unlock()
-	var out []time.Time
+	var out []logRecord
 	for _, b := range bufs {
 		sc := bufio.NewScanner(strings.NewReader(b.String()))
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for sc.Scan() {
-			var l struct {
-				Time time.Time `json:"time"`
-				Msg  string    `json:"msg"`
+			var l logRecord
+			if json.Unmarshal(sc.Bytes(), &l) == nil {
+				out = append(out, l)
 			}
-			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == msg {
-				out = append(out, l.Time)
-			}
+		}
+	}
+	return out
+}
+
+// logLines returns the times of every replica's log lines with msg.
+func (c *cluster) logLines(msg string) []time.Time {
+	var out []time.Time
+	for _, l := range c.logRecords() {
+		if l.Msg == msg {
+			out = append(out, l.Time)
 		}
 	}
 	return out
@@ -402,23 +419,9 @@ func (c *cluster) acknowledged(action, head string) {
 // evaluatedAfter reports whether any replica logged an evaluation of pr
 // with reason at head after t.
 func (c *cluster) evaluatedAfter(pr int, reason, head string, t time.Time) bool {
-	c.mu.Lock()
-	bufs := append([]*lockedBuf(nil), c.allLogs...)
-	c.mu.Unlock()
-	for _, b := range bufs {
-		sc := bufio.NewScanner(strings.NewReader(b.String()))
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var l struct {
-				Time   time.Time `json:"time"`
-				Msg    string    `json:"msg"`
-				PR     int       `json:"pr"`
-				Reason string    `json:"reason"`
-				Head   string    `json:"head_sha"`
-			}
-			if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "evaluated" && l.PR == pr && l.Reason == reason && l.Head == head && l.Time.After(t) {
-				return true
-			}
+	for _, l := range c.logRecords() {
+		if l.Msg == "evaluated" && l.PR == pr && l.Reason == reason && l.Head == head && l.Time.After(t) {
+			return true
 		}
 	}
 	return false
