@@ -1,10 +1,8 @@
 package e2e_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -263,41 +261,25 @@ func (c *cluster) neverPassed(head string) {
 	}
 }
 
-// logRecord is the part of a replica's JSON log line the tests read.
-type logRecord struct {
-	Time   time.Time `json:"time"`
-	Msg    string    `json:"msg"`
-	PR     int       `json:"pr"`
-	Reason string    `json:"reason"`
-	Head   string    `json:"head_sha"`
-}
-
-// logRecords returns every replica's (past and present) JSON log lines.
-func (c *cluster) logRecords() []logRecord {
-	c.mu.Lock()
-	bufs := append([]*lockedBuf(nil), c.allLogs...)
-	c.mu.Unlock()
-	var out []logRecord
-	for _, b := range bufs {
-		sc := bufio.NewScanner(strings.NewReader(b.String()))
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var l logRecord
-			if json.Unmarshal(sc.Bytes(), &l) == nil {
-				out = append(out, l)
-			}
+// logLines returns every replica's (past and present) JSON log lines with msg.
+func (c *cluster) logLines(msg string) []time.Time {
+	var out []time.Time
+	for _, r := range c.records() {
+		if r.Msg == msg {
+			out = append(out, r.Time)
 		}
 	}
 	return out
 }
 
-// logLines returns the times of every replica's log lines with msg.
-func (c *cluster) logLines(msg string) []time.Time {
-	var out []time.Time
-	for _, l := range c.logRecords() {
-		if l.Msg == msg {
-			out = append(out, l.Time)
-		}
+// records returns every replica's (past and present) JSON log records.
+func (c *cluster) records() []replicas.Record {
+	c.mu.Lock()
+	bufs := append([]*lockedBuf(nil), c.allLogs...)
+	c.mu.Unlock()
+	var out []replicas.Record
+	for _, b := range bufs {
+		out = append(out, replicas.Records(b.String())...)
 	}
 	return out
 }
@@ -419,8 +401,8 @@ func (c *cluster) acknowledged(action, head string) {
 // evaluatedAfter reports whether any replica logged an evaluation of pr
 // with reason at head after t.
 func (c *cluster) evaluatedAfter(pr int, reason, head string, t time.Time) bool {
-	for _, l := range c.logRecords() {
-		if l.Msg == "evaluated" && l.PR == pr && l.Reason == reason && l.Head == head && l.Time.After(t) {
+	for _, r := range c.records() {
+		if r.Msg == "evaluated" && r.PR == pr && r.Reason == reason && r.HeadSHA == head && r.Time.After(t) {
 			return true
 		}
 	}

@@ -3,7 +3,6 @@ package loadtest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -238,15 +237,8 @@ func (e *evalLog) Write(b []byte) (int, error) {
 }
 
 func (e *evalLog) line(b []byte) {
-	var r struct {
-		Time     time.Time     `json:"time"`
-		Level    string        `json:"level"`
-		Msg      string        `json:"msg"`
-		Repo     string        `json:"repo"`
-		PR       int           `json:"pr"`
-		Duration time.Duration `json:"duration"`
-	}
-	if json.Unmarshal(b, &r) != nil {
+	r, ok := replicas.ParseRecord(b)
+	if !ok {
 		return
 	}
 	if r.Msg == "evaluated" && r.Repo != "" {

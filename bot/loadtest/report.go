@@ -207,8 +207,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("  of which", "change to delivery at the server p50 %.1f ms, p99 %.1f ms; delivery to evaluated p50 %.1f ms, p99 %.1f ms",
 		ld.ToDelivery["p50"], ld.ToDelivery["p99"], ld.DeliveryToEnd["p50"], ld.DeliveryToEnd["p99"])
 	row("evaluations", "%d (%d failed attempts, %d took 1 s or more); settled %.1f s after the run", ld.Evaluations, ld.FailedAttempts, ld.SlowEvaluations, ld.SettleSeconds)
-	row("API calls", "%d (%d charged): %.2f per delivery, %.2f per evaluation (max %d), %d outside evaluations; statuses %s",
-		ld.Calls, ld.Charged, ld.CallsPerDeliv, ld.CallsPerEval, ld.CallsPerEvalMax, ld.CallsOutside, kv(ld.CallsByStatus))
+	row("API calls", "%d (%d charged): %.2f per delivery (%.2f charged), %.2f per evaluation (max %d), %d outside evaluations; statuses %s",
+		ld.Calls, ld.Charged, ld.CallsPerDeliv, ld.ChargedPerDeliv, ld.CallsPerEval, ld.CallsPerEvalMax, ld.CallsOutside, kv(ld.CallsByStatus))
 	row("calls by route", "%s", kv(ld.CallsByRoute))
 	if ld.CallsPerDeliv > 0 {
 		row("rate limit", "5,000/h per installation at %.2f calls per delivery: %.0f deliveries/h per installation",

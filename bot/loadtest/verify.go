@@ -231,24 +231,26 @@ type LoadStats struct {
 	ToCheckByKind  map[string]map[string]Millis `json:"delivery_to_check_by_change_ms"`
 	// ToDelivery is from a change to its first delivery reaching the
 	// server; DeliveryToEnd from there to the evaluation's end.
-	ToDelivery      map[string]Millis `json:"change_to_delivery_ms"`
-	DeliveryToEnd   map[string]Millis `json:"delivery_to_evaluated_ms"`
-	ToCheckMissing  int               `json:"delivery_to_check_missing"`
-	Evaluations     int               `json:"evaluations"`
-	FailedAttempts  int               `json:"failed_attempts"`
-	Calls           int               `json:"calls"`
-	Charged         int               `json:"calls_charged"`
-	CallsByStatus   map[string]int    `json:"calls_by_status"`
-	CallsPerDeliv   float64           `json:"calls_per_delivery"`
-	CallsPerEval    float64           `json:"calls_per_evaluation_mean"`
-	CallsPerEvalMax int               `json:"calls_per_evaluation_max"`
-	CallsOutside    int64             `json:"calls_outside_evaluations"`
-	CallsByRoute    map[string]int    `json:"calls_by_route"`
-	Duplicated      int64             `json:"duplicated"`
-	Reordered       int64             `json:"reordered"`
-	Refused         int64             `json:"refused_while_down"`
-	DroppedBySim    int               `json:"dropped_by_github"`
-	Restarts        int64             `json:"restarts"`
+	ToDelivery     map[string]Millis `json:"change_to_delivery_ms"`
+	DeliveryToEnd  map[string]Millis `json:"delivery_to_evaluated_ms"`
+	ToCheckMissing int               `json:"delivery_to_check_missing"`
+	Evaluations    int               `json:"evaluations"`
+	FailedAttempts int               `json:"failed_attempts"`
+	Calls          int               `json:"calls"`
+	Charged        int               `json:"calls_charged"`
+	CallsByStatus  map[string]int    `json:"calls_by_status"`
+	CallsPerDeliv  float64           `json:"calls_per_delivery"`
+	// ChargedPerDeliv leaves out the 304s, which GitHub's rate limit does not charge.
+	ChargedPerDeliv float64        `json:"charged_calls_per_delivery"`
+	CallsPerEval    float64        `json:"calls_per_evaluation_mean"`
+	CallsPerEvalMax int            `json:"calls_per_evaluation_max"`
+	CallsOutside    int64          `json:"calls_outside_evaluations"`
+	CallsByRoute    map[string]int `json:"calls_by_route"`
+	Duplicated      int64          `json:"duplicated"`
+	Reordered       int64          `json:"reordered"`
+	Refused         int64          `json:"refused_while_down"`
+	DroppedBySim    int            `json:"dropped_by_github"`
+	Restarts        int64          `json:"restarts"`
 	// KilledRunning is how much work the SIGKILLed replica was running
 	// (replica-kill): tasks that wait for their lease to lapse in Redis.
 	KilledRunning int64 `json:"killed_replica_running,omitempty"`
@@ -366,6 +368,7 @@ func (l *run) fillLoad(rep *Report, received int64, d time.Duration) {
 	ld.CallsOutside = l.rec.outside.Load()
 	if ld.Deliveries > 0 {
 		ld.CallsPerDeliv = float64(ld.Calls) / float64(ld.Deliveries)
+		ld.ChargedPerDeliv = float64(ld.Charged) / float64(ld.Deliveries)
 	}
 	if ld.Evaluations > 0 {
 		ld.CallsPerEval = float64(ld.Calls-int(ld.CallsOutside)) / float64(ld.Evaluations)
