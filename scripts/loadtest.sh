@@ -20,7 +20,7 @@ r = json.load(open(sys.argv[1])); l = r["load"]; m = r["memory"]
 after = r.get("after_sweep") or r["before_sweep"]
 print(f'   {l["deliveries_per_second"]:.0f} deliveries/s; ack p50 {l["ack_ms"]["p50"]} ms p99 {l["ack_ms"]["p99"]} ms; '
       f'change-to-check p50 {l["delivery_to_check_ms"]["p50"]} ms p99 {l["delivery_to_check_ms"]["p99"]} ms; '
-      f'{l["calls_per_delivery"]:.2f} calls/delivery, {l["calls_per_evaluation_mean"]:.2f}/evaluation (max {l["calls_per_evaluation_max"]}); '
+      f'{l["calls_per_delivery"]:.2f} calls/delivery ({l.get("charged_calls_per_delivery", 0):.2f} charged), {l["calls_per_evaluation_mean"]:.2f}/evaluation (max {l["calls_per_evaluation_max"]}); '
       f'bot heap {m["bot_heap_mb"]:.0f} MB, peak RSS {m["peak_rss_mb"]:.0f} MB; '
       + (f'bot process peak RSS {m["server_peak_rss_mb"]:.0f} MB; ' if m.get("server_peak_rss_mb") else '') +
       f'{after["correct"]}/{after["pull_requests"]} verdicts right, {len(r["violations"] or [])} violations')
@@ -38,6 +38,15 @@ run rate1000-senders1 --repos 100 --prs 1000 --rate 1000 --duration 30s --worker
 run rate200    --repos 50  --prs 500   --rate 200  --duration 30s --workers 8
 run prs10000   --repos 100 --prs 10000 --rate 100  --duration 20s --workers 16
 run prs10000-process --repos 100 --prs 10000 --rate 100 --duration 20s --workers 16 --server-process
+# Replicas sharing one redis-server (needs redis-server): 1 and 3 at a rate
+# both sustain and at one beyond the machine, and a replica SIGKILLed mid-run
+# (every verdict right with no sweep).
+for n in 1 3; do
+  for r in 100 300; do
+    run "replicas$n-rate$r" --repos 10 --prs 100 --rate "$r" --duration 30s --replicas "$n"
+  done
+done
+run replicas3-kill --repos 10 --prs 100 --rate 100 --duration 30s --replicas 3 --faults replica-kill
 # Fault campaigns: the verdicts converge within one sweep and nothing that
 # needed approval ever passed.
 for f in 5xx ratelimit latency drop dupreorder restart chaos; do
