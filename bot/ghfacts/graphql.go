@@ -95,6 +95,15 @@ func CommitAuthors(ctx context.Context, client *github.Client, owner, repo strin
 	if err != nil {
 		return nil, err
 	}
+	var raw bytes.Buffer
+	if _, err := client.Do(ctx, req, &raw); err != nil {
+		return nil, fmt.Errorf("commit authors: %w", err)
+	}
+	return parseCommitAuthors(raw.Bytes(), len(shas))
+}
+
+// parseCommitAuthors reads GitHub's answer to CommitAuthorsQuery(n).
+func parseCommitAuthors(raw []byte, n int) (map[string]string, error) {
 	var out struct {
 		Data *struct {
 			Repository map[string]*struct {
@@ -105,11 +114,7 @@ func CommitAuthors(ctx context.Context, client *github.Client, owner, repo strin
 		} `json:"data"`
 		Errors []graphQLError `json:"errors"`
 	}
-	var raw bytes.Buffer
-	if _, err := client.Do(ctx, req, &raw); err != nil {
-		return nil, fmt.Errorf("commit authors: %w", err)
-	}
-	if err := json.Unmarshal(raw.Bytes(), &out); err != nil {
+	if err := json.Unmarshal(raw, &out); err != nil {
 		return nil, fmt.Errorf("commit authors: GitHub's GraphQL answer is not JSON: %w", err)
 	}
 	if len(out.Errors) > 0 {
@@ -124,7 +129,7 @@ func CommitAuthors(ctx context.Context, client *github.Client, owner, repo strin
 	}
 	logins := map[string]string{}
 	conflict := map[string]bool{}
-	for i := range shas {
+	for i := range n {
 		c := out.Data.Repository[fmt.Sprintf("c%d", i)]
 		if c == nil || c.Authors == nil {
 			continue

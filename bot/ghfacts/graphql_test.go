@@ -3,6 +3,7 @@ package ghfacts
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -98,4 +99,58 @@ func TestCommitAuthors(t *testing.T) {
 	if _, err := CommitAuthors(context.Background(), github.NewClient(nil), "acme", "web", []string{"HEAD"}); err == nil {
 		t.Error("a commit id that is not one was sent")
 	}
+}
+
+// FuzzParseCommitAuthors holds the reading of GitHub's GraphQL answer (outside
+// input) to never panicking, to failing on any answer that carries errors,
+// and to returning only lower-case addresses that the answer ties to one
+// non-empty login in a node of an asked-about commit.
+func FuzzParseCommitAuthors(f *testing.F) {
+	for _, seed := range []string{
+		`{"data":{"repository":{"c0":{"authors":{"nodes":[{"email":"Alice@Acme.example","name":"Alice","user":{"login":"alice"}}]}}}}}`,
+		`{"data":{"repository":{"c0":{"authors":{"nodes":[{"email":"a@x","user":{"login":"one"}}]}},"c1":{"authors":{"nodes":[{"email":"A@x","user":{"login":"two"}}]}}}}}`,
+		`{"errors":[{"message":"Field 'authorz' doesn't exist on type 'Commit'"}]}`,
+		`{"data":{"repository":{"c0":null}},"errors":[]}`,
+		`{"data":null}`, `[]`, `null`, ``,
+	} {
+		f.Add([]byte(seed), 2)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte, n int) {
+		n = max(0, min(n, MaxAuthorCommits))
+		logins, err := parseCommitAuthors(raw, n)
+		var generic struct {
+			Data *struct {
+				Repository map[string]*struct {
+					Authors *struct {
+						Nodes []*gitActor `json:"nodes"`
+					} `json:"authors"`
+				} `json:"repository"`
+			} `json:"data"`
+			Errors []json.RawMessage `json:"errors"`
+		}
+		decoded := json.Unmarshal(raw, &generic) == nil
+		if err == nil && (!decoded || len(generic.Errors) > 0) {
+			t.Fatalf("an answer with errors or not JSON was read: %s", raw)
+		}
+		for addr, login := range logins {
+			if addr == "" || login == "" || addr != strings.ToLower(strings.TrimSpace(addr)) {
+				t.Fatalf("bad entry %q: %q", addr, login)
+			}
+			found := false
+			for i := range n {
+				c := generic.Data.Repository[fmt.Sprintf("c%d", i)]
+				if c == nil || c.Authors == nil {
+					continue
+				}
+				for _, node := range c.Authors.Nodes {
+					if node != nil && node.User != nil && node.User.Login == login && strings.EqualFold(strings.TrimSpace(node.Email), addr) {
+						found = true
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("%s -> %s is in no node of an asked-about commit: %s", addr, login, raw)
+			}
+		}
+	})
 }
