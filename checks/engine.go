@@ -513,15 +513,6 @@ func (e *eval) agentPhrase() string {
 	return joinAnd(names)
 }
 
-// atAnd names logins: "@alice and @lead".
-func atAnd(logins []string) string {
-	at := make([]string, len(logins))
-	for i, l := range logins {
-		at[i] = "@" + l
-	}
-	return joinAnd(at)
-}
-
 func joinAnd(items []string) string {
 	switch len(items) {
 	case 0:
@@ -1117,7 +1108,7 @@ func (e *eval) conclude() {
 	switch {
 	case v.Override != nil:
 		v.Conclusion = Success
-		v.Title = clipTitle(fmt.Sprintf("Overridden by %s: %s", atAnd(v.OverriddenBy), oneLine(v.Override.Reason)))
+		v.Title = clipTitle(fmt.Sprintf("Overridden by %s: %s", atJoinAnd(v.OverriddenBy), oneLine(v.Override.Reason)))
 		return
 	}
 	var missing []string

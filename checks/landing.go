@@ -160,6 +160,9 @@ type LandedOverride struct {
 	// Login is who overrode; Reason what they gave.
 	Login  string `json:"login"`
 	Reason string `json:"reason"`
+	// Logins, when the override took several people (someone who took
+	// part was unmatched), lists them all, Login first.
+	Logins []string `json:"logins,omitempty"`
 }
 
 // UnaccountedCommit is a commit that landed without countersignature.
@@ -400,7 +403,11 @@ func (c LandedChange) Phrase() string {
 	}
 	switch {
 	case c.Override != nil:
-		fmt.Fprintf(&b, ", overridden by @%s: %s", c.Override.Login, oneLine(c.Override.Reason))
+		who := "@" + c.Override.Login
+		if len(c.Override.Logins) > 1 {
+			who = atJoinAnd(c.Override.Logins)
+		}
+		fmt.Fprintf(&b, ", overridden by %s: %s", who, oneLine(c.Override.Reason))
 	case len(c.Approvers) > 0:
 		b.WriteString(", countersigned by " + atJoinAnd(c.Approvers))
 	case c.NothingNeeded:
@@ -419,7 +426,7 @@ func atJoinAnd(logins []string) string {
 
 var (
 	approvedTitle   = regexp.MustCompile(`^Approved by (.+)$`)
-	overriddenTitle = regexp.MustCompile(`^Overridden by @([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?): (.*)$`)
+	overriddenTitle = regexp.MustCompile(`^Overridden by (@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?(?:(?:, | and )@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?)*): (.*)$`)
 	titleLogin      = regexp.MustCompile(`@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?)`)
 )
 
@@ -429,7 +436,15 @@ var (
 // or nothing needed for "No approval needed: …".
 func ParseCheckTitle(title string) (approvers []string, override *LandedOverride, nothingNeeded bool) {
 	if m := overriddenTitle.FindStringSubmatch(title); m != nil {
-		return nil, &LandedOverride{Login: m[1], Reason: m[2]}, false
+		var logins []string
+		for _, x := range titleLogin.FindAllStringSubmatch(m[1], -1) {
+			logins = append(logins, x[1])
+		}
+		o := &LandedOverride{Login: logins[0], Reason: m[2]}
+		if len(logins) > 1 {
+			o.Logins = logins
+		}
+		return nil, o, false
 	}
 	if m := approvedTitle.FindStringSubmatch(title); m != nil {
 		for _, x := range titleLogin.FindAllStringSubmatch(m[1], -1) {

@@ -239,6 +239,9 @@ func TestParseCheckTitle(t *testing.T) {
 		{"Approved by @bob", "bob", "", false},
 		{"Approved by @bob, @carol and @dependabot-fan", "bob,carol,dependabot-fan", "", false},
 		{"Overridden by @carol: prod is down: hotfix", "", "carol|prod is down: hotfix", false},
+		// While someone who took part is unmatched, an override takes several people.
+		{"Overridden by @alice and @lead: hotfix", "", "alice,lead|hotfix", false},
+		{"Overridden by @alice, @lead and @rel: hotfix", "", "alice,lead,rel|hotfix", false},
 		{"No approval needed: human change, no protected paths", "", "", true},
 		{"Needs 1 approval", "", "", false},
 	} {
@@ -246,6 +249,9 @@ func TestParseCheckTitle(t *testing.T) {
 		ov := ""
 		if o != nil {
 			ov = o.Login + "|" + o.Reason
+			if len(o.Logins) > 0 {
+				ov = strings.Join(o.Logins, ",") + "|" + o.Reason
+			}
 		}
 		if strings.Join(a, ",") != tc.approvers || ov != tc.override || n != tc.nothing {
 			t.Errorf("ParseCheckTitle(%q) = %v, %q, %v", tc.title, a, ov, n)

@@ -375,7 +375,7 @@ func (v *Verdict) overriders() string {
 	if len(v.OverriddenBy) == 0 && v.Override != nil {
 		return "@" + v.Override.Login
 	}
-	return atAnd(v.OverriddenBy)
+	return atJoinAnd(v.OverriddenBy)
 }
 
 // unresolvedText says, one sentence per person, which operators and commit

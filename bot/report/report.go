@@ -184,7 +184,11 @@ func (rep *Report) add(repo string, c *github.RepositoryCommit, run *github.Chec
 		r.PR, r.Author, r.Agents, r.Operators, r.Approvers = ch.PR, ch.Author, append([]string{}, ch.Agents...), ch.Operators, ch.Approvers
 		switch {
 		case ch.Override != nil:
-			r.Verdict, r.Override = VerdictOverridden, "@"+ch.Override.Login+": "+ch.Override.Reason
+			who := "@" + ch.Override.Login
+			if len(ch.Override.Logins) > 1 {
+				who = "@" + strings.Join(ch.Override.Logins, ", @")
+			}
+			r.Verdict, r.Override = VerdictOverridden, who+": "+ch.Override.Reason
 		case ch.NothingNeeded:
 			r.Verdict = VerdictNothingNeeded
 		default:
