@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/countersign/countersign/bot/state"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -479,4 +480,47 @@ func value(c prometheus.Metric) float64 {
 		return m.Counter.GetValue()
 	}
 	return m.Gauge.GetValue()
+}
+
+// TestRateLimitSpentIsShared: GitHub keeps one rate limit per installation
+// whichever replica calls. Once one replica was told the installation's
+// budget is spent until the reset, another replica sharing the rate-limit
+// state fails fast (pending, never passing) instead of calling GitHub
+// again, which would only add refused calls; another installation still calls.
+func TestRateLimitSpentIsShared(t *testing.T) {
+	shared := state.NewMemoryRateLimits()
+	reset := time.Now().Add(time.Hour)
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/repos/o/r/pulls/1" {
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Limit", "5000")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+			http.Error(w, `{"message":"API rate limit exceeded for installation ID 1."}`, http.StatusForbidden)
+			return
+		}
+		fmt.Fprint(w, `{"number":2}`)
+	}
+	withShared := func(o *Options) { o.RateLimits = shared }
+	a, _, _ := newTestApp(t, "", handler, withShared)
+	b, fb, _ := newTestApp(t, "", handler, withShared)
+	ca, _ := a.Client(1)
+	if _, _, err := ca.PullRequests.Get(context.Background(), "o", "r", 1); err == nil {
+		t.Fatal("replica A's call succeeded")
+	}
+	cb, _ := b.Client(1)
+	_, _, err := cb.PullRequests.Get(context.Background(), "o", "r", 2)
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || !rl.Reset.Equal(time.Unix(reset.Unix(), 0)) {
+		t.Fatalf("replica B: err = %v, want a rate-limit error until %v", err, reset)
+	}
+	if n := fb.count("GET /repos/o/r/pulls/2"); n != 0 {
+		t.Errorf("replica B called GitHub %d times for an installation whose budget replica A saw spent", n)
+	}
+	if got, ok := b.RateLimit(1); !ok || got.Remaining != 0 {
+		t.Errorf("replica B's view of installation 1: %+v %v, want 0 remaining", got, ok)
+	}
+	c2, _ := b.Client(2)
+	if _, _, err := c2.PullRequests.Get(context.Background(), "o", "r", 2); err != nil {
+		t.Errorf("another installation: %v", err)
+	}
 }

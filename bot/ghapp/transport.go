@@ -107,7 +107,7 @@ func (t *transport) retry(req *http.Request, route string) (*http.Response, erro
 	o := &t.a.opt
 	for attempt := 1; ; attempt++ {
 		last := attempt >= o.MaxAttempts
-		if until := t.a.limitedUntil(t.inst); !until.IsZero() {
+		if until := t.a.limitedUntil(ctx, t.inst); !until.IsZero() {
 			wait := until.Sub(t.a.opt.Now())
 			if wait > o.MaxRateLimitWait {
 				return nil, &RateLimitError{Reset: until, Method: req.Method, Route: route}
@@ -200,6 +200,7 @@ func (t *transport) rateLimited(req *http.Request, resp *http.Response, route st
 		}
 		if isCore(resp.Header) {
 			t.a.setLimited(t.inst, reset)
+			t.a.noteRemaining(req.Context(), t.inst, resp.Header)
 		}
 		return reset.Sub(now), &RateLimitError{Reset: reset, Method: req.Method, Route: route}
 	}
@@ -338,15 +339,32 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (a *App) limitedUntil(inst int64) time.Time {
+// limitedUntil returns when the installation's spent budget resets, or
+// zero: this process's own knowledge, else (with Options.RateLimits) a
+// record another replica noted with no call remaining before the reset.
+func (a *App) limitedUntil(ctx context.Context, inst int64) time.Time {
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	u, ok := a.rl[inst]
-	if ok && !u.After(a.opt.Now()) {
+	now := a.opt.Now()
+	if ok && !u.After(now) {
 		delete(a.rl, inst)
+		u = time.Time{}
+	}
+	a.mu.Unlock()
+	if !u.IsZero() || a.opt.RateLimits == nil {
+		return u
+	}
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	shared, known, err := a.opt.RateLimits.RateLimit(ctx, inst)
+	if err != nil {
+		a.log.Debug("the shared rate-limit state could not be read", "installation", inst, "err", err)
 		return time.Time{}
 	}
-	return u
+	if known && shared.Remaining <= 0 && shared.Reset.After(now) {
+		return shared.Reset
+	}
+	return time.Time{}
 }
 
 func (a *App) setLimited(inst int64, until time.Time) {
