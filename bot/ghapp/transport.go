@@ -387,11 +387,19 @@ type RateLimit struct {
 }
 
 // RateLimit returns what the latest response said of an installation's
-// (0: the app's own) core rate limit; ok is false before any response.
-// With Options.RateLimits it is the lowest count any replica saw in the
+// (0: the app's own) core rate limit; ok is false before any response and
+// once its window has reset (by Options.Now). With Options.RateLimits it is the lowest count any replica saw in the
 // latest window (state.Merge), read with a short timeout; when the shared
 // record cannot be read, this process's own view.
 func (a *App) RateLimit(installationID int64) (RateLimit, bool) {
+	rl, ok := a.rateLimit(installationID)
+	if ok && !rl.Reset.IsZero() && !rl.Reset.After(a.opt.Now()) {
+		return RateLimit{}, false // the window has reset since: unknown again
+	}
+	return rl, ok
+}
+
+func (a *App) rateLimit(installationID int64) (RateLimit, bool) {
 	a.mu.Lock()
 	rl, ok := a.remaining[installationID]
 	a.mu.Unlock()
