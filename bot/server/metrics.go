@@ -158,8 +158,16 @@ func IdleIn(gauge func(name string) (float64, error)) bool {
 	return true
 }
 
-// Idle reports whether this server is idle, as IdleIn defines it.
+// Idle reports whether this server is idle, as IdleIn defines it, and its
+// work queue holds nothing: with Redis the queue is shared and its waiting
+// tasks are not in this process's gauges (a queue that cannot be read is
+// not idle).
 func (s *Server) Idle() bool {
+	return s.idleGauges() && s.q.depth() == 0
+}
+
+// idleGauges reads this process's idle gauges, as IdleIn defines them.
+func (s *Server) idleGauges() bool {
 	return IdleIn(func(name string) (float64, error) {
 		var g prometheus.Gauge
 		switch name {

@@ -234,3 +234,26 @@ func TestEveryTaskRoundTripsThroughItsSpec(t *testing.T) {
 		t.Error("a task without an op was accepted")
 	}
 }
+
+// With Redis, work waiting in the shared queue (here, held back by the
+// coalescing delay) keeps the server from being idle: Idle is what the
+// sandbox and the load test settle on, and a verdict still due must not be
+// read as final.
+func TestRedisQueuedWorkIsNotIdle(t *testing.T) {
+	url := fencetest.StartRedis(t)
+	f, err := fence.Dial(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	r := newTestServer(t, newFakeBackend(), Options{Redis: f.Client(), Locker: f,
+		CoalesceDelay: 3 * time.Second, DrainTimeout: 5 * time.Second})
+	if rec := r.deliver(t, "pull_request", "d-idle", prEvent(t, "opened", "acme/widgets", 5, "ddd")); rec.Code != http.StatusAccepted {
+		t.Fatalf("delivery: %d %s", rec.Code, rec.Body)
+	}
+	if r.Idle() {
+		t.Fatal("Idle() with an evaluation waiting in the Redis queue, want not idle")
+	}
+	waitFor(t, "the evaluation", func() bool { return r.fb.count("acme/widgets#5") == 1 })
+	waitFor(t, "idle after the evaluation", r.Idle)
+}
