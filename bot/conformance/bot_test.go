@@ -28,7 +28,7 @@ import (
 // exampleEvents are the events whose real example payloads the bot must
 // acknowledge: the ones it handles, and the ones it may be subscribed to.
 var exampleEvents = []string{"pull_request", "pull_request_review", "check_run", "check_suite", "installation",
-	"installation_repositories", "push", "issue_comment", "merge_group"}
+	"installation_repositories", "push", "issue_comment", "merge_group", "member", "membership", "organization", "team"}
 
 // eventsWithoutExamples are handled events of which the pinned
 // @octokit/webhooks-examples (7.6.1) has no example payload. Their shape is

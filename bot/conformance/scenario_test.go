@@ -246,6 +246,17 @@ func (w *world) seed() fixture {
 			RequiredStatusChecks: []github.RuleRequiredStatusChecks{{Context: "countersign"}},
 		}),
 	})
+	// Changes of standing: member added, edited, removed; membership added
+	// and removed; organization.member_removed (with its membership.removed).
+	s.AddUser("dave")
+	s.AddUser("erin")
+	s.SetCollaborator("acme/widgets", "dave", "write", "alice")
+	s.SetCollaborator("acme/widgets", "dave", "triage", "alice")
+	s.SetCollaborator("acme/widgets", "dave", "none", "alice")
+	s.AddTeamMember("acme", "reviewers", "dave", "alice")
+	s.RemoveTeamMember("acme", "reviewers", "dave", "alice")
+	s.AddTeamMember("acme", "reviewers", "erin", "alice")
+	s.RemoveOrgMember("acme", "erin", "alice")
 	return fx
 }
 

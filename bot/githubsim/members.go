@@ -63,11 +63,11 @@ func (s *Sim) SetCollaborator(fullName, login, perm, by string) {
 	case old == "none":
 		r.perms[k] = perm
 		action = "added"
-		changes = obj{"permission": obj{"to": legacyPermission(perm)}, "role_name": obj{"to": perm}}
+		changes = obj{"permission": obj{"to": legacyPermission(perm)}}
 	default:
 		r.perms[k] = perm
 		action = "edited"
-		changes = obj{"old_permission": obj{"from": legacyPermission(old)}, "permission": obj{"from": old, "to": perm}}
+		changes = obj{"old_permission": obj{"from": legacyPermission(old)}}
 	}
 	p := obj{"action": action, "member": s.userObj(u)}
 	if changes != nil {
