@@ -62,7 +62,14 @@ func (c *Compiled) Evaluate(f *Facts) *Verdict {
 	if v := unjudgeable(c.p.Source, f); v != nil {
 		return v
 	}
-	return evaluate(c.p, f, c.det, c.rules, c.RuleMatcher().AppendMatches)
+	v := evaluate(c.p, f, c.det, c.rules, c.RuleMatcher().AppendMatches)
+	if c.UsesCodeOwners() {
+		v.CodeOwners = f.CodeOwnersBlob
+		if v.CodeOwners == "" {
+			v.CodeOwners = UnknownCodeOwners
+		}
+	}
+	return v
 }
 
 // unjudgeable is the failing verdict for facts that cannot be judged, or nil.

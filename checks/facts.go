@@ -56,6 +56,9 @@ type Facts struct {
 	Overrides []Override `json:"overrides,omitempty"`
 	// CodeOwners is the base branch's CODEOWNERS, parsed; nil when there is none.
 	CodeOwners codeowners.Ruleset `json:"-"`
+	// CodeOwnersBlob is the git blob id of the CODEOWNERS file read,
+	// NoCodeOwners when there was none, "" when not known.
+	CodeOwnersBlob string `json:"-"`
 	// CommitFiles holds, for the commits Compiled.CommitFilesNeeded asked
 	// for, the paths each changed against its first parent (both paths of a
 	// rename), keyed by SHA; nil when none were gathered.

@@ -7,17 +7,24 @@ import (
 )
 
 func TestRunMarker(t *testing.T) {
-	const sha = "0123456789abcdef0123456789abcdef01234567"
+	const (
+		sha    = "0123456789abcdef0123456789abcdef01234567"
+		blob   = "89abcdef0123456789abcdef0123456789abcdef"
+		owners = "fedcba9876543210fedcba9876543210fedcba98"
+	)
 	tests := []struct {
 		name string
 		v    *Verdict
 		want string
 	}{
-		{"a verdict on a repository policy", &Verdict{Conclusion: Failure, Policy: config.Source{SHA: sha}}, "cs1:judged:" + sha},
-		{"the built-in default", &Verdict{Conclusion: Success, Policy: config.Source{Builtin: true}}, "cs1:judged:"},
-		{"could not evaluate", CouldNotEvaluate("a/b", 1, "abc", "GitHub said 502"), "cs1:incomplete:"},
-		{"incomplete facts", Evaluate(&config.Policy{}, &Facts{Incomplete: "the commits could not be listed"}), "cs1:incomplete:"},
-		{"a policy SHA that is not a commit is left out", &Verdict{Policy: config.Source{SHA: "main:x"}}, "cs1:judged:"},
+		{"a verdict on a repository policy", &Verdict{Conclusion: Failure, Policy: config.Source{SHA: sha, Blob: blob}}, "cs1:judged:" + sha + ":" + blob + ":"},
+		{"the built-in default", &Verdict{Conclusion: Success, Policy: config.Source{Builtin: true}}, "cs1:judged:::"},
+		{"could not evaluate", CouldNotEvaluate("a/b", 1, "abc", "GitHub said 502"), "cs1:incomplete:::"},
+		{"incomplete facts", Evaluate(&config.Policy{}, &Facts{Incomplete: "the commits could not be listed"}), "cs1:incomplete:::"},
+		{"a policy SHA that is not a commit is left out", &Verdict{Policy: config.Source{SHA: "main:x", Blob: "x:y"}}, "cs1:judged:::"},
+		{"code owners read", &Verdict{Policy: config.Source{SHA: sha, Blob: blob}, CodeOwners: owners}, "cs1:judged:" + sha + ":" + blob + ":" + owners},
+		{"code owners used, none there", &Verdict{Policy: config.Source{SHA: sha, Blob: blob}, CodeOwners: NoCodeOwners}, "cs1:judged:" + sha + ":" + blob + ":-"},
+		{"code owners used, not known", &Verdict{CodeOwners: "main:x"}, "cs1:judged:::?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,6 +55,12 @@ func TestParseMarker(t *testing.T) {
 		{"cs1:passed:", "", false},
 		{"cs1:judged:ABC", "", false},
 		{"cs1:judged:abc:def", "", false},
+		{"cs1:judged:abc:def:", MarkJudged, true},
+		{"cs1:judged:abc:def:-", MarkJudged, true},
+		{"cs1:judged:abc::?", MarkJudged, true},
+		{"cs1:judged:abc:DEF:", "", false},
+		{"cs1:judged:abc:def:x", "", false},
+		{"cs1:judged:abc:def:-:", "", false},
 		{"Could not evaluate: x", "", false},
 	}
 	for _, tt := range tests {

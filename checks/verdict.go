@@ -90,6 +90,11 @@ type Verdict struct {
 	OverriddenBy []string `json:"overridden_by,omitempty"`
 	// Policy says which policy applied.
 	Policy config.Source `json:"policy"`
+	// CodeOwners says which CODEOWNERS file the verdict read when the policy
+	// has code owners approve: its blob id, NoCodeOwners when there was
+	// none, UnknownCodeOwners when the facts do not say; "" when the policy
+	// does not use code owners. The check run's marker records it.
+	CodeOwners string `json:"-"`
 	// Errors explains a failure: an invalid policy or incomplete facts.
 	Errors []string `json:"errors,omitempty"`
 	// Incomplete is true when the facts could not all be gathered, so the

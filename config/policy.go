@@ -74,6 +74,9 @@ type Source struct {
 	Ref string `json:"ref,omitempty"`
 	// SHA is the commit the file was read at, when known.
 	SHA string `json:"sha,omitempty"`
+	// Blob is the file's git blob id, when known: what a check run's marker
+	// records, so that a sweep can tell the file changed since.
+	Blob string `json:"-"`
 	// Builtin is true when no file was found and the built-in default applies.
 	Builtin bool `json:"builtin,omitempty"`
 	// Note says, in one sentence, why this source applies when that is not

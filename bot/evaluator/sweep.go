@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/bot/ghapp"
+	"github.com/countersign/countersign/bot/pull"
 	"github.com/countersign/countersign/bot/server"
 	"github.com/countersign/countersign/checks"
 	"github.com/google/go-github/v62/github"
@@ -46,10 +47,13 @@ func (e *Evaluator) RateBudget(installation int64) (remaining, limit int, known 
 }
 
 // StalePullRequests lists the repository's open pull requests whose
-// countersign check run on the current head is missing, not completed, or
-// completed before the pull request last changed. The listings are
-// conditional requests, so a sweep of unchanged pull requests is answered
-// with 304s, which GitHub does not charge.
+// countersign check run on the current head is missing, not completed,
+// completed before the pull request last changed, or judged under another
+// policy file (or CODEOWNERS file, when the policy uses code owners) than
+// the one now at the tip of its base branch. The listings and the base
+// files' reads (once per base branch per sweep) are conditional requests,
+// so a sweep of unchanged pull requests is answered with 304s, which GitHub
+// does not charge.
 func (e *Evaluator) StalePullRequests(ctx context.Context, installation int64, owner, repo string) ([]server.Job, error) {
 	client, err := e.client(installation)
 	if err != nil {
@@ -69,12 +73,26 @@ func (e *Evaluator) StalePullRequests(ctx context.Context, installation int64, o
 		opt.Page = resp.NextPage
 	}
 	var jobs []server.Job
+	bases := map[string]pull.BaseFiles{}
 	for _, pr := range prs {
 		head := pr.GetHead().GetSHA()
 		if head == "" {
 			continue
 		}
-		why, err := e.staleness(ctx, client, owner, repo, head, pr.GetUpdatedAt().Time)
+		branch := pr.GetBase().GetRef()
+		base := func(owners bool) (pull.BaseFiles, error) {
+			bf, ok := bases[branch]
+			if ok && (!owners || bf.CodeOwners != "") {
+				return bf, nil
+			}
+			bf, err := pull.ReadBaseFiles(ctx, client, owner, repo, branch, owners)
+			if err != nil {
+				return bf, err
+			}
+			bases[branch] = bf
+			return bf, nil
+		}
+		why, err := e.staleness(ctx, client, owner, repo, head, pr.GetUpdatedAt().Time, base)
 		if err != nil {
 			return jobs, err
 		}
@@ -88,7 +106,9 @@ func (e *Evaluator) StalePullRequests(ctx context.Context, installation int64, o
 }
 
 // staleness says why a head's check run needs a new evaluation, or "".
-func (e *Evaluator) staleness(ctx context.Context, client *github.Client, owner, repo, head string, updated time.Time) (string, error) {
+// base reads the files at the tip of the pull request's base branch (with
+// owners, CODEOWNERS too).
+func (e *Evaluator) staleness(ctx context.Context, client *github.Client, owner, repo, head string, updated time.Time, base func(owners bool) (pull.BaseFiles, error)) (string, error) {
 	opt := &github.ListCheckRunsOptions{CheckName: github.String(checks.CheckName), Filter: github.String("latest"), ListOptions: github.ListOptions{PerPage: 100}}
 	appID := int64(0)
 	if e.opt.App != nil {
@@ -126,6 +146,21 @@ func (e *Evaluator) staleness(ctx context.Context, client *github.Client, owner,
 		// Both are stamped by GitHub in whole seconds: a change in the same
 		// second as the verdict may have come after it.
 		return "check run older than the pull request's last change", nil
+	case !marker.Files:
+		return "check run's marker does not record the policy file it was judged under", nil
+	}
+	// The policy and CODEOWNERS are read at the base branch's tip: a push
+	// that changed them, whose delivery was lost or whose work died with a
+	// process, leaves verdicts judged under the old ones.
+	bf, err := base(marker.CodeOwners != "")
+	if err != nil {
+		return "", fmt.Errorf("%s/%s: %s", owner, repo, ghapp.Reason(err))
+	}
+	switch {
+	case bf.PolicyBlob != marker.PolicyBlob:
+		return "the base branch's policy file changed since the check run was judged", nil
+	case marker.CodeOwners != "" && bf.CodeOwners != marker.CodeOwners:
+		return "the base branch's CODEOWNERS changed since the check run was judged", nil
 	}
 	return "", nil
 }

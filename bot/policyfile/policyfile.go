@@ -176,6 +176,7 @@ func lone(ctx context.Context, r Reader, src config.Source, label func(string) s
 
 func parse(parser func(string, File, config.Source) (*config.Policy, error), label func(string) string, f File, src config.Source) (*Found, error) {
 	src.Path = config.FileName
+	src.Blob = f.Blob
 	p, err := parser(label(config.FileName), f, src)
 	if err != nil {
 		return nil, &Error{Source: src, Err: err}

@@ -101,8 +101,10 @@ type Context interface {
 	// Compiled returns Policy compiled (checks.Compile), which answers what
 	// else to fetch; a policy that does not compile gives a *PolicyError.
 	Compiled(ctx context.Context) (*checks.Compiled, error)
-	// CodeOwners returns the base branch's CODEOWNERS at the same commit as the policy; nil when there is none.
-	CodeOwners(ctx context.Context) (codeowners.Ruleset, error)
+	// CodeOwners returns the base branch's CODEOWNERS at the same commit as
+	// the policy, and its git blob id; nil and checks.NoCodeOwners when
+	// there is none, "" for the blob when it is not known.
+	CodeOwners(ctx context.Context) (codeowners.Ruleset, string, error)
 	// Addresses returns the login GitHub ties each address among the
 	// authors and co-authors (Co-authored-by trailers) of the given commits
 	// to, keyed by lower-case address (checks.Facts.Addresses). It is

@@ -27,6 +27,7 @@ type Fake struct {
 	PolicyData      *config.Policy             // nil means config.Default()
 	CodeOwnersSet   codeowners.Ruleset
 	AddressesData   map[string]string // what GitHub ties addresses to (Addresses)
+	CodeOwnersBlob  string
 	Errors          map[string]error
 
 	// AskedCommits are the commits Addresses was asked about.
@@ -141,12 +142,12 @@ func (f *Fake) Compiled(ctx context.Context) (*checks.Compiled, error) {
 	return c, nil
 }
 
-// CodeOwners returns CodeOwnersSet.
-func (f *Fake) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
+// CodeOwners returns CodeOwnersSet and CodeOwnersBlob.
+func (f *Fake) CodeOwners(ctx context.Context) (codeowners.Ruleset, string, error) {
 	if err := f.call("CodeOwners"); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return f.CodeOwnersSet, nil
+	return f.CodeOwnersSet, f.CodeOwnersBlob, nil
 }
 
 // Addresses returns AddressesData and records the commits asked about.

@@ -59,6 +59,7 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 		polErr, fErr, cErr, rErr    error
 		comments                    []Comment
 		owners                      codeowners.Ruleset
+		ownersBlob                  string
 		commentErr, ownersErr, fail error
 	)
 	p := pool.New()
@@ -132,7 +133,7 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 		p.Go(func() { comments, commentErr = c.Comments(ctx) })
 	}
 	if policy.UsesCodeOwners() {
-		p.Go(func() { owners, ownersErr = c.CodeOwners(ctx) })
+		p.Go(func() { owners, ownersBlob, ownersErr = c.CodeOwners(ctx) })
 	}
 	if tp, ok := c.(teamPrefetcher); ok {
 		p.Go(func() { tp.prefetchTeams(ctx, policy) })
@@ -141,7 +142,7 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 	if err := errors.Join(commentErr, ownersErr); err != nil {
 		return g, err
 	}
-	f.CodeOwners = owners
+	f.CodeOwners, f.CodeOwnersBlob = owners, ownersBlob
 	if addrErr == nil && len(addrs) > 0 {
 		f.Addresses = addrs
 	}

@@ -72,7 +72,7 @@ type GitHub struct {
 	policy   memo[*config.Policy]
 	compiled memo[*checks.Compiled]
 	tip      memo[string]
-	owners   memo[codeowners.Ruleset]
+	owners   memo[ownersEntry]
 	teamSet  memo[[]string]
 	addrs    memo[map[string]string]
 
@@ -674,55 +674,62 @@ func (g *GitHub) file(ctx context.Context, repo, path, ref string) (data []byte,
 	return []byte(s), true, fc.GetSHA(), nil
 }
 
-type ownersEntry struct{ rs codeowners.Ruleset }
+type ownersEntry struct {
+	rs   codeowners.Ruleset
+	blob string
+}
 
 // CodeOwners reads CODEOWNERS at the base branch's tip (BaseTip) from the
-// first of GitHub's locations that has one.
-func (g *GitHub) CodeOwners(ctx context.Context) (codeowners.Ruleset, error) {
-	return g.owners.get(func() (codeowners.Ruleset, error) {
+// first of GitHub's locations that has one, and returns its blob id
+// (checks.NoCodeOwners when there is none).
+func (g *GitHub) CodeOwners(ctx context.Context) (codeowners.Ruleset, string, error) {
+	e, err := g.owners.get(func() (ownersEntry, error) {
 		pr, err := g.PR(ctx)
 		if err != nil {
-			return nil, err
+			return ownersEntry{}, err
 		}
 		sha, err := g.BaseTip(ctx)
 		if err != nil {
-			return nil, err
+			return ownersEntry{}, err
 		}
 		key := g.key("codeowners", sha)
 		if v, ok := g.o.Cache.Get(key); ok {
-			return v.(ownersEntry).rs, nil
+			return v.(ownersEntry), nil
 		}
 		type got struct {
 			data  []byte
 			found bool
+			blob  string
 		}
 		res := make([]got, len(checks.CodeOwnersPaths))
 		p := pool.New().WithErrors().WithContext(ctx)
 		for i, path := range checks.CodeOwnersPaths {
 			p.Go(func(ctx context.Context) error {
-				data, found, _, err := g.file(ctx, g.o.Repo, path, sha)
-				res[i] = got{data, found}
+				data, found, blob, err := g.file(ctx, g.o.Repo, path, sha)
+				res[i] = got{data, found, blob}
 				return err
 			})
 		}
 		if err := p.Wait(); err != nil {
-			return nil, err
+			return ownersEntry{}, err
 		}
-		var rs codeowners.Ruleset
+		e := ownersEntry{blob: checks.NoCodeOwners}
 		for i, r := range res {
 			if !r.found {
 				continue
 			}
-			rs, err = codeowners.ParseFile(bytes.NewReader(r.data))
+			e.rs, err = codeowners.ParseFile(bytes.NewReader(r.data))
 			if err != nil {
 				path := checks.CodeOwnersPaths[i]
-				return nil, &PolicyError{Source: config.Source{Repo: g.Repo(), Path: path, Ref: pr.BaseRef, SHA: sha}, Err: fmt.Errorf("%s: %w", path, err)}
+				return ownersEntry{}, &PolicyError{Source: config.Source{Repo: g.Repo(), Path: path, Ref: pr.BaseRef, SHA: sha, Blob: r.blob}, Err: fmt.Errorf("%s: %w", path, err)}
 			}
+			e.blob = r.blob
 			break
 		}
-		g.o.Cache.Put(key, ownersEntry{rs})
-		return rs, nil
+		g.o.Cache.Put(key, e)
+		return e, nil
 	})
+	return e.rs, e.blob, err
 }
 
 // Reviewer reads a login's permission and which of the relevant teams they are in.
@@ -810,7 +817,7 @@ func (g *GitHub) relevantTeams(ctx context.Context) ([]string, error) {
 		if !p.UsesCodeOwners() {
 			return p.NamedTeams(), nil
 		}
-		rs, err := g.CodeOwners(ctx)
+		rs, _, err := g.CodeOwners(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -871,4 +878,70 @@ func (g *GitHub) teamMembers(ctx context.Context, team string) (map[string]bool,
 			opt.Page = resp.NextPage
 		}
 	})
+}
+
+// BaseFiles is what the tip of a base branch holds of the files a verdict
+// reads there, as a check run's marker records them (checks.RunMarker).
+type BaseFiles struct {
+	// PolicyBlob is the blob id of the policy file that applies: the
+	// repository's, else the owner's .github repository's; "" for the
+	// built-in default and for a policy file that cannot be used.
+	PolicyBlob string
+	// CodeOwners is the blob id of the first CODEOWNERS file GitHub reads,
+	// checks.NoCodeOwners when there is none; "" when not asked for.
+	CodeOwners string
+}
+
+// ReadBaseFiles reads which policy file (and, with owners, which CODEOWNERS
+// file) applies at the tip of a repository's branch, the way an evaluation
+// finds them (policyfile.Find), without reading what a commit pins from the
+// cache: the branch moves. Each read is a conditional request, which GitHub
+// answers with a 304 it does not charge while the file is unchanged.
+func ReadBaseFiles(ctx context.Context, client *github.Client, owner, repo, branch string, owners bool) (BaseFiles, error) {
+	g := NewGitHub(GitHubOptions{Client: client, Owner: owner, Repo: repo, Cache: NewCache(16)})
+	var out BaseFiles
+	f, err := policyfile.Find(ctx, policyfile.Lookup{
+		Repo:   tipFiles{g: g, ref: branch},
+		Source: config.Source{Repo: g.Repo(), Ref: branch},
+		Org:    &orgFiles{g: g},
+		Parse: func(string, policyfile.File, config.Source) (*config.Policy, error) {
+			return &config.Policy{}, nil // only which file applies matters
+		},
+	})
+	var pe *policyfile.Error
+	switch {
+	case errors.As(err, &pe):
+		// A lone .yaml: the verdict failed with no policy blob.
+	case err != nil:
+		return out, fmt.Errorf("reading the policy file on %s: %w", branch, err)
+	default:
+		out.PolicyBlob = f.Blob
+	}
+	if !owners {
+		return out, nil
+	}
+	out.CodeOwners = checks.NoCodeOwners
+	for _, path := range checks.CodeOwnersPaths {
+		_, found, blob, err := g.file(ctx, repo, path, branch)
+		if err != nil {
+			return out, fmt.Errorf("reading %s on %s: %w", path, branch, err)
+		}
+		if found {
+			out.CodeOwners = blob
+			break
+		}
+	}
+	return out, nil
+}
+
+// tipFiles reads the repository's files at a branch's tip, uncached.
+type tipFiles struct {
+	g   *GitHub
+	ref string
+}
+
+// ReadFile reads path at the branch's tip.
+func (r tipFiles) ReadFile(ctx context.Context, path string) (policyfile.File, bool, error) {
+	data, found, blob, err := r.g.file(ctx, r.g.o.Repo, path, r.ref)
+	return policyfile.File{Data: data, Blob: blob}, found, err
 }
