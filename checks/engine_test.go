@@ -602,9 +602,33 @@ func TestEvaluate(t *testing.T) {
 				f := copilot([]Review{review(1, "webby", ReviewApproved, head), review(2, "alice", ReviewApproved, head)},
 					reviewers(writer("webby", "acme/web"), writer("alice")))
 				f.CodeOwners = mustOwners(t, "*.go @acme/web\n")
+				f.CodeOwnersBlob = "0123456789abcdef0123456789abcdef01234567"
 				return f
 			}(),
 			want: Success, excluded: []string{"alice:not_eligible"}, satisfied: map[string][]string{ReqAgentReview: {"webby"}},
+			check: func(t *testing.T, v *Verdict) {
+				if v.CodeOwners != "0123456789abcdef0123456789abcdef01234567" {
+					t.Errorf("the verdict does not say which CODEOWNERS it read: %q", v.CodeOwners)
+				}
+			},
+		},
+		{
+			name: "code owners used, but which CODEOWNERS file was read is not known", policy: func() *config.Policy {
+				p := policy()
+				p.Review.Agent.Approvers.CodeOwners = true
+				return p
+			}(),
+			facts: func() Facts {
+				f := copilot([]Review{review(1, "webby", ReviewApproved, head)}, reviewers(writer("webby", "acme/web")))
+				f.CodeOwners = mustOwners(t, "*.go @acme/web\n")
+				return f
+			}(),
+			want: Success, satisfied: map[string][]string{ReqAgentReview: {"webby"}},
+			check: func(t *testing.T, v *Verdict) {
+				if v.CodeOwners != UnknownCodeOwners {
+					t.Errorf("CodeOwners = %q, want %q (a sweep then judges it again)", v.CodeOwners, UnknownCodeOwners)
+				}
+			},
 		},
 		{
 			name: "automation commits are neither agents nor commit authors", policy: policy(),
@@ -614,6 +638,9 @@ func TestEvaluate(t *testing.T) {
 			check: func(t *testing.T, v *Verdict) {
 				if v.AgentAuthored || v.Commits[0].Automation != "dependabot" {
 					t.Errorf("commit = %+v", v.Commits[0])
+				}
+				if v.CodeOwners != "" {
+					t.Errorf("a policy without code owners records CODEOWNERS %q", v.CodeOwners)
 				}
 			},
 		},
