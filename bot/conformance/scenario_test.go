@@ -472,6 +472,12 @@ func (w *world) exercise(fx fixture) {
 			t.Errorf("GET issues: %v, %d", err, len(l))
 		}
 	}
+	// The merge queue's read-only branches are listed by prefix; "heads/"
+	// matches every branch, so the answer is not empty and its items are
+	// validated too.
+	if refs, _, err := w.gh.Git.ListMatchingRefs(ctx, o, r, &github.ReferenceListOptions{Ref: "heads/"}); err != nil || len(refs) == 0 {
+		t.Errorf("GET matching-refs: %v, %d refs", err, len(refs))
+	}
 	if _, _, err := w.gh.Repositories.GetRuleset(ctx, o, r, 1, false); err != nil {
 		t.Errorf("GET ruleset: %v", err)
 	}
