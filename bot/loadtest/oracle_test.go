@@ -79,7 +79,7 @@ func TestOracleAgreesWithTheAppOnEditedApprovals(t *testing.T) {
 			t.Fatalf("%s: the app: %v", step, err)
 		}
 		cr := sim.LatestCheckRun(repo, sha, "countersign")
-		w := oracle(ctx, client, &prState{repo: repo, owner: "acme", name: "infra", number: n})
+		w := oracle(ctx, client, &prState{repo: repo, owner: "acme", name: "infra", number: n}, nil)
 		if w.err != "" {
 			t.Fatalf("%s: the oracle: %s", step, w.err)
 		}

@@ -50,7 +50,7 @@ func (l *run) expected(ctx context.Context) ([]want, error) {
 				out[i] = want{pr: pr, err: err.Error()}
 				return
 			}
-			out[i] = oracle(ctx, client, pr)
+			out[i] = oracle(ctx, client, pr, l.movedAt)
 		})
 	}
 	p.Wait()
@@ -63,11 +63,12 @@ func (l *run) expected(ctx context.Context) ([]want, error) {
 // the facts mean (an edited approval, a stale one), so the oracle and the
 // app agree by construction wherever GitHub's data tells the story.
 //
-// A `/countersign` comment applies to the head when it was written after
-// Countersign first saw the head, which is when its check run there started
-// (the app's rule while the pull request has not moved away from the head
-// and back); the oracle reads that start from the check run itself.
-func oracle(ctx context.Context, client *github.Client, pr *prState) want {
+// A `/countersign` comment applies to the head when it was written in a
+// later second than the app received the delivery that last moved the pull
+// request there (the app's rule); movedAt answers that second from the
+// simulator's record of the delivery (nil, or no such delivery: the check
+// run's start, when the app first saw the head, which is later).
+func oracle(ctx context.Context, client *github.Client, pr *prState, movedAt func(pr *prState, head string) (time.Time, bool)) want {
 	w := want{pr: pr}
 	c := pull.NewGitHub(pull.GitHubOptions{Client: client, Owner: pr.owner, Repo: pr.name, Number: pr.number, Cache: pull.NewCache(64)})
 	cur, err := c.PR(ctx)
@@ -86,6 +87,11 @@ func oracle(ctx context.Context, client *github.Client, pr *prState) want {
 	for _, cr := range runs.CheckRuns {
 		if cr.GetName() == checks.CheckName && cr.GetHeadSHA() == cur.HeadSHA && (latest == 0 || cr.GetID() > latest) {
 			latest, seen = cr.GetID(), cr.GetStartedAt().Time
+		}
+	}
+	if movedAt != nil {
+		if at, ok := movedAt(pr, cur.HeadSHA); ok {
+			seen = at
 		}
 	}
 	g, err := pull.Gather(ctx, c, pull.GatherOptions{HeadSeenAt: seen})
@@ -560,4 +566,37 @@ func (l *run) headsOf(p *prState) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// movedAt is the second in which the app answered the latest delivery that
+// moved pr to head (pull_request opened, synchronize or reopened), as the
+// simulator recorded it (whole seconds, GitHub's precision): a comment
+// written in a later second follows the app's receipt.
+func (l *run) movedAt(pr *prState, head string) (time.Time, bool) {
+	var at time.Time
+	last := ""
+	for _, d := range l.sim.Deliveries() { // in the order GitHub sent them
+		if d.Event != "pull_request" || d.Status/100 != 2 || (d.Action != "opened" && d.Action != "synchronize" && d.Action != "reopened") {
+			continue
+		}
+		var ev struct {
+			Number     int `json:"number"`
+			Repository struct {
+				FullName string `json:"full_name"`
+			} `json:"repository"`
+			PullRequest struct {
+				Head struct {
+					SHA string `json:"sha"`
+				} `json:"head"`
+			} `json:"pull_request"`
+		}
+		if json.Unmarshal(d.Body, &ev) != nil || ev.Number != pr.number || !strings.EqualFold(ev.Repository.FullName, pr.repo) {
+			continue
+		}
+		last, at = ev.PullRequest.Head.SHA, d.At
+	}
+	if last != head {
+		return time.Time{}, false
+	}
+	return at, !at.IsZero()
 }
