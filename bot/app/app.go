@@ -134,6 +134,10 @@ func New(o Options) (*App, error) {
 		if stores.EditedComments == nil {
 			stores.EditedComments = redis.EditedComments
 		}
+		if stores.Reliances == nil {
+			// Another replica may run the fan-out of a change of standing.
+			stores.Reliances = redis.Reliances
+		}
 		headLocker = o.Shared
 		a.Details = details.NewRedisStore(o.Shared.Client())
 	}

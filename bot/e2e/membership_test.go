@@ -1,11 +1,18 @@
 package e2e_test
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/countersign/countersign/bot/app"
+	"github.com/countersign/countersign/bot/fence"
+	"github.com/countersign/countersign/bot/fence/fencetest"
 	"github.com/countersign/countersign/bot/githubsim"
+	"github.com/countersign/countersign/bot/server"
 )
 
 // prCalls lists the calls that read pull request number of repo.
@@ -106,4 +113,57 @@ func TestGainedStandingCountsTheApproval(t *testing.T) {
 	}
 	e.sim.SetCollaborator(repo, "carol", "write", "acme-owner")
 	e.check(head, "success")
+}
+
+// TestReplicasShareWhoseStandingAVerdictRead: with replicas, the record of
+// whose standing a verdict read lives in Redis, so the replica that runs
+// the fan-out of a change of standing knows what another replica's
+// verdict read. Replica B judged the pull request before bob approved (it
+// read nobody); replica A judged it after (it read bob); B must not skip
+// the pull request when bob loses standing.
+func TestReplicasShareWhoseStandingAVerdictRead(t *testing.T) {
+	url := fencetest.StartRedis(t)
+	sim := githubsim.New(githubsim.Options{WebhookSecret: secret})
+	t.Cleanup(sim.Close)
+	base := sim.Start()
+	c := &cluster{t: t, sim: sim}
+	c.setupRepo()
+	n, head := c.agentPR("claude/standing")
+	ctx := context.Background()
+	replica := func() *app.App {
+		f, err := fence.Dial(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		a, err := app.New(app.Options{
+			Settings: server.Settings{AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), GitHubURL: base, WebhookSecret: []byte(secret)},
+			Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)), Shared: f, WithoutLanding: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = a.Shutdown(context.Background()) })
+		return a
+	}
+	a, b := replica(), replica()
+	job := server.Job{Installation: c.inst, Owner: "acme", Repo: "infra", Number: n, HeadSHA: head, Reason: "test"}
+	if err := b.Evaluator.Evaluate(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	sim.SubmitReview(repo, n, "bob", "APPROVE", "")
+	if err := a.Evaluator.Evaluate(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if cr := sim.LatestCheckRun(repo, head, "countersign"); cr.GetConclusion() != "success" {
+		t.Fatalf("bob's approval did not pass the pull request: %s", cr.GetConclusion())
+	}
+	reads, err := b.Evaluator.ReadsStanding(ctx, job, server.Standing{Logins: []string{"bob"}})
+	if err != nil || !reads {
+		t.Fatalf("replica B would not evaluate again a verdict replica A based on bob's standing: %v, %v", reads, err)
+	}
+	reads, err = b.Evaluator.ReadsStanding(ctx, job, server.Standing{Logins: []string{"erin"}})
+	if err != nil || reads {
+		t.Errorf("replica B would evaluate again a verdict that never read erin's standing: %v, %v", reads, err)
+	}
 }
