@@ -247,7 +247,8 @@ func (w *world) seed() fixture {
 		}),
 	})
 	// Changes of standing: member added, edited, removed; membership added
-	// and removed; organization.member_removed (with its membership.removed).
+	// and removed; organization.member_removed (with its membership.removed);
+	// team.deleted.
 	s.AddUser("dave")
 	s.AddUser("erin")
 	s.SetCollaborator("acme/widgets", "dave", "write", "alice")
@@ -257,6 +258,8 @@ func (w *world) seed() fixture {
 	s.RemoveTeamMember("acme", "reviewers", "dave", "alice")
 	s.AddTeamMember("acme", "reviewers", "erin", "alice")
 	s.RemoveOrgMember("acme", "erin", "alice")
+	s.AddTeam("acme", "ephemeral", "dave")
+	s.DeleteTeam("acme", "ephemeral", "alice")
 	return fx
 }
 

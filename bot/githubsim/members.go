@@ -143,6 +143,32 @@ func (s *Sim) RemoveOrgMember(org, login, by string) {
 	s.emitLocked("organization", "member_removed", in, nil, p)
 }
 
+// DeleteTeam deletes an organization's team, as an organization owner (by)
+// does, and emits team.deleted: its members are no longer members of it,
+// and review requests of it are dropped.
+func (s *Sim) DeleteTeam(org, slug, by string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.teamLocked(org, slug)
+	delete(s.teams, strings.ToLower(org+"/"+slug))
+	for _, r := range s.repoOrder {
+		for _, p := range r.prs {
+			p.reqTeams = slices.DeleteFunc(p.reqTeams, func(x *team) bool { return x == t })
+		}
+	}
+	in := s.accountInstallationLocked(t.org)
+	if in == nil {
+		return
+	}
+	p := obj{
+		"action":       "deleted",
+		"team":         webhookTeam(s.teamObj(t)),
+		"organization": s.orgObj(t.org),
+		"sender":       s.userObj(s.userLocked(by)),
+	}
+	s.emitLocked("team", "deleted", in, nil, p)
+}
+
 func (s *state) teamLocked(org, slug string) *team {
 	t, ok := s.teams[strings.ToLower(org+"/"+slug)]
 	mustf(ok, "unknown team %s/%s", org, slug)
