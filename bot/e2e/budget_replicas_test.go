@@ -36,14 +36,7 @@ func TestReplicasSweepsShareOneBudget(t *testing.T) {
 		c.agentPR(b) // no webhook: each is stale, a sweep would evaluate it
 	}
 	ctx := context.Background()
-	dial := func() *fence.Redis {
-		f, err := fence.Dial(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
-		return f
-	}
+	dial := func() *fence.Redis { return dialShared(t, url) }
 
 	// Replica A: its GitHub client, which spends the installation's budget.
 	a, err := ghapp.New(ghapp.Options{AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), BaseURL: base,

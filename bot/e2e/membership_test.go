@@ -140,14 +140,9 @@ func TestReplicasShareWhoseStandingAVerdictRead(t *testing.T) {
 	n, head := c.agentPR("claude/standing")
 	ctx := context.Background()
 	replica := func() *app.App {
-		f, err := fence.Dial(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { f.Close() })
 		a, err := app.New(app.Options{
 			Settings: server.Settings{AppID: sim.AppID(), PrivateKeyPEM: sim.PrivateKeyPEM(), GitHubURL: base, WebhookSecret: []byte(secret)},
-			Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)), Shared: f, WithoutLanding: true,
+			Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)), Shared: dialShared(t, url), WithoutLanding: true,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -175,4 +170,15 @@ func TestReplicasShareWhoseStandingAVerdictRead(t *testing.T) {
 	if err != nil || reads {
 		t.Errorf("replica B would evaluate again a verdict that never read erin's standing: %v, %v", reads, err)
 	}
+}
+
+// dialShared connects to the test's Redis as one replica does, closed when the test ends.
+func dialShared(t *testing.T, url string) *fence.Redis {
+	t.Helper()
+	f, err := fence.Dial(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
