@@ -462,3 +462,30 @@ func TestMergeGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// DropNextDeliveries drops exactly the next n deliveries, whatever the
+// probability, and records them as failed; the one after is sent.
+func TestDropNextDeliveries(t *testing.T) {
+	f := setup(t, Options{})
+	sink := withHooks(t, f, "s")
+	f.sim.DropNextDeliveries(1)
+	pr := mustPR(t, f)
+	f.sim.Comment("acme/widgets", pr, "bob", "first")
+	f.sim.Comment("acme/widgets", pr, "bob", "second")
+	if err := f.sim.WaitDeliveries(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	ds, _, err := f.app.Apps.ListHookDeliveries(ctx(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, d := range ds {
+		if d.GetStatusCode() != 200 {
+			failed++
+		}
+	}
+	if failed != 1 || len(sink.all()) != len(ds)-1 {
+		t.Fatalf("%d deliveries, %d failed, %d sent; want exactly one dropped", len(ds), failed, len(sink.all()))
+	}
+}

@@ -156,6 +156,7 @@ type state struct {
 	faults []*faultEntry
 	rng    *mrand.Rand
 	dropP  float64
+	dropN  int // the next dropN deliveries are dropped
 
 	hookURL, hookSecret string
 	queue               []*delivery

@@ -124,7 +124,10 @@ func (s *state) sendLoop() {
 			}
 		}
 		url, secret := s.hookURL, s.hookSecret
-		drop := s.dropP > 0 && s.rng.Float64() < s.dropP
+		drop := s.dropN > 0 || (s.dropP > 0 && s.rng.Float64() < s.dropP)
+		if s.dropN > 0 {
+			s.dropN--
+		}
 		hookID, appID := s.hookID(), s.opt.AppID
 		s.mu.Unlock()
 
@@ -252,6 +255,14 @@ func (s *Sim) WaitDeliveries(ctx context.Context) error {
 func (s *Sim) DropDeliveries(probability float64) {
 	s.mu.Lock()
 	s.dropP = probability
+	s.mu.Unlock()
+}
+
+// DropNextDeliveries makes the next n deliveries fail to be sent, recorded
+// as failed like those DropDeliveries drops; 0 cancels what is left.
+func (s *Sim) DropNextDeliveries(n int) {
+	s.mu.Lock()
+	s.dropN = n
 	s.mu.Unlock()
 }
 

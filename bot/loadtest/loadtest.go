@@ -236,7 +236,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	l.hook = httptest.NewServer(l.front)
 	defer l.hook.Close()
 
-	rep := &Report{Options: o, Profile: prof.Name, ProfileText: prof.Text, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	rep := &Report{Options: o, Profile: prof.Name, ProfileText: prof.text(), GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	hookURL := l.hook.URL + "/webhook"
 	if prof.replicaKill && o.Replicas < 2 {
 		return nil, errors.New("loadtest: the replica-kill campaign needs 2 or more replicas")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -27,6 +28,15 @@ type profile struct {
 	replicaKill bool
 	// primary: a primary rate limit only lifts when the app's clock passes its reset.
 	primary bool
+}
+
+// text is what the report says of the campaign: its faults, and that each
+// random one fires at least once.
+func (p profile) text() string {
+	if p.drop > 0 || slices.ContainsFunc(p.faults, func(f githubsim.Fault) bool { return f.Probability > 0 }) {
+		return p.Text + "; each fault at least once"
+	}
+	return p.Text
 }
 
 // Profiles are the fault campaigns, by name.
@@ -76,10 +86,20 @@ func ProfileNames() []string {
 func (p profile) apply(l *run) func() {
 	var removes []func()
 	for _, f := range p.faults {
+		if f.Probability > 0 {
+			// Each fault fires at least once, on the first call it
+			// matches: a campaign short enough for the tests would
+			// otherwise inject nothing in a few percent of runs
+			// (2% of 75 calls misses one run in five).
+			once := f
+			once.Probability, once.Times = 0, 1
+			removes = append(removes, l.sim.Inject(once))
+		}
 		removes = append(removes, l.sim.Inject(f))
 	}
 	if p.drop > 0 {
 		l.sim.DropDeliveries(p.drop)
+		l.sim.DropNextDeliveries(1) // at least one, as with the faults
 	}
 	l.front.mu.Lock()
 	l.front.dup, l.front.reorder = p.dup, p.reorder
@@ -89,6 +109,7 @@ func (p profile) apply(l *run) func() {
 			r()
 		}
 		l.sim.DropDeliveries(0)
+		l.sim.DropNextDeliveries(0)
 		l.front.mu.Lock()
 		l.front.dup, l.front.reorder = 0, 0
 		l.front.mu.Unlock()
