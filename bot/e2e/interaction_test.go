@@ -220,6 +220,37 @@ func TestInteractionApproveCommand(t *testing.T) {
 	e.reply(n, "@bob", "edited comment")
 }
 
+// A command GitHub shows as a quote, as code or not at all never counts
+// (issue 14 item 6): each of these was counted by the old line rules. The
+// same approver's plain command then counts, so the hidden ones were read
+// by a working app and refused, not lost.
+func TestInteractionHiddenCommandsDoNotCount(t *testing.T) {
+	e := interactionEnv(t, interactionPolicy)
+	n, sha, _ := e.terraformPR("feature")
+	var hidden []int64
+	for _, body := range []string{
+		"> I said earlier:\n/countersign approve",           // lazy block-quote continuation
+		"1. ~~~\n   /countersign approve\n",                 // a fence opened on a list item
+		"Thanks! <!--\n/countersign approve\n-->",           // an HTML comment opened mid-line
+		"- /countersign approve",                            // a list item, not a paragraph of its own
+		"```\n/countersign approve\n```\nshipping it today", // a fenced code block
+	} {
+		hidden = append(hidden, e.sim.Comment(repo, n, "bob", body))
+	}
+	e.idle()
+	for _, id := range hidden {
+		if r := e.reactions(id); len(r) != 0 {
+			t.Errorf("hidden command %d got reactions %v", id, r)
+		}
+	}
+	if got := e.settled(sha); got.GetConclusion() != "action_required" {
+		t.Fatalf("check %s after commands GitHub does not show as text", got.GetConclusion())
+	}
+	bob := e.sim.Comment(repo, n, "bob", "/countersign approve")
+	e.reacted(bob, "+1")
+	e.check(sha, "success")
+}
+
 func TestInteractionApproveCommandOff(t *testing.T) {
 	e := interactionEnv(t, "") // the harness policy: comment approvals off
 	n, sha, _ := e.terraformPR("feature")
