@@ -93,3 +93,29 @@ func TestCheckOnPartialClone(t *testing.T) {
 		t.Fatalf("check on a partial clone: exit %d, want 0\n%s%s", code, out, errs)
 	}
 }
+
+// audit on a partial clone reads the policy and each commit's files like
+// check does: missing blobs are fetched, and the rows match the full clone's.
+func TestAuditOnPartialClone(t *testing.T) {
+	g := auditRepo(t)
+	dst := filepath.Join(t.TempDir(), "partial")
+	for _, args := range [][]string{
+		{"-C", g.Dir, "config", "uploadpack.allowFilter", "true"},
+		{"clone", "-q", "--no-checkout", "--filter=blob:none", "file://" + g.Dir, dst},
+	} {
+		if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	code, full, errs := runCmd(t, "audit", "--repo", g.Dir, "--branch", "main", "--format", "csv")
+	if code != exitOK {
+		t.Fatalf("audit on the full clone: exit %d\n%s%s", code, full, errs)
+	}
+	code, partial, errs := runCmd(t, "audit", "--repo", dst, "--branch", "origin/main", "--format", "csv")
+	if code != exitOK {
+		t.Fatalf("audit on a partial clone: exit %d, want 0\n%s%s", code, partial, errs)
+	}
+	if partial != full {
+		t.Errorf("audit on a partial clone differs from the full clone's:\n--- full\n%s--- partial\n%s", full, partial)
+	}
+}
