@@ -67,8 +67,6 @@ type MergeGroupJob struct {
 	// (refs/heads/gh-readonly-queue/{base}/pr-{N}-{sha}); BaseSHA and BaseRef
 	// what it merges into.
 	HeadSHA, HeadRef, BaseSHA, BaseRef string
-	// HeadMessage is the head commit's message.
-	HeadMessage string
 	// Reason and DeliveryID are for logs.
 	Reason, DeliveryID string
 }
@@ -192,7 +190,7 @@ func handleMergeGroup(s *Server, d *delivery, ev any) ([]task, error) {
 		return nil, payloadError("merge_group without head_sha")
 	}
 	mj := MergeGroupJob{Installation: id, Owner: owner, Repo: name, HeadSHA: mg.GetHeadSHA(), HeadRef: mg.GetHeadRef(),
-		BaseSHA: mg.GetBaseSHA(), BaseRef: mg.GetBaseRef(), HeadMessage: mg.GetHeadCommit().GetMessage(),
+		BaseSHA: mg.GetBaseSHA(), BaseRef: mg.GetBaseRef(),
 		Reason: d.reason(), DeliveryID: d.id}
 	return []task{s.mergeGroupTask(ib, mj)}, nil
 }
