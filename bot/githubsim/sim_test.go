@@ -298,6 +298,38 @@ func TestETagNotModified(t *testing.T) {
 	}
 }
 
+// GitHub's ETags are specific to the credential that read the response (a
+// GitHub support answer, quoted in eclipse-csi/otterdog#201: "It's
+// currently expected for ETags to be auth token specific"), so a validator
+// kept from one installation token gets no 304 for another token of the
+// same installation: the simulator is as strict.
+func TestETagIsSpecificToTheToken(t *testing.T) {
+	f := setup(t, Options{})
+	tokA, tokB := f.rawToken(t, f.inst), f.rawToken(t, f.inst)
+	if tokA == tokB {
+		t.Fatal("two token requests gave the same token")
+	}
+	u := f.base + "repos/acme/widgets"
+	r1, b1 := get(t, u, tokA, nil)
+	etag := r1.Header.Get("ETag")
+	r2, b2 := get(t, u, tokB, map[string]string{"If-None-Match": etag})
+	if r2.StatusCode != 200 || string(b2) != string(b1) {
+		t.Fatalf("another token's ETag: %d, want 200 with the same body", r2.StatusCode)
+	}
+	if r2.Header.Get("ETag") == etag {
+		t.Errorf("both tokens were given the ETag %s", etag)
+	}
+	if r2.Header.Get("X-RateLimit-Used") == r1.Header.Get("X-RateLimit-Used") {
+		t.Errorf("the 200 for another token's ETag was not charged: used %s then %s", r1.Header.Get("X-RateLimit-Used"), r2.Header.Get("X-RateLimit-Used"))
+	}
+	if r3, _ := get(t, u, tokA, map[string]string{"If-None-Match": etag}); r3.StatusCode != 304 {
+		t.Errorf("the token's own ETag: %d, want 304", r3.StatusCode)
+	}
+	if r4, _ := get(t, u, "", map[string]string{"If-None-Match": etag}); r4.StatusCode == 304 {
+		t.Errorf("an unauthenticated GET was given 304 for a token's ETag")
+	}
+}
+
 func TestPullRequestFilesCommitsAndReviews(t *testing.T) {
 	f := setup(t, Options{})
 	s := f.sim
