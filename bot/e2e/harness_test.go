@@ -5,6 +5,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -66,9 +67,10 @@ type env struct {
 }
 
 type envOptions struct {
-	policy  string            // "" means the default policy file above; "-" means none
-	files   map[string]string // extra files of the initial commit
-	landing bool              // record pushes to protected branches and answer the deploy gate (bot/landing)
+	policy   string            // "" means the default policy file above; "-" means none
+	files    map[string]string // extra files of the initial commit
+	landing  bool              // record pushes to protected branches and answer the deploy gate (bot/landing)
+	attempts int               // the server's attempts per piece of work before it gives up; 0 means 200
 }
 
 var (
@@ -93,7 +95,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Logger:   log,
 		GitHub: ghapp.Options{MaxAttempts: 3, RetryBaseDelay: 5 * time.Millisecond, MaxRetryDelay: 20 * time.Millisecond,
 			MaxRateLimitWait: 2 * time.Second, Now: clk.Now},
-		Server:         server.Options{Retry: server.RetryPolicy{Attempts: 200, Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}},
+		Server:         server.Options{Retry: server.RetryPolicy{Attempts: cmp.Or(o.attempts, 200), Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}},
 		WithoutLanding: !o.landing,
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ const (
 	metricRetries       = "countersign_work_retries_total"
 	metricFailures      = "countersign_work_failures_total"
 	metricCoalesced     = "countersign_work_coalesced_total"
+	metricParked        = "countersign_work_parked_total"
 	metricRejected      = "countersign_queue_rejected_total"
 	metricFanouts       = "countersign_fanouts_total"
 	metricDedupSize     = "countersign_delivery_dedup_entries"
@@ -50,6 +51,7 @@ type metrics struct {
 	inFlight      prometheus.Gauge
 	retries       *prometheus.CounterVec
 	failures      *prometheus.CounterVec
+	parked        prometheus.Counter
 	coalesced     prometheus.Counter
 	rejected      prometheus.Counter
 	fanouts       *prometheus.CounterVec
@@ -92,6 +94,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: metricFailures,
 			Help: "Work that failed on its last attempt and was given up, by kind (evaluate, fanout).",
 		}, []string{"kind"}),
+		parked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: metricParked,
+			Help: "Work given up and kept for the next sweep to queue again (a change of standing, a merge group, a landing, a deployment gate, an evaluation).",
+		}),
 		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: metricCoalesced,
 			Help: "Work merged into work already pending for the same pull request or repository.",
@@ -115,7 +121,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{
 		m.deliveries, m.evalDuration, m.queueDepth, m.running, m.queueCapacity, m.inFlight,
-		m.retries, m.failures, m.coalesced, m.rejected, m.fanouts, m.dedupSize, m.ready,
+		m.retries, m.failures, m.parked, m.coalesced, m.rejected, m.fanouts, m.dedupSize, m.ready,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

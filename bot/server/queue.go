@@ -129,6 +129,9 @@ type queue struct {
 	timeout time.Duration
 	m       *metrics
 	log     *slog.Logger
+	// givenUp, when set, is told of work given up after its last attempt
+	// (called with mu held; it must not call back into the queue).
+	givenUp func(ctx context.Context, t task, log *slog.Logger)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -332,6 +335,9 @@ func (q *queue) finish(key string, s *slot, t task, err error) {
 		q.m.failures.WithLabelValues(t.kind).Inc()
 		log.Error("work failed; giving up", slog.Int("attempts", s.failed), slog.Any("error", err))
 		q.remove(key)
+		if !q.stopped && q.givenUp != nil {
+			q.givenUp(context.Background(), t, log)
+		}
 		return
 	}
 	wait := q.retry.Delay(s.failed)

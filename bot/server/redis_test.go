@@ -11,6 +11,7 @@ import (
 	"github.com/countersign/countersign/bot/fence"
 	"github.com/countersign/countersign/bot/fence/fencetest"
 	"github.com/google/go-github/v62/github"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // redisReplicas starts n servers sharing one real Redis, each with its own
@@ -256,4 +257,41 @@ func TestRedisQueuedWorkIsNotIdle(t *testing.T) {
 	}
 	waitFor(t, "the evaluation", func() bool { return r.fb.count("acme/widgets#5") == 1 })
 	waitFor(t, "idle after the evaluation", r.Idle)
+}
+
+// Work given up after its last attempt on one replica (GitHub down longer
+// than the retries) is kept in Redis, and the next sweep, on whichever
+// replica runs it, queues it again once: nothing accepted is lost to an
+// outage.
+func TestRedisWorkGivenUpIsReplayedOnce(t *testing.T) {
+	rs, _ := redisReplicas(t, 3)
+	const key = "acme/widgets#7"
+	for _, r := range rs {
+		r.fb.mu.Lock()
+		r.fb.fail[key] = fastRetry().Attempts
+		r.fb.mu.Unlock()
+	}
+	if rec := rs[0].deliver(t, "pull_request", "d-7", prEvent(t, "opened", "acme/widgets", 7, "aaa")); rec.Code != http.StatusAccepted {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	waitFor(t, "the work to be given up", func() bool {
+		n := 0
+		for _, r := range rs {
+			n += int(testutil.ToFloat64(r.m.parked))
+		}
+		return n == 1
+	})
+	tried := evaluations(rs, key)
+	for _, r := range rs {
+		r.fb.mu.Lock()
+		r.fb.fail[key] = 0
+		r.fb.mu.Unlock()
+	}
+	rs[1].replayParked(context.Background())
+	rs[2].replayParked(context.Background())
+	waitFor(t, "the replayed evaluation", func() bool { return evaluations(rs, key) == tried+1 })
+	time.Sleep(300 * time.Millisecond)
+	if n := evaluations(rs, key) - tried; n != 1 {
+		t.Fatalf("the work given up ran %d times after two replicas replayed it, want once", n)
+	}
 }

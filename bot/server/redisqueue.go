@@ -195,6 +195,7 @@ func (q *redisQueue) failed(ctx context.Context, t task, err error) error {
 	if attempt >= q.retry.Attempts {
 		q.m.failures.WithLabelValues(t.kind).Inc()
 		log.Error("work failed; giving up", slog.Int("attempts", attempt), slog.Any("error", err))
+		q.s.parkGivenUp(ctx, t, log)
 	} else {
 		q.m.retries.WithLabelValues(t.kind).Inc()
 		log.Warn("work failed; will retry", slog.Int("attempt", attempt), slog.Any("error", err))

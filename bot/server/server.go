@@ -91,6 +91,7 @@ type Server struct {
 	q        workQueue
 	seen     deliveries
 	snaps    snapshotTable
+	parked   parkedWork
 	handlers map[string]eventHandler
 	mux      *http.ServeMux // the webhook listener's routes
 	ops      *http.ServeMux // the metrics listener's routes: probes and /metrics
@@ -161,6 +162,7 @@ func New(o Options) (*Server, error) {
 	if o.Redis != nil {
 		s.seen = redisDeliveries{o.Redis}
 		s.snaps = redisSnapshots{rdb: o.Redis, floor: o.Now()}
+		s.parked = redisParked{rdb: o.Redis, now: o.Now}
 		rq, err := newRedisQueue(s, o, m)
 		if err != nil {
 			return nil, err
@@ -169,7 +171,10 @@ func New(o Options) (*Server, error) {
 	} else {
 		s.seen = newDedup(o.DedupTTL, o.DedupSize, o.Now)
 		s.snaps = newSnapshots(o.DedupSize, o.Now())
-		s.q = newQueue(o.Workers, o.QueueSize, o.Retry, o.EvaluateTimeout, m, o.Logger)
+		s.parked = newMemoryParked(o.Now)
+		q := newQueue(o.Workers, o.QueueSize, o.Retry, o.EvaluateTimeout, m, o.Logger)
+		q.givenUp = s.parkGivenUp
+		s.q = q
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("POST /webhook", s.serveWebhook)

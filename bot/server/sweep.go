@@ -83,6 +83,8 @@ func (s *Server) Sweep(ctx context.Context, o SweepOptions) error {
 	if err != nil {
 		return fmt.Errorf("listing installations: %w", err)
 	}
+	// GitHub answers again: the work given up since the last sweep runs now.
+	s.replayParked(ctx)
 	tasks := make([]task, 0, len(insts))
 	for _, id := range insts {
 		tasks = append(tasks, s.sweepInstallationTask(sw, id, o.RateFloor))

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // workQueue is where accepted work waits and runs: in this process's memory
@@ -58,6 +59,9 @@ type taskSpec struct {
 	// Push and Deploy carry a landing record's and a deployment gate's details.
 	Push   *PushJob   `json:"push,omitempty"`
 	Deploy *DeployJob `json:"deploy,omitempty"`
+	// Parked is when this work was first given up, for work the sweep
+	// queues again (parkedWork); zero for work as first accepted.
+	Parked time.Time `json:"parked,omitzero"`
 }
 
 // fromSpec rebuilds the task a spec describes. Its snapshot was admitted
