@@ -78,9 +78,11 @@ func (j MergeGroupJob) Key() string { return "merge_group:" + j.Owner + "/" + j.
 // comments. Comments on issues, comments by bots (the app's own included)
 // and comments without a command are ignored. A created comment whose
 // commands may change the verdict (approve, override) re-evaluates the pull
-// request at once, and so does deleting one. An edited comment that held or holds a command goes to
-// the backend, which voids it and then asks for the re-evaluation, so that
-// the evaluation cannot run before the comment is known to be void.
+// request at once, and so does deleting one. An edited comment that held or
+// holds a command goes to the backend's command task alone, which voids it
+// and only then queues the re-evaluation, so that no evaluation runs before
+// the comment is known to be void (a backend without Interactions voids
+// nothing and gets the evaluation at once).
 func handleIssueComment(s *Server, d *delivery, ev any) ([]task, error) {
 	e := ev.(*github.IssueCommentEvent)
 	if !e.GetIssue().IsPullRequest() {
@@ -113,13 +115,14 @@ func handleIssueComment(s *Server, d *delivery, ev any) ([]task, error) {
 	}
 	job := base[0].job
 	ib, interacts := s.backend.(Interactions)
+	edited := d.action == "edited"
 	var out []task
-	if changesVerdict(cmds) || (d.action == "edited" && !interacts) {
+	if (!edited && changesVerdict(cmds)) || (edited && !interacts) {
 		out = append(out, base...)
 	}
 	if interacts {
 		cj := CommandJob{Job: job, CommentID: c.GetID(), Login: c.GetUser().GetLogin(), UserType: c.GetUser().GetType(),
-			Body: c.GetBody(), Edited: d.action == "edited", CreatedAt: c.GetCreatedAt().Time}
+			Body: c.GetBody(), Edited: edited, CreatedAt: c.GetCreatedAt().Time}
 		out = append(out, s.commandTask(ib, cj))
 	}
 	return out, nil
@@ -195,11 +198,13 @@ func handleMergeGroup(s *Server, d *delivery, ev any) ([]task, error) {
 	return []task{s.mergeGroupTask(ib, mj)}, nil
 }
 
-// commandTask carries out the commands of one comment.
+// commandTask carries out the commands of one comment. An edited comment's
+// task always re-evaluates the pull request once Command (which voids the
+// comment) succeeded: the intake queues no evaluation beside it.
 func (s *Server) commandTask(ib Interactions, cj CommandJob) task {
 	t := s.interactionTask("comment:"+cj.Job.Key()+":"+itoa(cj.CommentID), cj.Job, func(ctx context.Context) (int, error) {
 		again, err := ib.Command(ctx, cj)
-		if again {
+		if again || (cj.Edited && err == nil) {
 			return cj.Number, err
 		}
 		return 0, err
