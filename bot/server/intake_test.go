@@ -141,3 +141,45 @@ func TestEditedApprovalIsEvaluatedOnlyAfterItIsVoided(t *testing.T) {
 		t.Errorf("%d evaluations of the pull request ran before the edited approval was voided", n)
 	}
 }
+
+// A command task whose re-evaluation cannot be queued (one Redis blip) is
+// retried, and the retry only queues the re-evaluation: the comment's
+// commands were carried out, and replied to, once (review 2, finding 2).
+func TestCommandIsCarriedOutOnceWhenItsReevaluationIsRetried(t *testing.T) {
+	fi := &fakeInteractions{fakeBackend: newFakeBackend()}
+	url := fencetest.StartRedis(t)
+	o, _ := redis.ParseURL(url)
+	c := redis.NewClient(o)
+	h := &failHook{}
+	c.AddHook(h)
+	f, _ := fence.New(fence.Options{Client: c})
+	var failed atomic.Bool
+	h.set(func(cmd redis.Cmder) bool {
+		// One blip: the first INCR of the pull request's queue key made
+		// from inside the command task.
+		if cmdName(cmd) == "incr" && strings.Contains(cmdArg(cmd, 1), "{acme/widgets#17}") && fi.commands.Load() > 0 {
+			return failed.CompareAndSwap(false, true)
+		}
+		return false
+	})
+	s, err := New(Options{Backend: fi, WebhookSecret: testSecret, Redis: c, Locker: f, CoalesceDelay: 20 * time.Millisecond,
+		Retry: fastRetry(), DrainTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	ts := &testServer{Server: s, fb: fi.fakeBackend}
+	rec := ts.deliver(t, "issue_comment", "c-1", commentPayload("created", "bob", "User", "/countersign recheck", true))
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	waitFor(t, "the re-evaluation", func() bool { return fi.count("acme/widgets#17") > 0 })
+	time.Sleep(200 * time.Millisecond)
+	if n := fi.commands.Load(); n != 1 {
+		t.Errorf("one comment's commands were carried out %d times (each posts its reply/reaction again)", n)
+	}
+}

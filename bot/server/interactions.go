@@ -43,6 +43,8 @@ type CommandJob struct {
 	Edited bool
 	// CreatedAt is when the comment was written.
 	CreatedAt time.Time
+	// UpdatedAt is when the comment was last written; with CommentID it names the version whose commands are carried out once.
+	UpdatedAt time.Time `json:",omitzero"`
 }
 
 // ActionJob is a click on a check run's requested action (a button).
@@ -122,7 +124,8 @@ func handleIssueComment(s *Server, d *delivery, ev any) ([]task, error) {
 	}
 	if interacts {
 		cj := CommandJob{Job: job, CommentID: c.GetID(), Login: c.GetUser().GetLogin(), UserType: c.GetUser().GetType(),
-			Body: c.GetBody(), Edited: edited, CreatedAt: c.GetCreatedAt().Time}
+			Body: c.GetBody(), Edited: edited, CreatedAt: c.GetCreatedAt().Time,
+			UpdatedAt: c.GetUpdatedAt().Time}
 		out = append(out, s.commandTask(ib, cj))
 	}
 	return out, nil
@@ -200,11 +203,29 @@ func handleMergeGroup(s *Server, d *delivery, ev any) ([]task, error) {
 
 // commandTask carries out the commands of one comment. An edited comment's
 // task always re-evaluates the pull request once Command (which voids the
-// comment) succeeded: the intake queues no evaluation beside it.
+// comment) succeeded: the intake queues no evaluation beside it. Commands
+// carried out are recorded (commandLedger) before the re-evaluation is
+// queued, so a task run again queues the re-evaluation without carrying
+// them out, and replying, a second time.
 func (s *Server) commandTask(ib Interactions, cj CommandJob) task {
 	t := s.interactionTask("comment:"+cj.Job.Key()+":"+itoa(cj.CommentID), cj.Job, func(ctx context.Context) (int, error) {
-		again, err := ib.Command(ctx, cj)
-		if again || (cj.Edited && err == nil) {
+		key := commandKey(cj)
+		done, again, err := s.commands.carriedOut(ctx, key)
+		if err != nil {
+			return 0, fmt.Errorf("reading whether the comment's commands were carried out: %w", err)
+		}
+		if !done {
+			again, err = ib.Command(ctx, cj)
+			if err == nil {
+				again = again || cj.Edited
+				if merr := s.commands.markCarriedOut(ctx, key, again); merr != nil {
+					// Not an error of the task: a retry would carry them out again.
+					s.log.Warn("could not record that a comment's commands were carried out; a retry may repeat them",
+						slog.String("delivery", cj.DeliveryID), slog.Int64("comment", cj.CommentID), slog.Any("error", merr))
+				}
+			}
+		}
+		if again {
 			return cj.Number, err
 		}
 		return 0, err

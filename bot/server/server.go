@@ -90,6 +90,7 @@ type Server struct {
 	m        *metrics
 	q        workQueue
 	seen     deliveries
+	commands commandLedger
 	snaps    snapshotTable
 	parked   parkedWork
 	handlers map[string]eventHandler
@@ -161,6 +162,7 @@ func New(o Options) (*Server, error) {
 	}
 	if o.Redis != nil {
 		s.seen = redisDeliveries{o.Redis}
+		s.commands = redisCommands{o.Redis}
 		s.snaps = redisSnapshots{rdb: o.Redis, floor: o.Now()}
 		s.parked = redisParked{rdb: o.Redis, now: o.Now}
 		rq, err := newRedisQueue(s, o, m)
@@ -170,6 +172,7 @@ func New(o Options) (*Server, error) {
 		s.q = rq
 	} else {
 		s.seen = newDedup(o.DedupTTL, o.DedupSize, o.Now)
+		s.commands = newMemoryCommands(redisKeyTTL, o.DedupSize, o.Now)
 		s.snaps = newSnapshots(o.DedupSize, o.Now())
 		s.parked = newMemoryParked(o.Now)
 		q := newQueue(o.Workers, o.QueueSize, o.Retry, o.EvaluateTimeout, m, o.Logger)
