@@ -183,3 +183,92 @@ func TestCommandIsCarriedOutOnceWhenItsReevaluationIsRetried(t *testing.T) {
 		t.Errorf("one comment's commands were carried out %d times (each posts its reply/reaction again)", n)
 	}
 }
+
+// A delivery whose work could not be queued (Redis failed after the id was
+// reserved, and the release failed too) is answered 503, and its
+// redelivery, which carries the same id, is processed: the reservation was
+// only pending and lapsed. It was kept 72 h and the redelivery answered
+// "200 duplicate" with nothing queued (review 2, finding 1).
+func TestRedeliveryIsProcessedWhenTheFailedAttemptsIDStayedReserved(t *testing.T) {
+	fb := newFakeBackend()
+	ts, h := hookedRedisServer(t, fb)
+	ts.Server.seen = redisDeliveries{rdb: ts.Server.opt.Redis, pending: 300 * time.Millisecond}
+	h.set(func(cmd redis.Cmder) bool {
+		switch cmdName(cmd) {
+		case "incr": // the queue's sequence number: Redis is gone from here on
+			return true
+		case "del":
+			return strings.HasPrefix(cmdArg(cmd, 1), redisPrefix+"delivery:")
+		}
+		return false
+	})
+	body := prEvent(t, "synchronize", "acme/widgets", 5, "abc")
+	rec := ts.deliver(t, "pull_request", "guid-1", body)
+	t.Logf("first attempt: %d %s", rec.Code, strings.TrimSpace(rec.Body.String()))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("the first attempt was answered %d, want 503", rec.Code)
+	}
+	h.set(nil)                         // Redis is back
+	time.Sleep(400 * time.Millisecond) // GitHub redelivers minutes later, past the pending reservation
+	rec = ts.deliver(t, "pull_request", "guid-1", body)
+	t.Logf("redelivery: %d %s", rec.Code, strings.TrimSpace(rec.Body.String()))
+	time.Sleep(300 * time.Millisecond)
+	if rec.Code != http.StatusAccepted || fb.count("acme/widgets#5") == 0 {
+		t.Errorf("the redelivery of a delivery refused with 503 was answered %d and %d evaluations ran: the event is lost", rec.Code, fb.count("acme/widgets#5"))
+	}
+}
+
+// A delivery id stays reserved for the redelivery window once its work was
+// queued (a redelivery past the pending reservation's lapse is a
+// duplicate), and while another replica handles the same delivery (its
+// reservation pending) the delivery is answered as a duplicate with nothing
+// queued.
+func TestDeliveryIDIsKeptOnceQueuedAndHeldWhilePending(t *testing.T) {
+	fb := newFakeBackend()
+	ts, _ := hookedRedisServer(t, fb)
+	rdb := ts.Server.opt.Redis
+	ts.Server.seen = redisDeliveries{rdb: rdb, pending: 300 * time.Millisecond}
+	body := prEvent(t, "synchronize", "acme/widgets", 5, "abc")
+	if rec := ts.deliver(t, "pull_request", "guid-1", body); rec.Code != http.StatusAccepted {
+		t.Fatalf("first delivery: %d %s", rec.Code, rec.Body)
+	}
+	ttl, err := rdb.TTL(context.Background(), deliveryKey("guid-1")).Result()
+	if err != nil || ttl < redisKeyTTL-time.Minute {
+		t.Errorf("the accepted delivery id expires in %v (%v), want the redelivery window", ttl, err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if rec := ts.deliver(t, "pull_request", "guid-1", body); rec.Code != http.StatusOK {
+		t.Errorf("redelivery of an accepted delivery: %d %s, want 200 duplicate", rec.Code, rec.Body)
+	}
+
+	// Another replica holds guid-2's reservation, handling it.
+	if err := rdb.Set(context.Background(), deliveryKey("guid-2"), deliveryPending, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	body = prEvent(t, "synchronize", "acme/widgets", 6, "def")
+	if rec := ts.deliver(t, "pull_request", "guid-2", body); rec.Code != http.StatusOK {
+		t.Errorf("a delivery another replica is handling: %d %s, want 200 duplicate", rec.Code, rec.Body)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := fb.count("acme/widgets#5"); n != 1 {
+		t.Errorf("acme/widgets#5 evaluated %d times, want 1", n)
+	}
+	if n := fb.count("acme/widgets#6"); n != 0 {
+		t.Errorf("acme/widgets#6 evaluated %d times by this replica, want 0", n)
+	}
+}
+
+// A failed attempt younger than a pending reservation is left for the next
+// redelivery run with Redis: redelivered at once it could find its id still
+// reserved and be answered as a duplicate, then never redelivered again.
+func TestRecentFailuresAreRedeliveredOnlyOnceTheirReservationLapsed(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	ds := []HookDelivery{
+		{ID: 2, GUID: "new", Status: "Invalid HTTP Response: 503", StatusCode: 503, DeliveredAt: now.Add(-10 * time.Second)},
+		{ID: 1, GUID: "old", Status: "Invalid HTTP Response: 503", StatusCode: 503, DeliveredAt: now.Add(-2 * deliveryPendingTTL)},
+	}
+	got := settled(toRedeliver(ds), now.Add(-deliveryPendingTTL))
+	if len(got) != 1 || got[0].GUID != "old" {
+		t.Errorf("redelivered %v, want only the attempt older than the pending reservation", got)
+	}
+}

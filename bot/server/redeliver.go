@@ -86,12 +86,25 @@ func toRedeliver(ds []HookDelivery) []HookDelivery {
 	return out
 }
 
+// settled returns the attempts of ds made before cutoff.
+func settled(ds []HookDelivery, cutoff time.Time) []HookDelivery {
+	var out []HookDelivery
+	for _, d := range ds {
+		if d.DeliveredAt.Before(cutoff) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // RedeliverFailed asks GitHub to redeliver the app's webhook deliveries of
 // the last window that never reached the server (refused, unreachable,
 // timed out, or answered with an error) and that no later attempt
 // delivered. It runs at start, so the events missed while the server was
 // down are processed; their pull-request snapshots are never trusted (their
-// payloads are old). It returns how many it redelivered.
+// payloads are old). With Redis, an attempt made less than a minute ago
+// (deliveryPendingTTL) is left to the next run. It returns how many it
+// redelivered.
 func (s *Server) RedeliverFailed(ctx context.Context, window time.Duration) (int, error) {
 	if window <= 0 {
 		return 0, nil
@@ -107,6 +120,13 @@ func (s *Server) RedeliverFailed(ctx context.Context, window time.Duration) (int
 		return 0, err
 	}
 	picked := toRedeliver(ds)
+	if s.opt.Redis != nil {
+		// An attempt that failed less than deliveryPendingTTL ago may still
+		// hold its id's reservation (its replica died, or Redis failed
+		// before the release): redelivered now it would be answered as a
+		// duplicate, and never redelivered again. The next run takes it.
+		picked = settled(picked, s.opt.Now().Add(-deliveryPendingTTL))
+	}
 	if len(picked) > maxRedeliveries {
 		s.log.Warn("redelivery: too many failed deliveries; the sweep heals the rest",
 			slog.Int("failed", len(picked)), slog.Int("redelivered", maxRedeliveries))

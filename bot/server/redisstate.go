@@ -9,11 +9,19 @@ import (
 )
 
 // deliveries remembers accepted delivery ids, so a delivery sent twice (a
-// redelivery, or a load balancer that duplicates) is processed once.
+// redelivery, or a load balancer that duplicates) is processed once. An id
+// is reserved while its delivery is handled and kept once its work is
+// queued; a reservation never kept (the handler failed, its process died,
+// and the release failed or never ran) lapses soon, so the redelivery of
+// that delivery is processed.
 type deliveries interface {
-	// reserveDelivery records id and reports whether it was new; an error
-	// means it could not be recorded (the delivery is refused with 503).
+	// reserveDelivery records id as being handled and reports whether it
+	// was new; an error means it could not be recorded (the delivery is
+	// refused with 503).
 	reserveDelivery(ctx context.Context, id string) (bool, error)
+	// keepDelivery records that id's work was queued (or that it needs
+	// none), for GitHub's redelivery window.
+	keepDelivery(ctx context.Context, id string) error
 	// releaseDelivery forgets id, so a redelivery of it is processed.
 	releaseDelivery(ctx context.Context, id string)
 	// size returns how many ids are remembered, -1 when unknown.
@@ -23,17 +31,41 @@ type deliveries interface {
 func (d *dedup) reserveDelivery(_ context.Context, id string) (bool, error) {
 	return d.reserve(id), nil
 }
+func (d *dedup) keepDelivery(context.Context, string) error   { return nil }
 func (d *dedup) releaseDelivery(_ context.Context, id string) { d.release(id) }
 func (d *dedup) size() int                                    { return d.len() }
 
-// redisDeliveries remembers delivery ids in Redis (SET NX) for GitHub's
-// redelivery window, for every replica.
-type redisDeliveries struct{ rdb redis.UniversalClient }
+// deliveryPendingTTL is how long a delivery id reserved in Redis stays
+// reserved unless its work is queued: far longer than handling a delivery
+// takes, far shorter than the redelivery interval, so a reservation
+// stranded by a Redis failure or a dead replica does not swallow the
+// delivery's redelivery.
+const deliveryPendingTTL = time.Minute
+
+// Values of a delivery id's key in Redis.
+const (
+	deliveryPending  = "pending"
+	deliveryAccepted = "accepted"
+)
+
+// redisDeliveries remembers delivery ids in Redis, for every replica: a
+// delivery being handled holds its id for pending (SET NX, deliveryPendingTTL),
+// and one whose work was queued keeps it for GitHub's redelivery window.
+// Another replica handed the same delivery meanwhile answers it as a
+// duplicate either way.
+type redisDeliveries struct {
+	rdb     redis.UniversalClient
+	pending time.Duration
+}
 
 func deliveryKey(id string) string { return redisPrefix + "delivery:" + id }
 
 func (d redisDeliveries) reserveDelivery(ctx context.Context, id string) (bool, error) {
-	return d.rdb.SetNX(ctx, deliveryKey(id), "1", redisKeyTTL).Result()
+	return d.rdb.SetNX(ctx, deliveryKey(id), deliveryPending, d.pending).Result()
+}
+
+func (d redisDeliveries) keepDelivery(ctx context.Context, id string) error {
+	return d.rdb.Set(context.WithoutCancel(ctx), deliveryKey(id), deliveryAccepted, redisKeyTTL).Err()
 }
 
 func (d redisDeliveries) releaseDelivery(ctx context.Context, id string) {

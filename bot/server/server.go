@@ -161,7 +161,7 @@ func New(o Options) (*Server, error) {
 		s.handlers[h.event] = h
 	}
 	if o.Redis != nil {
-		s.seen = redisDeliveries{o.Redis}
+		s.seen = redisDeliveries{rdb: o.Redis, pending: deliveryPendingTTL}
 		s.commands = redisCommands{o.Redis}
 		s.snaps = redisSnapshots{rdb: o.Redis, floor: o.Now()}
 		s.parked = redisParked{rdb: o.Redis, now: o.Now}
@@ -408,6 +408,7 @@ func (s *Server) accept(d *delivery, h eventHandler, ev any, answer func(int, st
 	}
 	tasks, err := h.handle(s, d, ev)
 	if errors.Is(err, errNotForApp) {
+		s.keepDelivery(d)
 		d.log.Info("delivery ignored", slog.Any("reason", err))
 		answer(http.StatusAccepted, outcomeIgnored, err.Error())
 		return
@@ -425,6 +426,7 @@ func (s *Server) accept(d *delivery, h eventHandler, ev any, answer func(int, st
 		return
 	}
 	if len(tasks) == 0 {
+		s.keepDelivery(d)
 		d.log.Debug("nothing to evaluate")
 		answer(http.StatusAccepted, outcomeIgnored, "nothing to evaluate")
 		return
@@ -440,6 +442,7 @@ func (s *Server) accept(d *delivery, h eventHandler, ev any, answer func(int, st
 		answer(http.StatusServiceUnavailable, outcomeUnavailable, "work could not be queued; redeliver later")
 		return
 	}
+	s.keepDelivery(d)
 	for _, t := range tasks {
 		a := []any{slog.String("kind", t.kind), slog.String("key", t.key)}
 		if t.job.Number != 0 {
@@ -448,6 +451,16 @@ func (s *Server) accept(d *delivery, h eventHandler, ev any, answer func(int, st
 		d.log.Info("queued", a...)
 	}
 	answer(http.StatusAccepted, outcomeQueued, fmt.Sprintf("queued %d", len(tasks)))
+}
+
+// keepDelivery records that a reserved delivery was accepted. When that
+// fails the work stays queued and the delivery is still answered 202: its
+// reservation lapses and a later redelivery would only repeat work that is
+// idempotent (commands are carried out once, commandLedger).
+func (s *Server) keepDelivery(d *delivery) {
+	if err := s.seen.keepDelivery(d.ctx, d.id); err != nil {
+		d.log.Warn("the accepted delivery id could not be recorded; a redelivery of it would be processed again", slog.Any("error", err))
+	}
 }
 
 func writeText(w http.ResponseWriter, status int, msg string) {
