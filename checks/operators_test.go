@@ -313,3 +313,175 @@ func TestUnresolvedAddresses(t *testing.T) {
 		t.Errorf("Unresolved with GitHub's answer = %v, want none", got)
 	}
 }
+
+// TestUnresolvedCannotCoverAFileAlone: an unresolved operator or commit
+// author may be any approver, so besides the one more approval every
+// requirement needs, a file that must be approved by particular people
+// (its code owners, users or team members) needs one more of them per
+// unresolved person: otherwise her own approval covers a file no one else
+// looked at. Where the address resolves she is excluded and the file stays
+// uncovered the ordinary way.
+func TestUnresolvedCannotCoverAFileAlone(t *testing.T) {
+	const (
+		unresolvedAlice = "Co-Authored-By: Alice <alice@acme.example>"
+		resolvedAlice   = "Co-Authored-By: Alice <9+alice@users.noreply.github.com>"
+		perFile         = "each file with code owners one more owner's approval"
+	)
+	svc := func(a config.Approvers) *config.Policy {
+		return policy(config.PathRule{Name: "svc", Paths: []string{"svc/**"}, Approvers: a})
+	}
+	owners := config.Approvers{CodeOwners: true}
+	people := reviewers(writer("alice", "acme/pay"), writer("bob"), writer("carol"), writer("dan", "acme/pay"), writer("erin", "acme/pay"),
+		writer("frank", "acme/pay"), writer("dave", "acme/pay"))
+	approve := func(logins ...string) []Review {
+		out := make([]Review, len(logins))
+		for i, l := range logins {
+			out[i] = review(int64(i+1), l, ReviewApproved, head)
+		}
+		return out
+	}
+	devin := func(trailer, codeOwners string, fs []File, rs []Review) Facts {
+		f := Facts{PR: devinPR("Adds retries."), Commits: []detect.Commit{devinCommit("c1", trailer)}, Files: fs, Reviews: rs, Reviewers: people}
+		f.CodeOwners = mustOwners(t, codeOwners)
+		return f
+	}
+	// dave commits under an address no account is tied to.
+	daveCommit := detect.Commit{SHA: "c2", AuthorName: "Dave", AuthorEmail: "dave@corp.example", CommitterName: "Dave",
+		CommitterEmail: "dave@corp.example", Message: "Resize the pool", Parents: 1}
+	const payAlice = "/svc/pay/ @alice\n/svc/api/ @bob\n"
+	const payTeam = "/svc/pay/ @acme/pay\n/svc/api/ @acme/pay @bob\n"
+	two := files("svc/pay/a.go", "svc/api/b.go")
+	cases := []struct {
+		name      string
+		policy    *config.Policy
+		facts     Facts
+		want      Conclusion
+		uncovered []string // of path:svc
+		excluded  []string
+		title     string // in the title; "" for nothing to check
+		warn      string // in the Markdown and the text; "" for nothing to check
+	}{
+		{name: "resolved operator: excluded, her file stays uncovered (control)", policy: svc(owners),
+			facts: devin(resolvedAlice, payAlice, two, approve("alice", "bob")),
+			want:  ActionRequired, uncovered: []string{"svc/pay/a.go"}, excluded: []string{"alice:operator"},
+			title: "Needs approval from code owners of svc/pay/a.go: "},
+		{name: "unresolved operator: her approval alone does not cover her file", policy: svc(owners),
+			facts: devin(unresolvedAlice, payAlice, two, approve("alice", "bob")),
+			want:  ActionRequired, uncovered: []string{"svc/pay/a.go", "svc/api/b.go"},
+			warn: perFile, title: "Needs approval from 2 different code owners of svc/pay/a.go and 1 more file"},
+		{name: "unresolved operator, code owners and users: a user does not stand in for the file's owner", policy: svc(config.Approvers{CodeOwners: true, Users: []string{"bob", "carol"}}),
+			facts: devin(unresolvedAlice, payAlice, files("svc/pay/a.go"), approve("alice", "carol")),
+			want:  ActionRequired, uncovered: []string{"svc/pay/a.go"}, warn: perFile},
+		{name: "unresolved operator in the owning team: one team member is not enough", policy: svc(owners),
+			facts: devin(unresolvedAlice, payTeam, files("svc/pay/a.go"), approve("alice", "bob")),
+			want:  ActionRequired, uncovered: []string{"svc/pay/a.go"}, warn: perFile},
+		{name: "unresolved operator: two team members other than her pass", policy: svc(owners),
+			facts: devin(unresolvedAlice, payTeam, two, approve("dan", "erin")),
+			want:  Success},
+		{name: "unresolved operator: she and another owner pass (one of them is not her)", policy: svc(owners),
+			facts: devin(unresolvedAlice, payTeam, files("svc/pay/a.go"), approve("alice", "dan")),
+			want:  Success},
+		{name: "unresolved operator: a named owner and a member of an owning team are two owners", policy: svc(owners),
+			facts: devin(unresolvedAlice, payTeam, files("svc/api/b.go"), approve("bob", "dan")),
+			want:  Success},
+		{name: "unresolved operator: the second owner approves one of two files", policy: svc(owners),
+			facts: devin(unresolvedAlice, payTeam, two, approve("bob", "dan")),
+			want:  ActionRequired, uncovered: []string{"svc/pay/a.go"},
+			title: "Needs approval from 1 more code owner of svc/pay/a.go, since alice@acme.example could not be matched to a GitHub account"},
+		{name: "unresolved commit author covers her own file alone: not enough", policy: svc(owners),
+			facts: func() Facts {
+				f := Facts{PR: humanPR("erin"), Commits: []detect.Commit{daveCommit}, Files: two,
+					Reviews: approve("dave", "bob"), Reviewers: people, CodeOwners: mustOwners(t, "/svc/pay/ @dave\n/svc/api/ @bob @carol\n")}
+				return f
+			}(),
+			want: ActionRequired, uncovered: []string{"svc/pay/a.go", "svc/api/b.go"},
+			title: "Needs approval from 2 different code owners of svc/pay/a.go and 1 more file, since dave@corp.example could not be matched to a GitHub account"},
+		{name: "unresolved commit author: other owners pass", policy: svc(owners),
+			facts: func() Facts {
+				f := Facts{PR: humanPR("erin"), Commits: []detect.Commit{daveCommit}, Files: files("svc/pay/a.go"),
+					Reviews: approve("dan", "frank"), Reviewers: people, CodeOwners: mustOwners(t, payTeam)}
+				return f
+			}(),
+			want: Success},
+		{name: "two unresolved people: two owners are not enough", policy: svc(config.Approvers{CodeOwners: true, Users: []string{"bob"}}),
+			facts: func() Facts {
+				f := devin(unresolvedAlice, payTeam, files("svc/pay/a.go"), approve("dan", "erin", "bob"))
+				f.Commits = append(f.Commits, daveCommit)
+				return f
+			}(),
+			want: ActionRequired, uncovered: []string{"svc/pay/a.go"}, title: "Needs approval from 1 more code owner of svc/pay/a.go"},
+		{name: "two unresolved people: three owners pass", policy: svc(owners),
+			facts: func() Facts {
+				f := devin(unresolvedAlice, payTeam, files("svc/pay/a.go"), approve("dan", "erin", "frank"))
+				f.Commits = append(f.Commits, daveCommit)
+				return f
+			}(),
+			want: Success},
+		// A file with no owner is covered by the approvals that count,
+		// which are already one more per unresolved person.
+		{name: "unresolved operator: a file with no owner needs the requirement's approvals", policy: svc(owners),
+			facts: devin(unresolvedAlice, payTeam, files("svc/web/c.go"), approve("alice")),
+			want:  ActionRequired, uncovered: []string{"svc/web/c.go"}},
+		{name: "unresolved operator: a file with no owner is covered by two approvals", policy: svc(config.Approvers{CodeOwners: true, Users: []string{"bob", "carol"}}),
+			facts: devin(unresolvedAlice, payTeam, files("svc/web/c.go"), approve("bob", "carol")),
+			want:  Success},
+		// Users and teams alone: any one of them satisfies the rule, so the
+		// one more approval the requirement needs is what keeps her out.
+		{name: "unresolved operator among approvers.users: she and one other pass", policy: svc(config.Approvers{Users: []string{"alice", "bob"}}),
+			facts: devin(unresolvedAlice, payAlice, files("svc/pay/a.go"), approve("alice", "bob")),
+			want:  Success},
+		{name: "unresolved operator in approvers.teams: her approval alone does not pass", policy: svc(config.Approvers{Teams: []string{"acme/pay"}}),
+			facts: devin(unresolvedAlice, payAlice, files("svc/pay/a.go"), approve("alice", "bob")),
+			want:  ActionRequired},
+		{name: "unresolved operator, deletion approvals: she counts for one of three", policy: policy(config.PathRule{Name: "svc", Paths: []string{"svc/**"},
+			DeletionApprovals: ptr(1), Approvers: config.Approvers{Teams: []string{"acme/pay"}}}),
+			facts: func() Facts {
+				f := devin(unresolvedAlice, payAlice, files("svc/pay/a.go"), approve("alice", "dan"))
+				f.Files[0].Status = StatusRemoved
+				return f
+			}(),
+			want: ActionRequired},
+		{name: "unresolved operator, deletion approvals with code owners: the file needs two owners too", policy: policy(config.PathRule{Name: "svc", Paths: []string{"svc/**"},
+			DeletionApprovals: ptr(1), Approvers: config.Approvers{CodeOwners: true, Teams: []string{"acme/pay"}}}),
+			facts: func() Facts {
+				f := devin(unresolvedAlice, "/svc/pay/ @alice\n", files("svc/pay/a.go"), approve("alice", "dan", "erin"))
+				f.Files[0].Status = StatusRemoved
+				return f
+			}(),
+			want: ActionRequired, uncovered: []string{"svc/pay/a.go"}, warn: perFile},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := tc.facts
+			f.Repo = "acme/web"
+			v := Evaluate(tc.policy, &f)
+			if v.Conclusion != tc.want {
+				t.Errorf("conclusion = %s (%q), want %s", v.Conclusion, v.Title, tc.want)
+			}
+			r := reqByName(v, "path:svc")
+			if r == nil {
+				t.Fatalf("no path:svc requirement: %+v", v.Requirements)
+			}
+			if strings.Join(r.Uncovered, ",") != strings.Join(tc.uncovered, ",") {
+				t.Errorf("uncovered = %v, want %v", r.Uncovered, tc.uncovered)
+			}
+			want := tc.excluded
+			if want == nil {
+				want = []string{}
+			}
+			if got := excl(v); strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("excluded = %v, want %v", got, want)
+			}
+			if !strings.Contains(v.Title, tc.title) {
+				t.Errorf("title = %q, want it to say %q", v.Title, tc.title)
+			}
+			if tc.warn != "" {
+				for _, out := range []string{v.Markdown(), v.Text()} {
+					if !strings.Contains(out, tc.warn) {
+						t.Errorf("check does not say %q:\n%s", tc.warn, out)
+					}
+				}
+			}
+		})
+	}
+}
