@@ -159,6 +159,12 @@ type reqState struct {
 	satisfied  loginSet
 	// memberTeams holds the teams of each counted approver, for code-owner coverage.
 	memberTeams map[string][]string
+	// unresolved counts the people who took part that no account matched:
+	// any counted approver may be one of them, so a file with code owners
+	// needs that many more of its owners' approvals.
+	unresolved int
+	// firstOwners is how many owners approved the first uncovered file.
+	firstOwners int
 }
 
 // ownedFile is a protected file and its CODEOWNERS owners.
@@ -581,6 +587,7 @@ func (e *eval) requirements(rules []*Rule, matchRules matchFunc) {
 	defer func() {
 		for _, r := range e.reqs {
 			r.Needed += e.unresolved()
+			r.unresolved = e.unresolved()
 		}
 	}()
 
@@ -1121,7 +1128,7 @@ func (e *eval) conclude() {
 	var missing []string
 	for _, q := range e.reqs {
 		if !q.Met {
-			missing = append(missing, q.missingText())
+			missing = append(missing, q.missingText(e))
 		}
 	}
 	var parts []string
@@ -1167,51 +1174,58 @@ func (e *eval) conclude() {
 	}
 }
 
-// uncovered lists the files of a code-owner requirement that no counted
-// approver owns. A file with no code owner is covered by any counted approval.
+// uncovered lists the files of a code-owner requirement that not enough
+// counted approvers own: one of its owners, and one more per unresolved
+// person (she may be any of them, so one of them is someone else). A file
+// with no code owner is covered by as many counted approvals.
 func (r *reqState) uncovered() []string {
 	if !r.codeowners {
 		return nil
 	}
+	need := 1 + r.unresolved
 	var out []string
 	for _, of := range r.owners {
-		if !of.owned() {
-			if len(r.satisfied) == 0 {
-				out = append(out, of.path)
+		n := len(r.satisfied)
+		if of.owned() {
+			n = r.ownerApprovals(of, need)
+		}
+		if n < need {
+			if len(out) == 0 {
+				r.firstOwners = n
 			}
-			continue
-		}
-		covered := false
-		for _, s := range r.satisfied {
-			if of.users.has(s) {
-				covered = true
-				break
-			}
-		}
-		if !covered {
-			covered = r.teamCovered(of)
-		}
-		if !covered {
 			out = append(out, of.path)
 		}
 	}
 	return out
 }
 
-func (r *reqState) teamCovered(of ownedFile) bool {
+// ownerApprovals counts the counted approvers who own a file, by name or
+// through an owning team, up to enough.
+func (r *reqState) ownerApprovals(of ownedFile, enough int) int {
+	n := 0
 	for _, s := range r.satisfied {
-		if rv, ok := r.memberTeams[s]; ok {
-			for _, t := range rv {
-				if of.teams.has(normName(t)) {
-					return true
-				}
+		if of.users.has(s) || r.inOwningTeam(s, of) {
+			if n++; n >= enough {
+				break
 			}
+		}
+	}
+	return n
+}
+
+func (r *reqState) inOwningTeam(login string, of ownedFile) bool {
+	if len(of.teams) == 0 {
+		return false
+	}
+	for _, t := range r.memberTeams[login] {
+		if of.teams.has(normName(t)) {
+			return true
 		}
 	}
 	return false
 }
 
-func (r *reqState) missingText() string {
+func (r *reqState) missingText(e *eval) string {
 	short := r.Needed - r.Have
 	if short > 0 {
 		more := ""
@@ -1222,8 +1236,19 @@ func (r *reqState) missingText() string {
 	}
 	un := r.Uncovered
 	s := "Needs approval from code owners of " + un[0]
+	if r.unresolved > 0 {
+		if r.firstOwners > 0 {
+			n := 1 + r.unresolved - r.firstOwners
+			s = fmt.Sprintf("Needs approval from %d more %s of %s", n, plural(n, "code owner", "code owners"), un[0])
+		} else {
+			s = fmt.Sprintf("Needs approval from %d different code owners of %s", 1+r.unresolved, un[0])
+		}
+	}
 	if len(un) > 1 {
 		s += fmt.Sprintf(" and %d more %s", len(un)-1, plural(len(un)-1, "file", "files"))
+	}
+	if r.unresolved > 0 {
+		s += ", since " + e.unresolvedWho() + " could not be matched to a GitHub account and may be any of them"
 	}
 	return s + ": " + r.Reason
 }

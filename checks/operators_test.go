@@ -367,8 +367,8 @@ func TestUnresolvedCannotCoverAFileAlone(t *testing.T) {
 			title: "Needs approval from code owners of svc/pay/a.go: "},
 		{name: "unresolved operator: her approval alone does not cover her file", policy: svc(owners),
 			facts: devin(unresolvedAlice, payAlice, two, approve("alice", "bob")),
-			want:  ActionRequired, uncovered: []string{"svc/pay/a.go", "svc/api/b.go"},
-			warn: perFile, title: "Needs approval from 2 different code owners of svc/pay/a.go and 1 more file"},
+			want:  ActionRequired, uncovered: []string{"svc/api/b.go", "svc/pay/a.go"},
+			warn: perFile, title: "Needs approval from 1 more code owner of svc/api/b.go and 1 more file, since alice@acme.example could not be matched to a GitHub account"},
 		{name: "unresolved operator, code owners and users: a user does not stand in for the file's owner", policy: svc(config.Approvers{CodeOwners: true, Users: []string{"bob", "carol"}}),
 			facts: devin(unresolvedAlice, payAlice, files("svc/pay/a.go"), approve("alice", "carol")),
 			want:  ActionRequired, uncovered: []string{"svc/pay/a.go"}, warn: perFile},
@@ -388,14 +388,14 @@ func TestUnresolvedCannotCoverAFileAlone(t *testing.T) {
 			facts: devin(unresolvedAlice, payTeam, two, approve("bob", "dan")),
 			want:  ActionRequired, uncovered: []string{"svc/pay/a.go"},
 			title: "Needs approval from 1 more code owner of svc/pay/a.go, since alice@acme.example could not be matched to a GitHub account"},
-		{name: "unresolved commit author covers her own file alone: not enough", policy: svc(owners),
+		{name: "unresolved commit author covers her own file alone: not enough", policy: svc(config.Approvers{CodeOwners: true, Users: []string{"bob"}}),
 			facts: func() Facts {
 				f := Facts{PR: humanPR("erin"), Commits: []detect.Commit{daveCommit}, Files: two,
-					Reviews: approve("dave", "bob"), Reviewers: people, CodeOwners: mustOwners(t, "/svc/pay/ @dave\n/svc/api/ @bob @carol\n")}
+					Reviews: approve("dave", "bob"), Reviewers: people, CodeOwners: mustOwners(t, "/svc/pay/ @dave\n/svc/api/ @carol @frank\n")}
 				return f
 			}(),
-			want: ActionRequired, uncovered: []string{"svc/pay/a.go", "svc/api/b.go"},
-			title: "Needs approval from 2 different code owners of svc/pay/a.go and 1 more file, since dave@corp.example could not be matched to a GitHub account"},
+			want: ActionRequired, uncovered: []string{"svc/api/b.go", "svc/pay/a.go"}, warn: perFile,
+			title: "Needs approval from 2 different code owners of svc/api/b.go and 1 more file, since dave@corp.example could not be matched to a GitHub account"},
 		{name: "unresolved commit author: other owners pass", policy: svc(owners),
 			facts: func() Facts {
 				f := Facts{PR: humanPR("erin"), Commits: []detect.Commit{daveCommit}, Files: files("svc/pay/a.go"),

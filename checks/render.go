@@ -82,8 +82,10 @@ func (v *Verdict) markdown(lim listLimits) string {
 				by = md(atJoin(r.SatisfiedBy))
 			}
 			who := md(r.Eligible.String())
-			if len(r.Uncovered) > 0 {
-				who += fmt.Sprintf("; still needs a code owner of %d %s", len(r.Uncovered), plural(len(r.Uncovered), "file", "files"))
+			if n := len(r.Uncovered); n > 0 && v.ownersPerFile() > 1 {
+				who += fmt.Sprintf("; still needs %d different code owners of %d %s", v.ownersPerFile(), n, plural(n, "file", "files"))
+			} else if n > 0 {
+				who += fmt.Sprintf("; still needs a code owner of %d %s", n, plural(n, "file", "files"))
 			}
 			fmt.Fprintf(&b, "| %s | **%s** — %s | %d | %d | %s | %s |\n", mark, md(r.Name), md(r.Reason), r.Needed, r.Have, by, who)
 		}
@@ -243,8 +245,10 @@ func (v *Verdict) Text() string {
 		if len(r.SatisfiedBy) > 0 {
 			fmt.Fprintf(&b, "; approved by %s", atJoin(r.SatisfiedBy))
 		}
-		if len(r.Uncovered) > 0 {
-			fmt.Fprintf(&b, "; no owner approved %d %s", len(r.Uncovered), plural(len(r.Uncovered), "file", "files"))
+		if n := len(r.Uncovered); n > 0 && v.ownersPerFile() > 1 {
+			fmt.Fprintf(&b, "; fewer than %d owners approved %d %s", v.ownersPerFile(), n, plural(n, "file", "files"))
+		} else if n > 0 {
+			fmt.Fprintf(&b, "; no owner approved %d %s", n, plural(n, "file", "files"))
 		}
 		b.WriteString("\n")
 	}
@@ -378,6 +382,12 @@ func (v *Verdict) overriders() string {
 	return atJoinAnd(v.OverriddenBy)
 }
 
+// ownersPerFile is how many of its owners must approve a file with code
+// owners: one, and one more per person no account was matched to.
+func (v *Verdict) ownersPerFile() int {
+	return 1 + len(v.UnresolvedOperators) + len(v.UnresolvedAuthors)
+}
+
 // unresolvedText says, one sentence per person, which operators and commit
 // authors no GitHub account could be matched to and what that costs.
 func (v *Verdict) unresolvedText() []string {
@@ -385,8 +395,10 @@ func (v *Verdict) unresolvedText() []string {
 		return nil
 	}
 	names := make([]string, 0, len(v.Requirements))
+	owned := false
 	for _, r := range v.Requirements {
 		names = append(names, r.Name)
+		owned = owned || len(r.Eligible.CodeOwners) > 0
 	}
 	cost := ""
 	switch len(names) {
@@ -395,6 +407,10 @@ func (v *Verdict) unresolvedText() []string {
 		cost = ", so " + names[0] + " needs one more independent approval"
 	default:
 		cost = ", so " + joinAnd(names) + " each need one more independent approval"
+	}
+	if owned {
+		// She may be the owner who approved a file: someone else must too.
+		cost += ", and each file with code owners one more owner's approval"
 	}
 	var out []string
 	say := func(role string, ids []detect.Identity) {
