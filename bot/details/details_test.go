@@ -262,3 +262,24 @@ func TestWebURL(t *testing.T) {
 		}
 	}
 }
+
+// TestPageSaysHowManyOwnersAFileWaitsFor: a file waiting for code owners is
+// listed as having none; while an operator is unresolved a file needs two
+// different owners, so it may wait with one already, and the page says so.
+func TestPageSaysHowManyOwnersAFileWaitsFor(t *testing.T) {
+	fx := newFixture(t)
+	v := verdict(t)
+	v.Requirements[len(v.Requirements)-1].Uncovered = []string{"infra/gke.tf"}
+	fx.store.Put("acme", "platform", 7, head, v)
+	tok := fx.signer.Token("acme", "platform", 7, head)
+	_, body, _ := fx.get(t, "/details/acme/platform/7/"+head, tok)
+	if want := "<dt>No code owner yet</dt><dd><code>infra/gke.tf</code></dd>"; !strings.Contains(body, want) {
+		t.Errorf("the page does not show %q", want)
+	}
+	v.UnresolvedOperators = []detect.Identity{{Name: "Alice", Email: "alice@acme.example"}}
+	fx.store.Put("acme", "platform", 7, head, v)
+	_, body, _ = fx.get(t, "/details/acme/platform/7/"+head, tok)
+	if want := "<dt>Fewer than 2 code owners yet</dt><dd><code>infra/gke.tf</code></dd>"; !strings.Contains(body, want) {
+		t.Errorf("the page does not show %q", want)
+	}
+}

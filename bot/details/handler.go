@@ -150,6 +150,7 @@ type reqRow struct {
 	Met               bool
 	SatisfiedBy       []string
 	Files, Uncovered  []string
+	UncoveredLabel    string
 }
 
 type exclusionRow struct{ Login, What, Reason, Why, Detail string }
@@ -194,10 +195,16 @@ func (p *pageData) fill(v *checks.Verdict) {
 		}
 		p.Commits = append(p.Commits, row)
 	}
+	// While people are unresolved a file needs one more of its owners per
+	// person, so a file may wait with an owner's approval already.
+	uncovered := "No code owner yet"
+	if n := len(v.UnresolvedOperators) + len(v.UnresolvedAuthors); n > 0 {
+		uncovered = fmt.Sprintf("Fewer than %d code owners yet", n+1)
+	}
 	for _, r := range v.Requirements {
 		p.Reqs = append(p.Reqs, reqRow{
 			Name: r.Name, Reason: r.Reason, Who: r.Eligible.String(), Needed: r.Needed, Have: r.Have, Met: r.Met,
-			SatisfiedBy: r.SatisfiedBy, Files: r.Files, Uncovered: r.Uncovered,
+			SatisfiedBy: r.SatisfiedBy, Files: r.Files, Uncovered: r.Uncovered, UncoveredLabel: uncovered,
 		})
 	}
 	p.Blocking = v.Blocking

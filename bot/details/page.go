@@ -98,7 +98,7 @@ The check run on the pull request still shows it in full, and the next evaluatio
 <dt>Approvals</dt><dd>{{.Have}} given, {{.Needed}} needed</dd>
 <dt>Satisfied by</dt><dd class="satisfied">{{range $i, $l := .SatisfiedBy}}{{if $i}}, {{end}}@{{$l}}{{else}}nobody yet{{end}}</dd>
 <dt>Who can approve</dt><dd>{{.Who}}</dd>
-{{with .Uncovered}}<dt>No code owner yet</dt><dd>{{range $i, $f := .}}{{if $i}}, {{end}}<code>{{$f}}</code>{{end}}</dd>{{end}}
+{{if .Uncovered}}<dt>{{.UncoveredLabel}}</dt><dd>{{range $i, $f := .Uncovered}}{{if $i}}, {{end}}<code>{{$f}}</code>{{end}}</dd>{{end}}
 {{with .Files}}<dt>Files</dt><dd>{{range $i, $f := .}}{{if $i}}, {{end}}<code>{{$f}}</code>{{end}}</dd>{{end}}
 </dl>
 </section>
