@@ -138,7 +138,7 @@ func (e *Evaluator) findRun(ctx context.Context, client *github.Client, owner, r
 // updated): the head's latest countersign run. The time the head was first
 // seen is kept when GitHub's answer lacks it or is later.
 func shownRun(rs state.CheckRun, cr *github.CheckRun) state.CheckRun {
-	out := state.CheckRun{ID: cr.GetID(), Status: cr.GetStatus(), Conclusion: cr.GetConclusion(), StartedAt: rs.StartedAt}
+	out := state.CheckRun{ID: cr.GetID(), Status: cr.GetStatus(), Conclusion: cr.GetConclusion(), StartedAt: rs.StartedAt, Writes: rs.Writes}
 	if t := cr.GetStartedAt().Time; !t.IsZero() && (out.StartedAt.IsZero() || t.Before(out.StartedAt)) {
 		out.StartedAt = t
 	}
@@ -196,6 +196,12 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 	if rs.ID == 0 {
 		rs = run // the record was lost since run returned
 	}
+	if v.Conclusion == checks.Success && rs.Writes != run.Writes {
+		// Another pull request at this head published a verdict while this
+		// evaluation judged it (and the others at the head, on what they
+		// were then): its pass may rest on facts that verdict saw change.
+		return errJudgedMeanwhile
+	}
 	record := func(r state.CheckRun) {
 		if err := e.stores.CheckRuns.PutCheckRun(ctx, full, head, r); err != nil {
 			// GitHub shows what it shows; the record only saves a lookup or a write.
@@ -252,9 +258,15 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 		return fmt.Errorf("the check run shows %s/%s after writing %s", shown.GetStatus(), shown.GetConclusion(), conclusion)
 	}
 	rs.Digest = digest
+	rs.Writes++
 	record(rs)
 	return nil
 }
+
+// errJudgedMeanwhile is publish's refusal to write a pass over a verdict
+// another evaluation of the head published after this one began; the work
+// fails and is retried, judging again on fresh facts.
+var errJudgedMeanwhile = errors.New("another pull request at this head published a verdict while this one was judged; judging again")
 
 func (e *Evaluator) detailsURL(job server.Job, head string) string {
 	if !e.opt.DetailsURL || e.opt.PublicURL == "" {

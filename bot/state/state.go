@@ -28,6 +28,10 @@ type CheckRun struct {
 	// Digest is a hash of the last write's conclusion and text, so an
 	// identical verdict is not written again; zero when unknown.
 	Digest [32]byte `json:"digest"`
+	// Writes counts the verdicts published on the head, by the evaluation
+	// of any pull request at it: a pass judged before another evaluation
+	// published is judged again rather than written over that verdict.
+	Writes int64 `json:"writes,omitempty"`
 }
 
 // CheckRuns records the check run of each head. A record may be lost at
