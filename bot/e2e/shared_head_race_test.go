@@ -73,5 +73,4 @@ func TestSharedHeadPassReadBeforeADismissalIsNotPublished(t *testing.T) {
 	if cr.GetConclusion() == "success" {
 		t.Fatalf("the shared head shows %s %q after #1's approval was dismissed: #2's pass, judged on #1's old reviews, was published last", cr.GetConclusion(), cr.GetOutput().GetTitle())
 	}
-	_ = n2
 }
