@@ -97,18 +97,32 @@ func (f *Redis) keys(key string) (seq, pub, lock string) {
 }
 
 // Begin returns the next token of key (a pull request, "owner/repo#n"):
-// greater than any token Begin returned for key before, on any replica.
-// Call it before reading any fact.
+// greater than any token Begin returned for key before, on any replica,
+// and than any token published for key, even when Redis lost the counter
+// (a restart without persistence, a failover, an eviction) while an older
+// evaluation was running. Call it before reading any fact.
 func (f *Redis) Begin(ctx context.Context, key string) (int64, error) {
-	seq, _, _ := f.keys(key)
-	pipe := f.rdb.TxPipeline()
-	n := pipe.Incr(ctx, seq)
-	pipe.Expire(ctx, seq, keyTTL)
-	if _, err := pipe.Exec(ctx); err != nil {
+	seq, pub, _ := f.keys(key)
+	n, err := begin.Run(ctx, f.rdb, []string{seq, pub}, keyTTL.Milliseconds()).Int64()
+	if err != nil {
 		return 0, fmt.Errorf("fence: taking a token for %s: %w", key, err)
 	}
-	return n.Val(), nil
+	return n, nil
 }
+
+// begin takes the next number of the counter (KEYS[1]), above the last
+// published token (KEYS[2]): a counter lost while an older evaluation ran
+// restarts at 1, and that evaluation's token, once published, would
+// otherwise supersede every later one until the counter passed it.
+var begin = redis.NewScript(`
+local n = redis.call("INCR", KEYS[1])
+local pub = tonumber(redis.call("GET", KEYS[2]) or "0")
+if n <= pub then
+  n = pub + 1
+  redis.call("SET", KEYS[1], n)
+end
+redis.call("PEXPIRE", KEYS[1], ARGV[1])
+return n`)
 
 // release deletes the lock only if it still holds our value.
 var releaseScript = redis.NewScript(`

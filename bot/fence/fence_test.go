@@ -181,3 +181,41 @@ func TestHoldExclusive(t *testing.T) {
 		t.Fatalf("a dead holder's lock held for %v", waited)
 	}
 }
+
+// TestBeginAfterStoreLossStaysAbovePublished: Redis comes back empty
+// (restarted without persistence, failed over, evicted) while an evaluation
+// that took a token before the loss is still running. Once it publishes, the
+// counter restarting at 1 must not make every later evaluation's verdict
+// "superseded": the next token is above the published one, and it publishes.
+func TestBeginAfterStoreLossStaysAbovePublished(t *testing.T) {
+	url := fencetest.StartRedis(t)
+	ctx := context.Background()
+	f, err := Dial(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const key = "acme/infra#1"
+	var old int64
+	for range 50 {
+		if old, err = f.Begin(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Client().FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The older evaluation's verdict lands on the empty Redis.
+	_ = f.Publish(ctx, key, old, func(context.Context) error { return nil })
+	newer, err := f.Begin(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newer <= old {
+		t.Errorf("Begin after the loss returned %d, not above the published %d", newer, old)
+	}
+	ran := false
+	if err := f.Publish(ctx, key, newer, func(context.Context) error { ran = true; return nil }); err != nil || !ran {
+		t.Fatalf("the evaluation begun after the older one published could not publish: ran=%v err=%v", ran, err)
+	}
+}
