@@ -295,3 +295,41 @@ func TestRedisWorkGivenUpIsReplayedOnce(t *testing.T) {
 		t.Fatalf("the work given up ran %d times after two replicas replayed it, want once", n)
 	}
 }
+
+// A queue whose sequence key was lost (eviction, a failover) while the
+// latest-queued record survived still runs new work for the pull request:
+// a new task's number is above the latest queued, so it is not dropped as
+// superseded by a number the lost counter had handed out.
+func TestRedisQueueSeqLostStillRunsNewWork(t *testing.T) {
+	rs, f := redisReplicas(t, 1)
+	ctx := context.Background()
+	for i := range 3 {
+		body := prEvent(t, "synchronize", "acme/widgets", 8, "old"+itoa(int64(i)))
+		if rec := rs[0].deliver(t, "pull_request", "seq-"+itoa(int64(i)), body); rec.Code != http.StatusAccepted {
+			t.Fatalf("delivery %d: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	waitFor(t, "the burst to be evaluated", func() bool { return rs[0].fb.count("acme/widgets#8") >= 1 })
+	waitFor(t, "the queue to settle", rs[0].Idle)
+	if err := f.Client().Set(ctx, latestKey("acme/widgets#8"), 50, redisKeyTTL).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Client().Del(ctx, seqKey("acme/widgets#8")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	before := rs[0].fb.count("acme/widgets#8")
+	if rec := rs[0].deliver(t, "pull_request", "seq-new", prEvent(t, "synchronize", "acme/widgets", 8, "new")); rec.Code != http.StatusAccepted {
+		t.Fatalf("delivery after the loss: %d %s", rec.Code, rec.Body)
+	}
+	waitFor(t, "the work queued after the loss to run", func() bool {
+		for _, j := range rs[0].fb.jobs() {
+			if j.HeadSHA == "new" {
+				return true
+			}
+		}
+		return false
+	})
+	if n := rs[0].fb.count("acme/widgets#8"); n != before+1 {
+		t.Errorf("%d evaluations after the loss, want 1", n-before)
+	}
+}

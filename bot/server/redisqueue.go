@@ -71,6 +71,20 @@ local cur = tonumber(redis.call("GET", KEYS[1]) or "0")
 if tonumber(ARGV[1]) > cur then redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2]) end
 return 1`)
 
+// nextSeq takes a key's next sequence number (KEYS[1]), above the latest
+// queued (KEYS[2]): a counter lost while the latest record survived
+// (eviction, a failover) restarts at 1, and every new task would otherwise
+// be dropped as superseded until the counter passed it.
+var nextSeq = redis.NewScript(`
+local n = redis.call("INCR", KEYS[1])
+local latest = tonumber(redis.call("GET", KEYS[2]) or "0")
+if n <= latest then
+  n = latest + 1
+  redis.call("SET", KEYS[1], n)
+end
+redis.call("PEXPIRE", KEYS[1], ARGV[1])
+return n`)
+
 func newRedisQueue(s *Server, o Options, m *metrics) (*redisQueue, error) {
 	q := &redisQueue{
 		s: s, rdb: o.Redis, lock: o.Locker, retry: o.Retry, timeout: o.EvaluateTimeout,
@@ -121,11 +135,10 @@ func (q *redisQueue) submit(ctx context.Context, tasks []task, _ bool) error {
 		if t.spec.Op == "" {
 			return fmt.Errorf("server: %s work for %s cannot be queued in Redis (no task spec)", t.kind, t.key)
 		}
-		seq, err := q.rdb.Incr(ctx, seqKey(t.key)).Result()
+		seq, err := nextSeq.Run(ctx, q.rdb, []string{seqKey(t.key), latestKey(t.key)}, redisKeyTTL.Milliseconds()).Int64()
 		if err != nil {
 			return fmt.Errorf("server: queueing in Redis: %w", err)
 		}
-		q.rdb.Expire(ctx, seqKey(t.key), redisKeyTTL)
 		b, err := json.Marshal(redisPayload{Key: t.key, Kind: t.kind, Seq: seq, Spec: t.spec})
 		if err != nil {
 			return fmt.Errorf("server: encoding a task: %w", err)
