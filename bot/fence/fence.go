@@ -36,6 +36,12 @@ const (
 // published for the pull request: the caller's verdict is older and was not written.
 var ErrSuperseded = errors.New("fence: a newer evaluation has already published")
 
+// ErrReevaluate is returned by Publish when its write may have landed after
+// a newer evaluation's: the verdict the check run shows may be older than
+// the newest facts, and the caller must evaluate the pull request again,
+// with a new token (see Publish).
+var ErrReevaluate = errors.New("fence: the write may have landed after a newer one; the pull request must be evaluated again")
+
 // Options configures a Redis fence.
 type Options struct {
 	// Client is the Redis client; required.
@@ -130,12 +136,16 @@ if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) 
 return 0`)
 
 // commit records the published token only while the lock is still ours
-// and the token is newer than the recorded one.
+// (else -1) and the token is newer than the recorded one (else 0). It
+// returns 2 when the counter (KEYS[3]) is below the token: Redis lost it
+// since the token was taken, so evaluations begun since hold lower tokens
+// and have just been superseded by an older one.
 var commit = redis.NewScript(`
 if redis.call("GET", KEYS[1]) ~= ARGV[1] then return -1 end
 local cur = tonumber(redis.call("GET", KEYS[2]) or "0")
 if tonumber(ARGV[2]) <= cur then return 0 end
 redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[3])
+if tonumber(redis.call("GET", KEYS[3]) or "0") < tonumber(ARGV[2]) then return 2 end
 return 1`)
 
 // Publish runs write, which publishes the verdict of the evaluation that
@@ -143,8 +153,21 @@ return 1`)
 // token has already published: then it returns ErrSuperseded without
 // running write. write gets a context that ends before the lock's lease;
 // if write fails, nothing is recorded and its error is returned.
+//
+// GitHub's write cannot be made conditional on the token, so the lock
+// orders the writes only while it holds: a write that outlasts the lease
+// (a GC pause, a write deaf to its context) may land after a newer
+// evaluation took the lapsed lock and wrote, and a write cut off by its
+// context may still be applied by GitHub after the lock is released. In
+// those cases, and when Redis lost the counter while this evaluation ran
+// (evaluations begun since hold lower tokens and were just superseded),
+// Publish returns an error wrapping ErrReevaluate: the check run may show
+// an older verdict than the newest facts, and the caller must run a new
+// evaluation (a new token, fresh facts), whose write then comes last.
+// Re-judging after the fact, rather than renewing the lock during the
+// write, is what covers a stall of any length.
 func (f *Redis) Publish(ctx context.Context, key string, token int64, write func(ctx context.Context) error) error {
-	_, pub, lock := f.keys(key)
+	seq, pub, lock := f.keys(key)
 	owner := strconv.FormatInt(token, 10) + ":" + strconv.FormatUint(rand.Uint64(), 36)
 	if err := f.lock(ctx, lock, owner); err != nil {
 		return fmt.Errorf("fence: locking %s: %w", key, err)
@@ -165,16 +188,28 @@ func (f *Redis) Publish(ctx context.Context, key string, token int64, write func
 	// The write must end while the lock is certainly still ours.
 	wctx, cancel := context.WithTimeout(ctx, f.lease*2/3)
 	err = write(wctx)
+	cutOff := wctx.Err() != nil
 	cancel()
 	if err != nil {
+		if cutOff {
+			// GitHub may still apply it, after the lock is released.
+			return fmt.Errorf("%w (%s: the write was cut off, its outcome unknown): %w", ErrReevaluate, key, err)
+		}
 		return err
 	}
-	res, err := commit.Run(ctx, f.rdb, []string{lock, pub}, owner, token, keyTTL.Milliseconds()).Int()
-	if err != nil {
-		return fmt.Errorf("fence: recording the published token of %s: %w", key, err)
-	}
-	if res < 0 {
-		return fmt.Errorf("fence: the lock of %s expired during the write", key)
+	// Recorded with a context of its own: the write happened, and a caller
+	// whose context ended meanwhile must still learn whether it came last.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer rcancel()
+	res, err := commit.Run(rctx, f.rdb, []string{lock, pub, seq}, owner, token, keyTTL.Milliseconds()).Int()
+	switch {
+	case err != nil:
+		// Whether the lock still held is unknown: so is the order.
+		return fmt.Errorf("%w (%s: recording the published token: %v)", ErrReevaluate, key, err)
+	case res < 0:
+		return fmt.Errorf("%w (%s: the lock expired during the write)", ErrReevaluate, key)
+	case res == 2:
+		return fmt.Errorf("%w (%s: Redis lost the counter since token %d was taken)", ErrReevaluate, key, token)
 	}
 	return nil
 }

@@ -219,3 +219,118 @@ func TestBeginAfterStoreLossStaysAbovePublished(t *testing.T) {
 		t.Fatalf("the evaluation begun after the older one published could not publish: ran=%v err=%v", ran, err)
 	}
 }
+
+// TestPublishAfterLapsedLockAsksForReevaluation: an older evaluation's
+// write stalls past the lock's lease (a GC pause, a slow GitHub), a newer
+// evaluation takes the lock and writes, and the older write lands last.
+// GitHub's write cannot be made conditional, so Publish must say so
+// (ErrReevaluate) and a fresh evaluation, with a token above both, must
+// then publish: the newest facts are written last.
+func TestPublishAfterLapsedLockAsksForReevaluation(t *testing.T) {
+	url := fencetest.StartRedis(t)
+	ctx := context.Background()
+	var fs []*Redis
+	for range 2 {
+		f, err := Dial(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		f.lease = 300 * time.Millisecond
+		fs = append(fs, f)
+	}
+	const key = "acme/infra#1"
+	old, _ := fs[0].Begin(ctx, key)
+	newer, _ := fs[1].Begin(ctx, key)
+	var mu sync.Mutex
+	var applied []int64
+	apply := func(tok int64) { mu.Lock(); applied = append(applied, tok); mu.Unlock() }
+	started, newerDone := make(chan struct{}), make(chan struct{})
+	oldErr := make(chan error, 1)
+	go func() {
+		oldErr <- fs[0].Publish(ctx, key, old, func(context.Context) error {
+			close(started)
+			<-newerDone // stalled past the lease, deaf to its context
+			apply(old)
+			return nil
+		})
+	}()
+	<-started
+	if err := fs[1].Publish(ctx, key, newer, func(context.Context) error { apply(newer); return nil }); err != nil {
+		t.Fatalf("the newer evaluation could not publish once the lease lapsed: %v", err)
+	}
+	close(newerDone)
+	if err := <-oldErr; !errors.Is(err, ErrReevaluate) {
+		t.Fatalf("the older write landed after the newer one (applied %v) and Publish returned %v, want ErrReevaluate", applied, err)
+	}
+	// The re-evaluation the caller runs publishes last.
+	again, err := fs[0].Begin(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs[0].Publish(ctx, key, again, func(context.Context) error { apply(again); return nil }); err != nil {
+		t.Fatalf("the re-evaluation could not publish: %v", err)
+	}
+	if last := applied[len(applied)-1]; last != again || again <= newer {
+		t.Errorf("applied %v: the last write is token %d, want the re-evaluation's (%d, above %d)", applied, last, again, newer)
+	}
+}
+
+// TestPublishCutOffWriteAsksForReevaluation: a write cut off by the lease
+// bound (its context ended) may still be applied by GitHub after the lock
+// is released and a newer verdict written, so its outcome is unknown and
+// Publish asks for a new evaluation rather than a retry of the old one.
+func TestPublishCutOffWriteAsksForReevaluation(t *testing.T) {
+	url := fencetest.StartRedis(t)
+	ctx := context.Background()
+	f, err := Dial(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.lease = 150 * time.Millisecond
+	tok, _ := f.Begin(ctx, "k")
+	err = f.Publish(ctx, "k", tok, func(ctx context.Context) error {
+		<-ctx.Done() // GitHub did not answer within the bound
+		return ctx.Err()
+	})
+	if !errors.Is(err, ErrReevaluate) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a cut-off write returned %v, want ErrReevaluate wrapping the write's error", err)
+	}
+}
+
+// TestPublishAfterStoreLossAsksForReevaluation: Redis came back empty, an
+// evaluation began on it (token 1, newer facts), and then an evaluation
+// that took its token before the loss publishes. The newer one is now
+// "superseded", so the older verdict would stand: Publish, seeing a token
+// above the counter (which only a loss explains), asks for a new
+// evaluation, whose token is above the published one.
+func TestPublishAfterStoreLossAsksForReevaluation(t *testing.T) {
+	url := fencetest.StartRedis(t)
+	ctx := context.Background()
+	f, err := Dial(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const key = "acme/infra#1"
+	var old int64
+	for range 50 {
+		old, _ = f.Begin(ctx, key)
+	}
+	if err := f.Client().FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	inFlight, _ := f.Begin(ctx, key)
+	if err := f.Publish(ctx, key, old, func(context.Context) error { return nil }); !errors.Is(err, ErrReevaluate) {
+		t.Fatalf("the pre-loss evaluation published over a newer one's token (%d) and Publish returned %v, want ErrReevaluate", inFlight, err)
+	}
+	if err := f.Publish(ctx, key, inFlight, func(context.Context) error { return nil }); !errors.Is(err, ErrSuperseded) {
+		t.Fatalf("the in-flight evaluation: %v, want ErrSuperseded", err)
+	}
+	again, _ := f.Begin(ctx, key)
+	ran := false
+	if err := f.Publish(ctx, key, again, func(context.Context) error { ran = true; return nil }); err != nil || !ran {
+		t.Fatalf("the re-evaluation (token %d) could not publish: ran=%v err=%v", again, ran, err)
+	}
+}
