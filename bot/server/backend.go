@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +39,13 @@ type Job struct {
 func (j Job) Key() string {
 	return j.Owner + "/" + j.Repo + "#" + strconv.Itoa(j.Number)
 }
+
+// ErrEvaluateAgain, wrapped in the error Evaluate returns, says the check
+// run may show a verdict older than the newest facts (its write may have
+// landed after a newer evaluation's): the queue then runs a new evaluation
+// of the pull request, from fresh facts, which no work queued before it
+// supersedes.
+var ErrEvaluateAgain = errors.New("the check run may show an older verdict; evaluating again")
 
 // Backend is what the server needs from GitHub: evaluating a pull request and
 // publishing its check run, and listing what an installation-wide event

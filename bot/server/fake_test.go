@@ -36,6 +36,9 @@ type fakeBackend struct {
 	gate chan struct{}
 	// fail makes Evaluate of a key fail this many more times.
 	fail map[string]int
+	// stale makes Evaluate of a key return ErrEvaluateAgain this many more
+	// times (its write may have landed after a newer one).
+	stale map[string]int
 	// work, when set, runs inside Evaluate (simulated work).
 	work func()
 	// prs are the open pull requests per "owner/repo"; repos the
@@ -90,7 +93,7 @@ func (f *fakeBackend) ReadsStanding(ctx context.Context, job Job, change Standin
 }
 
 func newFakeBackend() *fakeBackend {
-	return &fakeBackend{inFlight: map[string]int{}, fail: map[string]int{}, prs: map[string][]Job{}, repos: map[int64][]string{}}
+	return &fakeBackend{inFlight: map[string]int{}, fail: map[string]int{}, stale: map[string]int{}, prs: map[string][]Job{}, repos: map[int64][]string{}}
 }
 
 func (f *fakeBackend) Evaluate(ctx context.Context, job Job) error {
@@ -127,6 +130,10 @@ func (f *fakeBackend) Evaluate(ctx context.Context, job Job) error {
 	if f.fail[k] > 0 {
 		f.fail[k]--
 		return fmt.Errorf("transient: GitHub answered 502 for %s", k)
+	}
+	if f.stale[k] > 0 {
+		f.stale[k]--
+		return fmt.Errorf("publishing %s: %w", k, ErrEvaluateAgain)
 	}
 	return nil
 }

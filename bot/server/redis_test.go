@@ -333,3 +333,46 @@ func TestRedisQueueSeqLostStillRunsNewWork(t *testing.T) {
 		t.Errorf("%d evaluations after the loss, want 1", n-before)
 	}
 }
+
+// An evaluation whose check-run write may have landed after a newer
+// evaluation's (the fence's lock lapsed during the write) is followed by a
+// new evaluation of the pull request, from fresh facts (no snapshot), even
+// though newer work was queued meanwhile: a retry of the old task would be
+// dropped as superseded by that work, which already ran, and the older
+// verdict would stand.
+func TestRedisStaleWriteRunsANewEvaluation(t *testing.T) {
+	rs, f := redisReplicas(t, 1)
+	r := rs[0]
+	ctx := context.Background()
+	const key = "acme/widgets#12"
+	r.fb.stale[key] = 1
+	var once atomic.Bool
+	r.fb.work = func() {
+		if once.CompareAndSwap(false, true) {
+			// Newer work for the pull request was queued, and ran on
+			// another replica, while this evaluation's write stalled.
+			f.Client().Set(ctx, latestKey(key), 1000, redisKeyTTL)
+		}
+	}
+	// A delivery whose pull request the intake admits as a snapshot.
+	var ev github.PullRequestEvent
+	if err := json.Unmarshal(prEvent(t, "synchronize", "acme/widgets", 12, "aaa"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.PullRequest = prSnapshot(t, prEvent(t, "synchronize", "acme/widgets", 12, "aaa"))
+	if rec := r.deliver(t, "pull_request", "stale-1", mustJSON(t, &ev)); rec.Code != http.StatusAccepted {
+		t.Fatalf("delivery: %d %s", rec.Code, rec.Body)
+	}
+	waitFor(t, "a new evaluation after the stale write", func() bool { return r.fb.count(key) >= 2 })
+	waitFor(t, "the queue to settle", r.Idle)
+	jobs := r.fb.jobs()
+	if len(jobs) != 2 {
+		t.Fatalf("%d evaluations, want the stale one and one more: %+v", len(jobs), jobs)
+	}
+	if jobs[0].Snapshot == nil {
+		t.Fatal("the delivery's evaluation had no snapshot; the test no longer shows that the new one drops it")
+	}
+	if jobs[1].Snapshot != nil {
+		t.Error("the new evaluation reused the delivery's snapshot; it must read fresh facts")
+	}
+}

@@ -190,7 +190,34 @@ func (q *redisQueue) handle(ctx context.Context, at *asynq.Task) error {
 		}
 		ctx = held
 	}
-	return q.failed(ctx, t, runWork(ctx, t, q.attempt(ctx), q.m, q.log))
+	err = runWork(ctx, t, q.attempt(ctx), q.m, q.log)
+	if errors.Is(err, ErrEvaluateAgain) && p.Spec.Op == opEvaluate {
+		err = q.evaluateAgain(ctx, p, err)
+	}
+	return q.failed(ctx, t, err)
+}
+
+// evaluateAgain queues a new evaluation of p's pull request after one whose
+// write may have landed after a newer evaluation's (ErrEvaluateAgain). A
+// retry of p would not do: the newer work that wrote meanwhile has a later
+// number, so the retry would be dropped as superseded and the older verdict
+// would stand. The new task takes a number above every queued one, runs
+// after this one (the pull request's lock), takes a new fence token and
+// reads fresh facts (no snapshot: the delivery's may be older than what the
+// newer evaluation read), so the newest facts are written last. It returns
+// nil once the task is queued, and err, to be retried, if it could not be.
+func (q *redisQueue) evaluateAgain(ctx context.Context, p redisPayload, err error) error {
+	j := p.Spec.Job
+	j.Snapshot = nil
+	// The pull request's lock may be what was lost: queue regardless.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if serr := q.submit(sctx, []task{q.s.evalTaskAdmitted(j)}, false); serr != nil {
+		return fmt.Errorf("%w; queueing a new evaluation failed: %v", err, serr)
+	}
+	q.log.Warn("the check run may show an older verdict; a new evaluation is queued",
+		slog.String("key", p.Key), slog.Any("error", err))
+	return nil
 }
 
 func (q *redisQueue) attempt(ctx context.Context) int {
