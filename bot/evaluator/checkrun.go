@@ -237,10 +237,11 @@ func (e *Evaluator) publish(ctx context.Context, client *github.Client, job serv
 	}
 	if err != nil {
 		var er *github.ErrorResponse
-		if errors.As(err, &er) && er.Response != nil && (er.Response.StatusCode == 404 || er.Response.StatusCode == 422) {
-			// The run is gone (deleted suite), or GitHub refused to change
-			// it (completed meanwhile, e.g. by another replica): read the
-			// latest run back next time.
+		if errors.Is(err, server.ErrEvaluateAgain) || errors.As(err, &er) && er.Response != nil && (er.Response.StatusCode == 404 || er.Response.StatusCode == 422) {
+			// The run is gone (deleted suite), GitHub refused to change it
+			// (completed meanwhile, e.g. by another replica), or the write
+			// may have landed after another replica's (a new run, or none):
+			// read the latest run back next time.
 			rs.ID, rs.Status, rs.Conclusion = 0, "", ""
 		}
 		rs.Digest = [32]byte{}

@@ -220,6 +220,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 			return nil
 		}
 		log.Warn("could not publish the verdict", "conclusion", v.Conclusion, "err", ghapp.Reason(perr))
+		if errors.Is(perr, server.ErrEvaluateAgain) {
+			return fmt.Errorf("publishing the verdict on %s: %w", short(head), perr)
+		}
 		return fmt.Errorf("publishing the verdict on %s: %s", short(head), ghapp.Reason(perr))
 	}
 	if err := e.stores.Reliances.PutReliance(ctx, job.Owner+"/"+job.Repo, job.Number, state.Reliance{Head: head, Logins: relied}); err != nil {

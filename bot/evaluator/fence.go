@@ -3,6 +3,7 @@ package evaluator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/countersign/countersign/bot/fence"
@@ -46,7 +47,9 @@ var errNoFence = errors.New("the replicas' fence (Redis) is unavailable; a pass 
 var errSuperseded = errors.New("a newer evaluation has already published")
 
 // fencedWrite runs write, through the fence when there is one. A verdict
-// superseded by a newer evaluation's is not written: errSuperseded.
+// superseded by a newer evaluation's is not written: errSuperseded. A
+// write that may have landed after a newer one returns an error wrapping
+// server.ErrEvaluateAgain.
 func (e *Evaluator) fencedWrite(ctx context.Context, job server.Job, conclusion string, log *slog.Logger, write func(context.Context) error) error {
 	if e.opt.Fence == nil {
 		return write(ctx)
@@ -68,6 +71,13 @@ func (e *Evaluator) fencedWrite(ctx context.Context, job server.Job, conclusion 
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, fence.ErrReevaluate):
+		// The write may have landed after a newer evaluation's (GitHub's
+		// write cannot be conditional): the check run may show this older
+		// verdict, so the queue runs a new evaluation, whose write comes
+		// last. Never written again unfenced: that would land later still.
+		log.Warn("fence: this verdict may have landed after a newer one; the pull request is evaluated again", "token", token, "err", err)
+		return fmt.Errorf("%w: %w", server.ErrEvaluateAgain, err)
 	case errors.Is(err, fence.ErrSuperseded):
 		log.Info("fence: a newer evaluation has already published; this verdict is not written", "token", token)
 		return errSuperseded
