@@ -17,7 +17,9 @@ type Fence interface {
 	// Begin returns a token greater than every earlier one for key, on any replica.
 	Begin(ctx context.Context, key string) (int64, error)
 	// Publish runs write under key's lock unless an evaluation with a
-	// greater token has published; then it returns fence.ErrSuperseded.
+	// greater token has published; then it returns fence.ErrSuperseded. It
+	// returns an error wrapping fence.ErrReevaluate when the write may have
+	// landed after a newer evaluation's.
 	Publish(ctx context.Context, key string, token int64, write func(context.Context) error) error
 }
 
