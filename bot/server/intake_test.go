@@ -195,8 +195,12 @@ func TestRedeliveryIsProcessedWhenTheFailedAttemptsIDStayedReserved(t *testing.T
 	ts.Server.seen = redisDeliveries{rdb: ts.Server.opt.Redis, pending: 300 * time.Millisecond}
 	h.set(func(cmd redis.Cmder) bool {
 		switch cmdName(cmd) {
-		case "incr": // the queue's sequence number: Redis is gone from here on
-			return true
+		case "incr", "eval", "evalsha": // the queue's sequence number: Redis is gone from here on
+			for _, a := range cmd.Args() {
+				if k, ok := a.(string); ok && strings.HasPrefix(k, redisPrefix+"q:{") && strings.HasSuffix(k, "}:seq") {
+					return true
+				}
+			}
 		case "del":
 			return strings.HasPrefix(cmdArg(cmd, 1), redisPrefix+"delivery:")
 		}
