@@ -224,6 +224,11 @@ func (w *world) seed() fixture {
 	})
 	fx.commits, fx.files = 3, 4 // size.go added, guide renamed, widget.go modified, README removed
 	s.EditPR("acme/widgets", fx.pr, "Add a size", "Adds a size to widgets.")
+	// A retarget (pull_request.edited with changes.base) to a branch at
+	// main's commit, and back, so the files and commits stay the same.
+	s.CreateBranch("acme/widgets", "stable", fx.base)
+	s.SetPRBase("acme/widgets", fx.pr, "stable", "alice")
+	s.SetPRBase("acme/widgets", fx.pr, "main", "alice")
 	fx.approval = s.SubmitReview("acme/widgets", fx.pr, "bob", "APPROVE", "LGTM")
 	fx.dismissed = s.SubmitReview("acme/widgets", fx.pr, "carol", "REQUEST_CHANGES", "needs tests")
 	s.SubmitReview("acme/widgets", fx.pr, "carol", "COMMENT", "ok then")

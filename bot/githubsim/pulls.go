@@ -451,6 +451,24 @@ func (s *Sim) EditPR(fullName string, number int, title, body string) {
 	s.prEventLocked(r, p, "edited", p.author, obj{"changes": changes})
 }
 
+// SetPRBase changes a pull request's base branch, as by login, and emits
+// pull_request.edited with changes.base (the old branch and the commit it
+// pointed at), as GitHub does when a pull request is retargeted.
+func (s *Sim) SetPRBase(fullName string, number int, base, by string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repoLocked(fullName)
+	p := r.prLocked(number)
+	_, ok := r.branchHash(base)
+	mustf(ok, "%s has no branch %q", fullName, base)
+	from := p.baseRef
+	fromSHA, _ := r.branchHash(from)
+	p.baseRef, p.updatedAt = base, s.ts()
+	s.prEventLocked(r, p, "edited", s.userLocked(by), obj{"changes": obj{"base": obj{
+		"ref": obj{"from": from}, "sha": obj{"from": fromSHA.String()},
+	}}})
+}
+
 // ClosePR closes a pull request without merging and emits pull_request.closed.
 func (s *Sim) ClosePR(fullName string, number int) {
 	s.mu.Lock()

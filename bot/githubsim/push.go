@@ -98,6 +98,25 @@ func (s *Sim) ForcePush(fullName, branch, sha, login string) {
 	}
 }
 
+// CreateBranch points a new branch at an existing commit, as the
+// repository's owner creating it through the API, and emits push (created).
+func (s *Sim) CreateBranch(fullName, branch, sha string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repoLocked(fullName)
+	before, exists := r.branchHash(branch)
+	mustf(!exists, "create branch: %s already has branch %s", fullName, branch)
+	h := plumbing.NewHash(sha)
+	_, err := r.commit(h)
+	mustf(err == nil, "create branch: no commit %s in %s: %v", sha, fullName, err)
+	s.gitMu.Lock()
+	err = r.storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(branch), h))
+	s.gitMu.Unlock()
+	mustf(err == nil, "create branch %s in %s: %v", branch, fullName, err)
+	r.pushedAt = s.ts()
+	s.pushEventLocked(r, branch, before, h, true, false, r.owner)
+}
+
 // Head returns the SHA a branch points at, or "" if the branch does not exist.
 func (s *Sim) Head(fullName, branch string) string {
 	s.mu.Lock()
