@@ -188,6 +188,16 @@ func joinWith(items []string, conj string) string {
 	return out + " " + conj + " " + items[len(items)-1]
 }
 
+// baseStaleDetail says why an approval or override (what: "approved",
+// "override made") made before the pull request's base last changed, to
+// base, does not count.
+func baseStaleDetail(what, base string) string {
+	if base == "" {
+		return what + " before the base changed"
+	}
+	return what + " before the base changed to " + base
+}
+
 // staleDetail says why an approval or override (what: "approved",
 // "override made") made at commit at does not count for head. A comment
 // command made before the head moved carries no commit: it is then said to

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/countersign/countersign/checks/detect"
@@ -889,6 +890,10 @@ func (e *eval) reviews() {
 			e.exclude(i, r, ExcludedStale, staleDetail("approved", r.CommitSHA, head))
 			continue
 		}
+		if state == ReviewApproved && e.dismissSt && e.beforeBaseChange(r.SubmittedAt) {
+			e.exclude(i, r, ExcludedStale, baseStaleDetail("approved", f.PR.BaseRef))
+			continue
+		}
 		if len(e.reqs) == 0 {
 			continue
 		}
@@ -1082,7 +1087,19 @@ func (e *eval) overrideProblem(o *Override) (reason, detail string) {
 	if o.CommitSHA != e.f.PR.HeadSHA {
 		return ExcludedStale, staleDetail("override made", o.CommitSHA, e.f.PR.HeadSHA)
 	}
+	if e.beforeBaseChange(o.At) {
+		return ExcludedStale, baseStaleDetail("override made", e.f.PR.BaseRef)
+	}
 	return "", ""
+}
+
+// beforeBaseChange reports whether an approval or override made at at
+// precedes the pull request's last base change (or shares its second, as
+// GitHub's timestamps are whole seconds): it judged the diff against
+// another base. A time that is not known (zero) precedes it too.
+func (e *eval) beforeBaseChange(at time.Time) bool {
+	changed := e.f.PR.BaseChangedAt
+	return !changed.IsZero() && !at.After(changed)
 }
 
 // visibleReason reports whether an override reason has a visible letter or

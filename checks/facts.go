@@ -82,6 +82,11 @@ type PullRequest struct {
 	// BaseRef and BaseSHA are the base branch and the commit it pointed at.
 	BaseRef string `json:"base_ref"`
 	BaseSHA string `json:"base_sha"`
+	// BaseChangedAt is when the pull request's base last changed to BaseRef
+	// (it was retargeted), as Countersign knows it; zero when it never
+	// changed. An approval or override made at or before it judged another
+	// diff and is stale.
+	BaseChangedAt time.Time `json:"base_changed_at,omitzero"`
 	// Draft is true for a draft PR.
 	Draft bool `json:"draft,omitempty"`
 	// URL is the PR's web address, when known.
