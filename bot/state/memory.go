@@ -83,11 +83,26 @@ func (s *MemoryCheckRuns) PutCheckRun(_ context.Context, repo, head string, r Ch
 }
 
 // MemoryHeadMoves is a HeadMoves in memory, bounded (least recently used out).
-type MemoryHeadMoves struct{ m *lru[HeadMove] }
+type MemoryHeadMoves struct {
+	m     *lru[HeadMove]
+	bases *lru[BaseMove]
+}
 
-// NewMemoryHeadMoves returns a HeadMoves of at most entries records (DefaultMemoryEntries when 0).
+// NewMemoryHeadMoves returns a HeadMoves of at most entries records of each kind (DefaultMemoryEntries when 0).
 func NewMemoryHeadMoves(entries int) *MemoryHeadMoves {
-	return &MemoryHeadMoves{m: newLRU[HeadMove](entries)}
+	return &MemoryHeadMoves{m: newLRU[HeadMove](entries), bases: newLRU[BaseMove](entries)}
+}
+
+// BaseMove returns the base record of repo's pull request number.
+func (s *MemoryHeadMoves) BaseMove(_ context.Context, repo string, number int) (BaseMove, bool, error) {
+	m, ok := s.bases.get(repoKey(repo, strconv.Itoa(number)))
+	return m, ok, nil
+}
+
+// PutBaseMove records repo's pull request number's base and when it last changed.
+func (s *MemoryHeadMoves) PutBaseMove(_ context.Context, repo string, number int, m BaseMove) error {
+	s.bases.put(repoKey(repo, strconv.Itoa(number)), m)
+	return nil
 }
 
 // HeadMove returns the record of repo's pull request number.

@@ -18,6 +18,10 @@ const (
 	RedisCheckRunTTL = 30 * 24 * time.Hour
 	// RedisHeadMoveTTL: a lost head move is read conservatively.
 	RedisHeadMoveTTL = 30 * 24 * time.Hour
+	// RedisBaseMoveTTL: a base move matters while the pull request is
+	// open, and a lost one makes earlier approvals stale; a year covers all
+	// but the stalest.
+	RedisBaseMoveTTL = 365 * 24 * time.Hour
 	// RedisEditedTTL: an edit must be remembered while the pull request is
 	// open; a year covers all but the stalest.
 	RedisEditedTTL = 365 * 24 * time.Hour
@@ -82,6 +86,18 @@ func (r redisStores) HeadMove(ctx context.Context, repo string, number int) (Hea
 // PutHeadMove records where and when repo's pull request number last moved.
 func (r redisStores) PutHeadMove(ctx context.Context, repo string, number int, m HeadMove) error {
 	return r.put(ctx, redisKey("headmove", repo, strconv.Itoa(number)), m, RedisHeadMoveTTL)
+}
+
+// BaseMove returns the base record of repo's pull request number.
+func (r redisStores) BaseMove(ctx context.Context, repo string, number int) (BaseMove, bool, error) {
+	var m BaseMove
+	ok, err := r.get(ctx, redisKey("basemove", repo, strconv.Itoa(number)), &m)
+	return m, ok, err
+}
+
+// PutBaseMove records repo's pull request number's base and when it last changed.
+func (r redisStores) PutBaseMove(ctx context.Context, repo string, number int, m BaseMove) error {
+	return r.put(ctx, redisKey("basemove", repo, strconv.Itoa(number)), m, RedisBaseMoveTTL)
 }
 
 // MarkEdited records the first edit of repo's comment id (SET NX).

@@ -54,15 +54,33 @@ type HeadMove struct {
 	At time.Time `json:"at"`
 }
 
-// HeadMoves records when each pull request last moved to its head. A lost
-// record is safe: the evaluator then takes the pull request's updated_at,
-// which makes earlier commands stale, never valid. It matters while the pull
-// request stays at that head.
+// BaseMove is a pull request's base branch and when it last changed to it,
+// as Countersign observed it: the receipt of the pull_request.edited
+// delivery that changed it (changes.base), or, when the base was found
+// changed with no such delivery seen, the pull request's updated_at at that
+// evaluation. The record of a pull request opened at its base has a zero At.
+type BaseMove struct {
+	// Base is the base branch's name.
+	Base string `json:"base"`
+	// At is when the base changed to it; zero when it is the base the pull request was opened with.
+	At time.Time `json:"at,omitzero"`
+}
+
+// HeadMoves records when each pull request last moved to its head, and
+// what its base is and when it last changed. A lost head move is safe: the
+// evaluator then takes the pull request's updated_at, which makes earlier
+// commands stale, never valid; a lost base move likewise makes approvals and
+// commands made before that evaluation stale. A head move matters while the
+// pull request stays at that head, a base move while it is open.
 type HeadMoves interface {
 	// HeadMove returns the record of repo's pull request number, and false when there is none.
 	HeadMove(ctx context.Context, repo string, number int) (HeadMove, bool, error)
 	// PutHeadMove records where and when repo's pull request number last moved.
 	PutHeadMove(ctx context.Context, repo string, number int, m HeadMove) error
+	// BaseMove returns the base record of repo's pull request number, and false when there is none.
+	BaseMove(ctx context.Context, repo string, number int) (BaseMove, bool, error)
+	// PutBaseMove records repo's pull request number's base and when it last changed, replacing any record.
+	PutBaseMove(ctx context.Context, repo string, number int, m BaseMove) error
 }
 
 // EditedComments records comments that an issue_comment.edited delivery

@@ -63,6 +63,31 @@ func Run(t *testing.T, s state.Stores) {
 		}
 	})
 
+	t.Run("BaseMoves", func(t *testing.T) {
+		if _, ok, err := s.HeadMoves.BaseMove(ctx, "acme/web", 1); ok || err != nil {
+			t.Fatalf("empty store: ok=%v err=%v", ok, err)
+		}
+		if err := s.HeadMoves.PutBaseMove(ctx, "acme/web", 1, state.BaseMove{Base: "stack"}); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := s.HeadMoves.BaseMove(ctx, "acme/web", 1); err != nil || !ok || got.Base != "stack" || !got.At.IsZero() {
+			t.Fatalf("got %+v ok=%v err=%v, want the base it was opened with and no time", got, ok, err)
+		}
+		if err := s.HeadMoves.PutBaseMove(ctx, "acme/web", 1, state.BaseMove{Base: "main", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := s.HeadMoves.BaseMove(ctx, "Acme/WEB", 1)
+		if err != nil || !ok || got.Base != "main" || !got.At.Equal(at) {
+			t.Fatalf("got %+v ok=%v err=%v, want the last base change", got, ok, err)
+		}
+		if hm, _, _ := s.HeadMoves.HeadMove(ctx, "acme/web", 1); hm.Head != "bbb" {
+			t.Fatalf("a base move replaced the head move: %+v", hm)
+		}
+		if _, ok, _ := s.HeadMoves.BaseMove(ctx, "acme/web", 2); ok {
+			t.Fatal("another pull request shares the record")
+		}
+	})
+
 	t.Run("EditedComments", func(t *testing.T) {
 		if _, ok, err := s.EditedComments.EditedAt(ctx, "acme/web", 5); ok || err != nil {
 			t.Fatalf("empty store: ok=%v err=%v", ok, err)
