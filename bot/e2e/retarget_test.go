@@ -61,3 +61,38 @@ func TestRetargetVoidsApproval(t *testing.T) {
 		})
 	}
 }
+
+// TestRetargetUnseenVoidsApproval: when the retarget's delivery never
+// arrives, the next evaluation finds the pull request at a base its record
+// does not name, cannot place the change from its own records, and reads
+// GitHub's issue events for it: bob's approval of the docs-only diff is
+// stale all the same.
+func TestRetargetUnseenVoidsApproval(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	m := e.sim.Push(repo, "stack-top", githubsim.CommitSpec{Author: alice, Message: "Open the firewall" + agentTrailer,
+		Files: map[string]string{"infra/main.tf": "resource \"null_resource\" \"open\" {}\n"}})
+	e.sim.CreateBranch(repo, "stack-base", m)
+	head := e.sim.Push(repo, "stack-top", githubsim.CommitSpec{Author: dave, Message: "Fix a typo in the guide" + agentTrailer,
+		Files: map[string]string{"docs/guide.md": "Guide, fixed\n"}})
+	n := e.sim.OpenPR(repo, githubsim.PRSpec{Author: "dave", Head: "stack-top", Base: "stack-base", Title: "Fix a typo"})
+	e.check(head, "action_required")
+	e.idle()
+	e.sim.SubmitReview(repo, n, "bob", "APPROVE", "")
+	cr := e.check(head, "success")
+	e.idle()
+
+	e.eventually("a second after the approval", func() bool {
+		return time.Now().UTC().Truncate(time.Second).After(cr.GetCompletedAt().Time)
+	})
+	e.sim.DropNextDeliveries(1)
+	e.sim.SetPRBase(repo, n, "main", "dave")
+	e.idle()
+	e.sim.RerequestCheckRun(repo, cr.GetID(), "dave")
+	cr = e.settled(head)
+	if cr.GetConclusion() == "success" {
+		t.Fatalf("after an unseen retarget to main: check %s %q; bob approved a diff without infra/main.tf", cr.GetConclusion(), cr.GetOutput().GetTitle())
+	}
+	if !contains(cr.GetOutput().GetText()+cr.GetOutput().GetSummary(), "approved before the base changed to main") {
+		t.Errorf("the check does not say why bob's approval no longer counts:\n%s\n%s", cr.GetOutput().GetSummary(), cr.GetOutput().GetText())
+	}
+}

@@ -178,12 +178,12 @@ func (e *Evaluator) Evaluate(ctx context.Context, job server.Job) (err error) {
 	if err := e.stores.Reliances.PutReliance(ctx, job.Owner+"/"+job.Repo, job.Number, state.Reliance{Head: head, Pending: true}); err != nil {
 		return fmt.Errorf("evaluating %s at %s: writing the reliance record: %w", job.Key(), short(head), err)
 	}
-	since, err := e.commandsSince(ctx, job, pr, run.StartedAt)
+	opts, err := e.gatherOptions(ctx, client, job, pr, run.StartedAt)
 	if err != nil {
-		log.Warn("could not read when the pull request moved to its head", "err", err)
+		log.Warn("could not read when the pull request moved to its head or base", "err", err)
 		return fmt.Errorf("evaluating %s at %s: %w", job.Key(), short(head), err)
 	}
-	g, gerr := pull.Gather(ctx, pc, pull.GatherOptions{HeadSeenAt: since})
+	g, gerr := pull.Gather(ctx, pc, opts)
 	var v *checks.Verdict
 	var pe *pull.PolicyError
 	switch {

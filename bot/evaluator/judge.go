@@ -42,11 +42,11 @@ func (e *Evaluator) judge(ctx context.Context, client *github.Client, job server
 	if err != nil {
 		return nil, err
 	}
-	since, err := e.commandsSince(ctx, job, pr, seen)
+	opts, err := e.gatherOptions(ctx, client, job, pr, seen)
 	if err != nil {
 		return nil, err
 	}
-	g, gerr := pull.Gather(ctx, pc, pull.GatherOptions{HeadSeenAt: since})
+	g, gerr := pull.Gather(ctx, pc, opts)
 	var pe *pull.PolicyError
 	var v *checks.Verdict
 	switch {

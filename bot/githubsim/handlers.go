@@ -53,6 +53,7 @@ func (s *state) registerRoutes(add func(method, tmpl string, auth authKind, h fu
 	add(G, "/repos/{owner}/{repo}/check-runs/{check_run_id}", authToken, hGetCheckRun)
 	add(X, "/repos/{owner}/{repo}/check-runs/{check_run_id}", authToken, hUpdateCheckRun)
 	add(G, "/repos/{owner}/{repo}/issues/{issue_number}/comments", authToken, hListComments)
+	add(G, "/repos/{owner}/{repo}/issues/{issue_number}/events", authToken, hListIssueEvents)
 	add(P, "/repos/{owner}/{repo}/issues/{issue_number}/comments", authToken, hCreateComment)
 	add(G, "/repos/{owner}/{repo}/issues/comments/{comment_id}", authToken, hGetComment)
 	add(X, "/repos/{owner}/{repo}/issues/comments/{comment_id}", authToken, hEditComment)
@@ -1009,6 +1010,26 @@ func hListComments(c *reqCtx) {
 			continue
 		}
 		out = append(out, c.s.commentObj(cm))
+	}
+	c.json(200, paginate(c, out))
+}
+
+// hListIssueEvents lists a pull request's issue events, oldest first, as
+// GitHub's issue events API does; the simulator records base_ref_changed.
+func hListIssueEvents(c *reqCtx) {
+	p := c.issuePR()
+	if p == nil {
+		c.notFound()
+		return
+	}
+	out := []obj{}
+	for _, ev := range p.events {
+		out = append(out, obj{
+			"id": ev.id, "node_id": nodeID("BaseRefChangedEvent", ev.id),
+			"url":   c.s.api("repos/%s/issues/events/%d", c.repo.fullName(), ev.id),
+			"actor": c.s.userObj(ev.actor), "event": ev.event, "commit_id": nil, "commit_url": nil,
+			"created_at": ev.at.UTC().Format(time.RFC3339), "performed_via_github_app": nil,
+		})
 	}
 	c.json(200, paginate(c, out))
 }

@@ -33,6 +33,17 @@ type pullRequest struct {
 	reqUsers   []*user
 	reqTeams   []*team
 	comments   []*comment
+	// events are the pull request's issue events the simulator records
+	// (base_ref_changed), oldest first.
+	events []issueEvent
+}
+
+// issueEvent is one of a pull request's issue events.
+type issueEvent struct {
+	id    int64
+	event string
+	actor *user
+	at    time.Time
 }
 
 type review struct {
@@ -464,6 +475,7 @@ func (s *Sim) SetPRBase(fullName string, number int, base, by string) {
 	from := p.baseRef
 	fromSHA, _ := r.branchHash(from)
 	p.baseRef, p.updatedAt = base, s.ts()
+	p.events = append(p.events, issueEvent{id: s.nextID(idIssueEvent), event: "base_ref_changed", actor: s.userLocked(by), at: p.updatedAt})
 	s.prEventLocked(r, p, "edited", s.userLocked(by), obj{"changes": obj{"base": obj{
 		"ref": obj{"from": from}, "sha": obj{"from": fromSHA.String()},
 	}}})

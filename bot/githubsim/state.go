@@ -38,6 +38,7 @@ const (
 	idIssue        = 1300000000
 	idDeployment   = 140000000
 	idRun          = 15000000000
+	idIssueEvent   = 16000000000
 	hookIDBase     = 420000000
 )
 

@@ -23,6 +23,10 @@ type GatherOptions struct {
 	// head; one made before applies to an earlier head and is stale. Zero
 	// makes every comment stale.
 	HeadSeenAt time.Time
+	// BaseChangedAt is when the pull request's base last changed to its
+	// current base, zero when it never did; it becomes the facts'
+	// PR.BaseChangedAt, and approvals made at or before it are stale.
+	BaseChangedAt time.Time
 }
 
 // Gathered is the policy and facts of one pull request.
@@ -50,6 +54,7 @@ func Gather(ctx context.Context, c Context, o GatherOptions) (*Gathered, error) 
 	}
 	g := &Gathered{PR: pr, Facts: &checks.Facts{Repo: c.Repo(), PR: pr.PullRequest}}
 	f := g.Facts
+	f.PR.BaseChangedAt = o.BaseChangedAt
 
 	var (
 		policy                      *checks.Compiled

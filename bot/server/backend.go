@@ -62,16 +62,21 @@ type Backend interface {
 	InstallationRepos(ctx context.Context, installation int64) ([]string, error)
 }
 
-// MoveRecorder is implemented by a Backend that binds comment commands to
-// the head they were written for. The intake calls RecordMove, before
-// answering 202, for every accepted delivery that moves a pull request to a
-// head (pull_request opened, synchronize, reopened), with the later of the
-// delivery's receipt and the pull request's updated_at it carries; an error
-// refuses the delivery with 503, so GitHub records it as failed.
+// MoveRecorder is implemented by a Backend that binds approvals and comment
+// commands to the head and the base they were given for. The intake calls
+// RecordMove, before answering 202, for every accepted delivery that moves a
+// pull request to a head (pull_request opened, synchronize, reopened), and
+// RecordBaseMove for every one that sets its base (pull_request opened, and
+// edited with changes.base: a retarget), with the later of the delivery's
+// receipt and the pull request's updated_at it carries; an error refuses
+// the delivery with 503, so GitHub records it as failed.
 type MoveRecorder interface {
 	// RecordMove records that repo ("owner/name")'s pull request number
 	// moved to head no later than at.
 	RecordMove(ctx context.Context, repo string, number int, head string, at time.Time) error
+	// RecordBaseMove records that repo ("owner/name")'s pull request number
+	// has base as its base branch since at; a zero at means it was opened with it.
+	RecordBaseMove(ctx context.Context, repo string, number int, base string, at time.Time) error
 }
 
 // Standing is a change of people's standing on GitHub: a repository

@@ -47,9 +47,11 @@ type fakeBackend struct {
 	repos     map[int64][]string
 	prListing []string
 	ctxErrs   int
-	// moves are the RecordMove calls; moveErr fails them.
-	moves   []recordedMove
-	moveErr error
+	// moves are the RecordMove calls, baseMoves the RecordBaseMove calls
+	// (head is the base); moveErr fails both.
+	moves     []recordedMove
+	baseMoves []recordedMove
+	moveErr   error
 	// read lists, per job key, whose standing its verdict read; a key
 	// without an entry is not known (ReadsStanding says yes).
 	read map[string][]string
@@ -70,6 +72,16 @@ func (f *fakeBackend) RecordMove(ctx context.Context, repo string, number int, h
 		return f.moveErr
 	}
 	f.moves = append(f.moves, recordedMove{repo, number, head, at})
+	return nil
+}
+
+func (f *fakeBackend) RecordBaseMove(ctx context.Context, repo string, number int, base string, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.moveErr != nil {
+		return f.moveErr
+	}
+	f.baseMoves = append(f.baseMoves, recordedMove{repo, number, base, at})
 	return nil
 }
 
@@ -320,6 +332,19 @@ func prEvent(t *testing.T, action, full string, number int, sha string) []byte {
 		Action: github.String(action), Number: github.Int(number),
 		PullRequest: &github.PullRequest{Number: github.Int(number), State: github.String("open"),
 			Head: &github.PullRequestBranch{SHA: github.String(sha), Ref: github.String("feature")}},
+		Repo:         repoObj(full),
+		Installation: &github.Installation{ID: github.Int64(testInstallation)},
+	})
+}
+
+// basePREvent is prEvent with the pull request's base branch, and for
+// edited, the changes it carries (nil: none).
+func basePREvent(t *testing.T, action, full string, number int, sha, base string, changes *github.EditChange) []byte {
+	return mustJSON(t, &github.PullRequestEvent{
+		Action: github.String(action), Number: github.Int(number), Changes: changes,
+		PullRequest: &github.PullRequest{Number: github.Int(number), State: github.String("open"),
+			Head: &github.PullRequestBranch{SHA: github.String(sha), Ref: github.String("feature")},
+			Base: &github.PullRequestBranch{SHA: github.String("base-" + base), Ref: github.String(base)}},
 		Repo:         repoObj(full),
 		Installation: &github.Installation{ID: github.Int64(testInstallation)},
 	})

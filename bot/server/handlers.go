@@ -153,18 +153,39 @@ func handlePullRequest(s *Server, d *delivery, ev any) ([]task, error) {
 		number = e.GetNumber()
 	}
 	tasks, err := s.prJob(d, e.GetInstallation(), e.GetRepo(), number, pr.GetHead().GetSHA(), pr)
-	if err != nil || !slices.Contains(headMoves, d.action) || pr.GetHead().GetSHA() == "" {
+	if err != nil {
 		return tasks, err
 	}
-	if mr, ok := s.backend.(MoveRecorder); ok {
-		j := tasks[0].job
-		at := d.at
-		if u := pr.GetUpdatedAt().Time; u.After(at) {
-			at = u // a clock behind GitHub's must not let an older comment count
-		}
-		if err := mr.RecordMove(d.ctx, j.Owner+"/"+j.Repo, number, pr.GetHead().GetSHA(), at); err != nil {
+	mr, ok := s.backend.(MoveRecorder)
+	if !ok {
+		return tasks, nil
+	}
+	j := tasks[0].job
+	full := j.Owner + "/" + j.Repo
+	at := d.at
+	if u := pr.GetUpdatedAt().Time; u.After(at) {
+		at = u // a clock behind GitHub's must not let an older comment count
+	}
+	if slices.Contains(headMoves, d.action) && pr.GetHead().GetSHA() != "" {
+		if err := mr.RecordMove(d.ctx, full, number, pr.GetHead().GetSHA(), at); err != nil {
 			return nil, fmt.Errorf("%w: recording the move to %s: %v", errUnavailable, pr.GetHead().GetSHA(), err)
 		}
+	}
+	// The base a pull request is opened with is recorded with no time, so
+	// that a base found different later, with no retarget recorded, is
+	// known to have changed unseen. A retarget (edited, changes.base)
+	// changes the diff at the same head: approvals before it are stale.
+	base := pr.GetBase().GetRef()
+	var baseAt time.Time
+	switch {
+	case d.action == "opened" && base != "":
+	case d.action == "edited" && e.GetChanges().GetBase() != nil:
+		baseAt = at
+	default:
+		return tasks, nil
+	}
+	if err := mr.RecordBaseMove(d.ctx, full, number, base, baseAt); err != nil {
+		return nil, fmt.Errorf("%w: recording the base %s: %v", errUnavailable, base, err)
 	}
 	return tasks, nil
 }

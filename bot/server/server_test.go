@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/countersign/countersign/bot/webhook"
+	"github.com/google/go-github/v62/github"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -822,5 +823,53 @@ func TestIntakeRecordsHeadMoves(t *testing.T) {
 	// GitHub's redelivery (same delivery id) is accepted once the record can be written.
 	if rec := ts.deliver(t, "pull_request", "m-fail", prEvent(t, "synchronize", "acme/widgets", 17, "sha-lost")); rec.Code != http.StatusAccepted {
 		t.Fatalf("the redelivery: status %d, want 202", rec.Code)
+	}
+}
+
+// TestIntakeRecordsBaseMoves: the base a pull request is opened with is
+// recorded with no time, and a retarget (edited with changes.base) with its
+// receipt, before the delivery is answered 202, so the evaluator can tell
+// approvals given before the base changed; other edits and actions record
+// no base; a record that cannot be written refuses the delivery with 503.
+func TestIntakeRecordsBaseMoves(t *testing.T) {
+	fb := newFakeBackend()
+	now := time.Date(2026, 12, 3, 9, 0, 1, 500e6, time.UTC)
+	ts := newTestServer(t, fb, Options{Now: func() time.Time { return now }})
+	retarget := &github.EditChange{Base: &github.EditBase{Ref: &github.EditRef{From: github.String("stack")}, SHA: &github.EditSHA{From: github.String("base-stack")}}}
+	retitle := &github.EditChange{Title: &github.EditTitle{From: github.String("Old title")}}
+	for i, ev := range [][]byte{
+		basePREvent(t, "opened", "acme/widgets", 17, "sha-1", "stack", nil),
+		basePREvent(t, "synchronize", "acme/widgets", 17, "sha-2", "stack", nil),
+		basePREvent(t, "edited", "acme/widgets", 17, "sha-2", "stack", retitle),
+		basePREvent(t, "edited", "acme/widgets", 17, "sha-2", "main", retarget),
+		basePREvent(t, "labeled", "acme/widgets", 17, "sha-2", "main", nil),
+	} {
+		if rec := ts.deliver(t, "pull_request", fmt.Sprint("b-", i), ev); rec.Code != http.StatusAccepted {
+			t.Fatalf("delivery %d: status %d", i, rec.Code)
+		}
+	}
+	fb.mu.Lock()
+	got := append([]recordedMove(nil), fb.baseMoves...)
+	fb.mu.Unlock()
+	want := []recordedMove{{"acme/widgets", 17, "stack", time.Time{}}, {"acme/widgets", 17, "main", now}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("base moves recorded %v, want %v", got, want)
+	}
+	ts.waitIdle(t)
+
+	fb.mu.Lock()
+	fb.moveErr = errors.New("redis: connection refused")
+	before := len(fb.evaluated)
+	fb.mu.Unlock()
+	if rec := ts.deliver(t, "pull_request", "b-fail", basePREvent(t, "edited", "acme/widgets", 17, "sha-2", "release", retarget)); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("a retarget that cannot be recorded: status %d, want 503", rec.Code)
+	}
+	ts.waitIdle(t)
+	fb.mu.Lock()
+	fb.moveErr = nil
+	after := len(fb.evaluated)
+	fb.mu.Unlock()
+	if after != before {
+		t.Errorf("a refused delivery was evaluated")
 	}
 }
