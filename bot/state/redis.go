@@ -19,8 +19,8 @@ const (
 	// RedisHeadMoveTTL: a lost head move is read conservatively.
 	RedisHeadMoveTTL = 30 * 24 * time.Hour
 	// RedisBaseMoveTTL: a base move matters while the pull request is
-	// open, and a lost one makes earlier approvals stale; a year covers all
-	// but the stalest.
+	// open; a lost one costs a call to GitHub to read again, so a year, which
+	// covers all but the stalest pull requests.
 	RedisBaseMoveTTL = 365 * 24 * time.Hour
 	// RedisEditedTTL: an edit must be remembered while the pull request is
 	// open; a year covers all but the stalest.

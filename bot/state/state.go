@@ -69,9 +69,9 @@ type BaseMove struct {
 // HeadMoves records when each pull request last moved to its head, and
 // what its base is and when it last changed. A lost head move is safe: the
 // evaluator then takes the pull request's updated_at, which makes earlier
-// commands stale, never valid; a lost base move likewise makes approvals and
-// commands made before that evaluation stale. A head move matters while the
-// pull request stays at that head, a base move while it is open.
+// commands stale, never valid; a lost base move is read again from GitHub's
+// issue events, at the cost of one call. A head move matters while the pull
+// request stays at that head, a base move while it is open.
 type HeadMoves interface {
 	// HeadMove returns the record of repo's pull request number, and false when there is none.
 	HeadMove(ctx context.Context, repo string, number int) (HeadMove, bool, error)
