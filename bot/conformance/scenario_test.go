@@ -511,6 +511,11 @@ func (w *world) exercise(fx fixture) {
 	w.sim.RerequestCheckRun("acme/widgets", cr.GetID(), "alice")
 	w.sim.RequestAction("acme/widgets", cr.GetID(), "alice", "explain")
 
+	// The pull request's issue events: its two base changes (stable, main).
+	if evs, _, err := w.gh.Issues.ListIssueEvents(ctx, o, r, fx.pr, nil); err != nil || len(evs) != 2 || evs[1].GetEvent() != "base_ref_changed" {
+		t.Errorf("GET issue events: %v, %d events, want 2 base_ref_changed", err, len(evs))
+	}
+
 	// Issue comments and reactions.
 	if cs, _, err := w.gh.Issues.ListComments(ctx, o, r, fx.pr, nil); err != nil || len(cs) != 1 {
 		t.Errorf("GET comments: %v, %d, want 1", err, len(cs))
