@@ -109,22 +109,24 @@ func (f *Redis) keys(key string) (seq, pub, lock string) {
 // evaluation was running. Call it before reading any fact.
 func (f *Redis) Begin(ctx context.Context, key string) (int64, error) {
 	seq, pub, _ := f.keys(key)
-	n, err := begin.Run(ctx, f.rdb, []string{seq, pub}, keyTTL.Milliseconds()).Int64()
+	n, err := IncrAbove.Run(ctx, f.rdb, []string{seq, pub}, keyTTL.Milliseconds()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("fence: taking a token for %s: %w", key, err)
 	}
 	return n, nil
 }
 
-// begin takes the next number of the counter (KEYS[1]), above the last
-// published token (KEYS[2]): a counter lost while an older evaluation ran
-// restarts at 1, and that evaluation's token, once published, would
-// otherwise supersede every later one until the counter passed it.
-var begin = redis.NewScript(`
+// IncrAbove takes the next number of a counter (KEYS[1]) above a floor
+// kept elsewhere (KEYS[2]), renewing the counter's TTL (ARGV[1], ms): a
+// counter lost while its floor survived (Redis restarted without its data,
+// an eviction, a failover) would restart at 1, below numbers already handed
+// out. The fence's tokens use it with the last published token as floor,
+// the server's queue with the latest queued task.
+var IncrAbove = redis.NewScript(`
 local n = redis.call("INCR", KEYS[1])
-local pub = tonumber(redis.call("GET", KEYS[2]) or "0")
-if n <= pub then
-  n = pub + 1
+local floor = tonumber(redis.call("GET", KEYS[2]) or "0")
+if n <= floor then
+  n = floor + 1
   redis.call("SET", KEYS[1], n)
 end
 redis.call("PEXPIRE", KEYS[1], ARGV[1])

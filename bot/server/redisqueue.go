@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/countersign/countersign/bot/fence"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -71,20 +72,6 @@ local cur = tonumber(redis.call("GET", KEYS[1]) or "0")
 if tonumber(ARGV[1]) > cur then redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2]) end
 return 1`)
 
-// nextSeq takes a key's next sequence number (KEYS[1]), above the latest
-// queued (KEYS[2]): a counter lost while the latest record survived
-// (eviction, a failover) restarts at 1, and every new task would otherwise
-// be dropped as superseded until the counter passed it.
-var nextSeq = redis.NewScript(`
-local n = redis.call("INCR", KEYS[1])
-local latest = tonumber(redis.call("GET", KEYS[2]) or "0")
-if n <= latest then
-  n = latest + 1
-  redis.call("SET", KEYS[1], n)
-end
-redis.call("PEXPIRE", KEYS[1], ARGV[1])
-return n`)
-
 func newRedisQueue(s *Server, o Options, m *metrics) (*redisQueue, error) {
 	q := &redisQueue{
 		s: s, rdb: o.Redis, lock: o.Locker, retry: o.Retry, timeout: o.EvaluateTimeout,
@@ -135,7 +122,7 @@ func (q *redisQueue) submit(ctx context.Context, tasks []task, _ bool) error {
 		if t.spec.Op == "" {
 			return fmt.Errorf("server: %s work for %s cannot be queued in Redis (no task spec)", t.kind, t.key)
 		}
-		seq, err := nextSeq.Run(ctx, q.rdb, []string{seqKey(t.key), latestKey(t.key)}, redisKeyTTL.Milliseconds()).Int64()
+		seq, err := fence.IncrAbove.Run(ctx, q.rdb, []string{seqKey(t.key), latestKey(t.key)}, redisKeyTTL.Milliseconds()).Int64()
 		if err != nil {
 			return fmt.Errorf("server: queueing in Redis: %w", err)
 		}
