@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,53 +36,31 @@ func commandKey(cj CommandJob) string {
 	return cj.Owner + "/" + cj.Repo + ":" + strconv.FormatInt(cj.CommentID, 10) + ":" + kind + ":" + strconv.FormatInt(at.UnixNano(), 10)
 }
 
-// memoryCommands is the command ledger of a server without Redis, bounded:
-// entries expire after ttl, and beyond max the expired ones are dropped.
-type memoryCommands struct {
-	mu   sync.Mutex
-	ttl  time.Duration
-	max  int
-	now  func() time.Time
-	done map[string]commandEntry
+// memoryCommands is the command ledger of a server without Redis: the
+// intake's bounded, expiring id set (dedup), holding each entry under its
+// key and whether it asked for a re-evaluation.
+type memoryCommands struct{ d *dedup }
+
+func newMemoryCommands(ttl time.Duration, max int, now func() time.Time) memoryCommands {
+	return memoryCommands{newDedup(ttl, max, now)}
 }
 
-type commandEntry struct {
-	reevaluate bool
-	at         time.Time
-}
-
-func newMemoryCommands(ttl time.Duration, max int, now func() time.Time) *memoryCommands {
-	return &memoryCommands{ttl: ttl, max: max, now: now, done: map[string]commandEntry{}}
-}
-
-func (m *memoryCommands) carriedOut(_ context.Context, key string) (bool, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e, ok := m.done[key]
-	if !ok || m.now().Sub(e.at) >= m.ttl {
-		return false, false, nil
+func (m memoryCommands) carriedOut(_ context.Context, key string) (bool, bool, error) {
+	switch {
+	case m.d.has(key + "\x001"):
+		return true, true, nil
+	case m.d.has(key + "\x000"):
+		return true, false, nil
 	}
-	return true, e.reevaluate, nil
+	return false, false, nil
 }
 
-func (m *memoryCommands) markCarriedOut(_ context.Context, key string, reevaluate bool) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := m.now()
-	if len(m.done) >= m.max {
-		for k, e := range m.done {
-			if now.Sub(e.at) >= m.ttl {
-				delete(m.done, k)
-			}
-		}
+func (m memoryCommands) markCarriedOut(_ context.Context, key string, reevaluate bool) error {
+	v := "\x000"
+	if reevaluate {
+		v = "\x001"
 	}
-	for k := range m.done { // still full: forget any one
-		if len(m.done) < m.max {
-			break
-		}
-		delete(m.done, k)
-	}
-	m.done[key] = commandEntry{reevaluate: reevaluate, at: now}
+	m.d.reserve(key + v)
 	return nil
 }
 

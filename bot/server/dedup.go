@@ -43,6 +43,14 @@ func (d *dedup) reserve(id string) bool {
 	return true
 }
 
+// has reports whether id is remembered (and not expired).
+func (d *dedup) has(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	at, ok := d.seen[id]
+	return ok && d.now().Sub(at) < d.ttl
+}
+
 // release forgets id, so that a delivery that could not be accepted is
 // processed when GitHub redelivers it.
 func (d *dedup) release(id string) {

@@ -56,3 +56,29 @@ func TestGivenUpWorkIsParkedForTheSweep(t *testing.T) {
 		t.Errorf("work given up %s ago was kept again", time.Since(stale.spec.Parked).Round(time.Hour))
 	}
 }
+
+// Without Redis, the command ledger remembers each comment version's
+// commands and whether they asked for a re-evaluation, until they expire.
+func TestMemoryCommandLedger(t *testing.T) {
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	m := newMemoryCommands(time.Hour, 10, func() time.Time { return now })
+	ctx := context.Background()
+	m.markCarriedOut(ctx, "acme/widgets:1:created:5", true)
+	m.markCarriedOut(ctx, "acme/widgets:2:created:5", false)
+	for _, c := range []struct {
+		key              string
+		done, reevaluate bool
+	}{
+		{"acme/widgets:1:created:5", true, true},
+		{"acme/widgets:2:created:5", true, false},
+		{"acme/widgets:1:edited:6", false, false},
+	} {
+		if done, re, _ := m.carriedOut(ctx, c.key); done != c.done || re != c.reevaluate {
+			t.Errorf("%s: carried out %v, re-evaluate %v; want %v, %v", c.key, done, re, c.done, c.reevaluate)
+		}
+	}
+	now = now.Add(2 * time.Hour)
+	if done, _, _ := m.carriedOut(ctx, "acme/widgets:1:created:5"); done {
+		t.Error("an entry older than the ledger's TTL is still remembered")
+	}
+}
