@@ -41,52 +41,46 @@ func parks(op string) bool {
 	return false
 }
 
-// parkedEntry is one piece of parked work and when it was first given up.
-type parkedEntry struct {
-	Spec  taskSpec  `json:"spec"`
-	Since time.Time `json:"since"`
-}
-
 // parkedID identifies a spec, so that the same work parked twice is kept once.
-func parkedID(sp taskSpec) (string, []byte, error) {
+func parkedID(sp taskSpec) (string, error) {
 	sp.Parked = time.Time{}
 	b, err := json.Marshal(sp)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:16]), b, nil
+	return hex.EncodeToString(sum[:16]), nil
 }
 
-func newParkedEntry(sp taskSpec, now time.Time) parkedEntry {
-	since := sp.Parked
-	if since.IsZero() {
-		since = now
+// parkedAt returns sp marked with when it was first given up: now, unless
+// it was given up before (work the sweep replayed that failed again).
+func parkedAt(sp taskSpec, now time.Time) taskSpec {
+	if sp.Parked.IsZero() {
+		sp.Parked = now
 	}
-	sp.Parked = since
-	return parkedEntry{Spec: sp, Since: since}
+	return sp
 }
 
 // memoryParked is parkedWork in this process's memory (one replica, no Redis).
 type memoryParked struct {
 	now func() time.Time
 	mu  sync.Mutex
-	m   map[string]parkedEntry
+	m   map[string]taskSpec
 }
 
 func newMemoryParked(now func() time.Time) *memoryParked {
-	return &memoryParked{now: now, m: map[string]parkedEntry{}}
+	return &memoryParked{now: now, m: map[string]taskSpec{}}
 }
 
 func (p *memoryParked) park(_ context.Context, sp taskSpec) error {
-	id, _, err := parkedID(sp)
+	id, err := parkedID(sp)
 	if err != nil {
 		return err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.m[id]; !ok {
-		p.m[id] = newParkedEntry(sp, p.now())
+		p.m[id] = parkedAt(sp, p.now())
 	}
 	return nil
 }
@@ -95,8 +89,8 @@ func (p *memoryParked) takeParked(context.Context) ([]taskSpec, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []taskSpec
-	for _, e := range p.m {
-		out = append(out, e.Spec)
+	for _, sp := range p.m {
+		out = append(out, sp)
 	}
 	clear(p.m)
 	return out, nil
@@ -112,11 +106,11 @@ type redisParked struct {
 func parkedKey() string { return redisPrefix + "parked" }
 
 func (p redisParked) park(ctx context.Context, sp taskSpec) error {
-	id, _, err := parkedID(sp)
+	id, err := parkedID(sp)
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(newParkedEntry(sp, p.now()))
+	b, err := json.Marshal(parkedAt(sp, p.now()))
 	if err != nil {
 		return err
 	}
@@ -141,11 +135,11 @@ func (p redisParked) takeParked(ctx context.Context) ([]taskSpec, error) {
 	}
 	var out []taskSpec
 	for i := 1; i < len(v); i += 2 {
-		var e parkedEntry
-		if err := json.Unmarshal([]byte(v[i]), &e); err != nil {
+		var sp taskSpec
+		if err := json.Unmarshal([]byte(v[i]), &sp); err != nil {
 			return out, fmt.Errorf("server: parked work %s cannot be read: %w", v[i-1], err)
 		}
-		out = append(out, e.Spec)
+		out = append(out, sp)
 	}
 	return out, nil
 }
